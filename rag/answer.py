@@ -1,0 +1,102 @@
+"""Result types shared by every answerer: :class:`Passage`, :class:`Citation`, :class:`Answer`.
+
+A :class:`Citation` is a checked span: ``quote == source_text[start:end]`` for the
+document named by ``source``. ``id`` is the number printed in the answer's ``[n]``
+marker. Only cited passages become citations; every retrieved passage stays
+available in ``passages``.
+
+This module holds data and conversions only; answerers live in their own modules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from langchain_core.documents import Document
+
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk, ranked, located in its source."""
+
+    rank: int
+    source: str
+    title: str
+    start: int
+    end: int
+    score: float
+    text: str
+    doc_sha256: str = ""
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+    @classmethod
+    def from_document(cls, doc: Document) -> Passage:
+        """Build from a retriever ``Document`` (see :mod:`rag.retrieval`)."""
+        meta = doc.metadata
+        return cls(
+            rank=int(meta.get("rank", 0)),
+            source=str(meta.get("source", "")),
+            title=str(meta.get("title", "")),
+            start=int(meta.get("start", 0)),
+            end=int(meta.get("end", len(doc.page_content))),
+            score=float(meta.get("score", 0.0)),
+            text=doc.page_content,
+            doc_sha256=str(meta.get("doc_sha256", "")),
+            dense_score=meta.get("dense_score"),
+            lexical_score=meta.get("lexical_score"),
+        )
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An exact cited span: ``quote`` lies at ``[start, end)`` in ``source``'s text."""
+
+    id: int
+    source: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    text: str
+    passage_rank: int
+    passage_start: int
+    passage_end: int
+    doc_sha256: str = ""
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answered (or refused) question with its evidence and timings."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    standalone_question: str = ""
+    mode: str = "extractive"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __add__(self, other: Answer) -> Answer:
+        # Streams yield growing snapshots; LangChain adds chunks, the newest wins.
+        return other
+
+    def with_timings(self, **timings: float) -> Answer:
+        """A copy with extra timing entries (milliseconds)."""
+        merged = {**self.timings_ms, **{k: round(v, 1) for k, v in timings.items()}}
+        return replace(self, timings_ms=merged)
+
+    def markers(self) -> list[int]:
+        """Every ``[n]`` number in the answer text, in order."""
+        return [int(n) for n in MARKER.findall(self.answer)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the CLI's ``--json`` output)."""
+        return asdict(self)

@@ -1,0 +1,154 @@
+"""Command line: ``python -m rag ingest|ask|chat|docs``.
+
+Parses arguments, calls :class:`rag.service.Assistant`, and writes either
+human-readable text or one JSON object to stdout (progress goes to stderr).
+Expected problems (:class:`rag.errors.RagError`) become one line on stderr and
+exit code 2; there is no traceback for them.
+
+It holds no retrieval or answering logic of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from rag.answer import Answer
+from rag.errors import RagError
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m rag", description="Answer questions from your documents, with citations."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ingest = sub.add_parser("ingest", help="add or update documents in the store")
+    ingest.add_argument("paths", nargs="*", type=Path, help="files or folders (default: seeds/)")
+    ingest.add_argument("--reset", action="store_true", help="rebuild the store from scratch")
+    ingest.add_argument("--json", action="store_true", help="print one JSON object")
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--k", type=int, default=None, help="passages to retrieve")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    chat = sub.add_parser("chat", help="a conversation in the terminal (follow-ups work)")
+    chat.add_argument("--k", type=int, default=None, help="passages to retrieve")
+    docs = sub.add_parser("docs", help="list the documents in the store")
+    docs.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def _assistant() -> Any:
+    from rag.config import Settings
+    from rag.service import Assistant
+
+    return Assistant(Settings())
+
+
+def render_answer(answer: Answer, out: TextIO) -> None:
+    """The answer, then its numbered sources, for a person reading a terminal."""
+    out.write(answer.answer + "\n")
+    if answer.refused:
+        out.write("(No passage in the documents supports an answer.)\n")
+    for cite in answer.citations:
+        out.write(f"\n[{cite.id}] {cite.title} ({cite.source}, characters {cite.start}-{cite.end})\n")
+        out.write(f"    “{cite.quote}”\n")
+
+
+def _progress_bar() -> Any:
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="chunk", desc="embedding", file=sys.stderr, disable=None)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """``ingest``: prints counts; exit 1 when some file could not be ingested."""
+    bar, update = _progress_bar()
+    try:
+        report = _assistant().ingest(args.paths or None, reset=args.reset, progress=update)
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print(
+            f"{report.documents} documents, {report.chunks} chunks in the store "
+            f"(added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+            f"removed {report.removed}; embedded {report.embedded} chunks in {report.seconds:.1f}s)"
+        )
+    for error in report.errors:
+        print(f"skipped {error['source']}: {error['error']}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """``ask``: one question, text or JSON."""
+    answer = _assistant().ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        render_answer(answer, sys.stdout)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
+    """``chat``: read questions until EOF or 'exit'; earlier turns resolve follow-ups."""
+    assistant, history = _assistant(), []
+    assistant.store.require_documents()
+    print("Ask about your documents (empty line or 'exit' to quit).", file=sys.stderr)
+    while True:
+        print("> ", end="", file=sys.stderr, flush=True)
+        line = stdin.readline()
+        if not line or line.strip().lower() in ("", "exit", "quit"):
+            return 0
+        try:
+            answer = assistant.ask(line, history=history, k=args.k)
+        except RagError as exc:
+            print(str(exc), file=sys.stderr)
+            continue
+        render_answer(answer, sys.stdout)
+        sys.stdout.flush()
+        history.append({"question": answer.question, "answer": answer.answer,
+                        "standalone": answer.standalone_question})
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """``docs``: what is in the store."""
+    entries = _assistant().documents()
+    if args.json:
+        print(json.dumps({"documents": [e.__dict__ for e in entries]}, ensure_ascii=False))
+    for entry in [] if args.json else entries:
+        print(f"{entry.title}  ({entry.source}, {entry.chunks} chunks, sha256 {entry.sha256[:12]})")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    commands = {"ingest": cmd_ingest, "ask": cmd_ask, "chat": cmd_chat, "docs": cmd_docs}
+    try:
+        return commands[args.command](args)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

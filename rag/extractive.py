@@ -1,0 +1,171 @@
+"""The default answerer: quote the sentences that answer the question, or refuse.
+
+Every sentence of every retrieved passage is scored by meaning (cosine similarity
+with the embedding model), by word overlap with the question (BM25-style IDF
+weighting over the candidate sentences) and by whether it holds the kind of thing
+the question asks for (a number for "how many", a name for "who"...). The best
+sentences become the answer, each followed by an ``[n]`` marker whose citation is
+that exact sentence in the source. Below ``refusal_threshold`` it refuses with
+:data:`rag.config.REFUSAL`.
+
+It never writes words that are not in the documents, and it needs no LLM.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answer import Answer, Citation, Passage
+from rag.chunking import split_sentences
+from rag.config import REFUSAL, Settings
+from rag.embeddings import SentenceTransformerEmbeddings
+from rag.lexical import tokenize
+
+log = logging.getLogger(__name__)
+
+_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b", re.I)
+_TIME = re.compile(
+    r"\b(\d{4}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|"
+    r"yesterday|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|since|week|month|year)\b",
+    re.I,
+)
+_NAME = re.compile(r"\b[A-Z][a-z]+")
+W_SEMANTIC, W_LEXICAL, W_TYPE, W_RANK = 0.55, 0.45, 0.06, 0.03
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence from a retrieved passage, located in its source."""
+
+    passage: Passage
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate with its score parts (for the explanation in ``info``)."""
+
+    candidate: Candidate
+    score: float
+    semantic: float
+    lexical: float
+
+
+def candidates(passages: Sequence[Passage]) -> list[Candidate]:
+    """Sentences of all passages, each source position once (best-ranked passage wins)."""
+    seen: set[tuple[str, int]] = set()
+    found: list[Candidate] = []
+    for passage in passages:
+        for span in split_sentences(passage.text):
+            key = (passage.source, passage.start + span.start)
+            if key in seen or len(tokenize(span.text, keep_stopwords=True)) < 3:
+                continue
+            seen.add(key)
+            found.append(
+                Candidate(passage, passage.start + span.start, passage.start + span.end, span.text)
+            )
+    return found
+
+
+def _lexical_scores(question: str, texts: Sequence[str]) -> list[float]:
+    """Share of the question's IDF weight whose words each text contains."""
+    q_terms = set(tokenize(question))
+    if not q_terms:
+        return [0.0] * len(texts)
+    docs = [set(tokenize(t)) for t in texts]
+    df = Counter(term for doc in docs for term in doc & q_terms)
+    n = len(docs)
+    idf = {t: math.log(1 + (n + 1) / (df.get(t, 0) + 0.5)) for t in q_terms}
+    total = sum(idf.values())
+    return [sum(idf[t] for t in q_terms & doc) / total for doc in docs]
+
+
+def _type_bonus(question: str, sentence: str) -> float:
+    """Reward sentences holding what the question type asks for."""
+    q = question.lower()
+    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|amount)\b", q):
+        return 1.0 if _NUMBER.search(sentence) else -1.0
+    if re.search(r"\bwhen\b|\bwhat (year|day|date|month)\b", q):
+        return 1.0 if _TIME.search(sentence) else -0.5
+    if re.search(r"\bwho(m|se)?\b", q):
+        asked = set(tokenize(question))
+        names = [
+            m.group() for m in _NAME.finditer(sentence) if m.start() and m.group().lower() not in asked
+        ]
+        return 0.5 if names else -0.5
+    return 0.0
+
+
+def score_candidates(
+    question: str, found: Sequence[Candidate], embeddings: SentenceTransformerEmbeddings
+) -> list[Scored]:
+    """Score every candidate sentence; best first."""
+    if not found:
+        return []
+    vectors = embeddings.encode([question] + [c.text for c in found])
+    semantic = vectors[1:] @ vectors[0]
+    lexical = _lexical_scores(question, [c.text for c in found])
+    scored = []
+    for cand, sem, lex in zip(found, semantic.tolist(), lexical, strict=True):
+        rank_bonus = W_RANK / max(cand.passage.rank, 1)
+        score = W_SEMANTIC * sem + W_LEXICAL * lex + W_TYPE * _type_bonus(question, cand.text)
+        scored.append(Scored(cand, float(np.round(score + rank_bonus, 6)), sem, lex))
+    return sorted(scored, key=lambda s: -s.score)
+
+
+def select(scored: Sequence[Scored], settings: Settings) -> list[Scored]:
+    """The best sentence, plus close runners-up, in reading order; empty to refuse."""
+    if not scored or scored[0].score < settings.refusal_threshold:
+        return []
+    floor = max(settings.refusal_threshold, scored[0].score - 0.05)
+    chosen = [s for s in scored if s.score >= floor][: settings.max_answer_sentences]
+    return sorted(chosen, key=lambda s: (s.candidate.passage.rank, s.candidate.start))
+
+
+def to_citations(chosen: Sequence[Scored]) -> list[Citation]:
+    """Number the chosen sentences 1..n in answer order."""
+    return [
+        Citation(
+            id=i,
+            source=s.candidate.passage.source,
+            title=s.candidate.passage.title,
+            quote=s.candidate.text,
+            start=s.candidate.start,
+            end=s.candidate.end,
+            text=s.candidate.passage.text,
+            passage_rank=s.candidate.passage.rank,
+            passage_start=s.candidate.passage.start,
+            passage_end=s.candidate.passage.end,
+            doc_sha256=s.candidate.passage.doc_sha256,
+            score=s.score,
+        )
+        for i, s in enumerate(chosen, start=1)
+    ]
+
+
+def answer_extractively(
+    question: str,
+    passages: Sequence[Passage],
+    embeddings: SentenceTransformerEmbeddings,
+    settings: Settings,
+) -> Answer:
+    """Quote the best supporting sentences with ``[n]`` markers, or refuse."""
+    scored = score_candidates(question, candidates(passages), embeddings)
+    chosen = select(scored, settings)
+    best = scored[0].score if scored else 0.0
+    info = {"best_score": round(best, 4), "threshold": settings.refusal_threshold}
+    if not chosen:
+        return Answer(question, REFUSAL, True, [], list(passages), question, info=info)
+    citations = to_citations(chosen)
+    text = " ".join(f"{c.quote} [{c.id}]" for c in citations)
+    return Answer(question, text, False, citations, list(passages), question, info=info)

@@ -1,0 +1,109 @@
+"""Resolve follow-up questions against the conversation, without an LLM.
+
+A question is rewritten only when it *depends* on the history: it uses a pronoun
+or demonstrative that points back ("she", "they", "it", "there", "that"...) or
+opens elliptically ("And ...", "What about ..."). Then person pronouns are
+replaced by the most recent person-like name (a multi-word capitalised phrase from
+the previous turn), and the previous question's key words are appended so retrieval
+sees the topic. Anything else, greetings included, is returned unchanged.
+
+This module does not retrieve or answer; an LLM-based condenser may replace it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rag.answer import MARKER
+from rag.config import REFUSAL
+from rag.lexical import tokenize
+
+_PERSON = {"she": "", "he": "", "her": "", "him": "", "his": "’s", "hers": "’s"}
+_POINTERS = re.compile(
+    r"\b(she|he|her|him|his|hers|it|its|they|them|their|theirs|there|then|this|that|"
+    r"these|those|the same|the former|the latter)\b",
+    re.I,
+)
+_ELLIPSIS = re.compile(r"^\s*(and|also|what about|how about|what else|why|how so|and why)\b", re.I)
+_PHRASE = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+")
+_STARTERS = {"The", "A", "An", "In", "On", "At", "When", "What", "Who", "Which", "How", "Why"}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange; ``answer`` may be empty when only questions are known."""
+
+    question: str
+    answer: str = ""
+    standalone: str = ""
+
+
+def as_turns(history: Sequence[Any] | None) -> list[Turn]:
+    """Accept strings, ``Turn``s, {question, answer} dicts or chat messages."""
+    turns: list[Turn] = []
+    for item in history or []:
+        if isinstance(item, Turn):
+            turns.append(item)
+        elif isinstance(item, str):
+            turns.append(Turn(item))
+        elif isinstance(item, dict) and "question" in item:
+            turns.append(
+                Turn(str(item["question"]), str(item.get("answer") or ""), str(item.get("standalone") or ""))
+            )
+        elif isinstance(item, dict) and item.get("role") == "user":
+            turns.append(Turn(str(item.get("content", ""))))
+        elif isinstance(item, dict) and item.get("role") == "assistant" and turns:
+            last = turns.pop()
+            turns.append(Turn(last.question, str(item.get("content", "")), last.standalone))
+    return turns
+
+
+def depends_on_history(question: str) -> bool:
+    """True when the question points back at something said earlier."""
+    return bool(_POINTERS.search(question) or _ELLIPSIS.search(question))
+
+
+def _names(text: str) -> list[str]:
+    """Multi-word capitalised phrases ("Theresa May"), leading articles dropped."""
+    found = []
+    for match in _PHRASE.finditer(MARKER.sub("", text)):
+        words = match.group().split()
+        while words and words[0] in _STARTERS:
+            words = words[1:]
+        if len(words) >= 2:
+            found.append(" ".join(words))
+    return found
+
+
+def _person_for(turn: Turn) -> str | None:
+    answer = "" if turn.answer.strip() == REFUSAL else turn.answer
+    for text in (turn.standalone or turn.question, answer):
+        names = _names(text)
+        if names:
+            return names[0]
+    return None
+
+
+def _substitute_people(question: str, person: str) -> str:
+    def repl(match: re.Match[str]) -> str:
+        return person + _PERSON[match.group().lower()]
+
+    return re.sub(r"\b(she|he|her|him|his|hers)\b", repl, question, flags=re.I)
+
+
+def condense(question: str, history: Sequence[Any] | None) -> str:
+    """A standalone version of *question*, or *question* itself when it needs none."""
+    turns = as_turns(history)
+    if not turns or not depends_on_history(question):
+        return question
+    last = turns[-1]
+    person = _person_for(last)
+    rewritten = _substitute_people(question, person) if person else question
+    topic_source = last.standalone or last.question
+    asked = set(tokenize(rewritten))
+    extra = [w for w in re.findall(r"[\w£$’'.-]+", topic_source) if tokenize(w) and not set(tokenize(w)) <= asked]
+    topic = " ".join(dict.fromkeys(w.strip(".?") for w in extra))
+    return f"{rewritten} ({topic})" if topic else rewritten

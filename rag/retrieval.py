@@ -1,0 +1,134 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25), fused by reciprocal rank.
+
+:class:`HybridRetriever` is a LangChain ``BaseRetriever``. It returns ranked chunk
+``Document`` objects whose metadata carries the exact offsets into the source plus
+``score`` (fused), ``dense_score``, ``lexical_score`` and ``rank``. The BM25 index
+is built once per store generation, not per query.
+
+This module does not pick answer sentences and does not rewrite questions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from rag.config import Settings
+from rag.lexical import LexicalIndex
+from rag.store import DocumentStore
+
+log = logging.getLogger(__name__)
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float]]:
+    """Fuse ranked id lists: score(id) = sum over lists of 1 / (k + rank), rank from 1.
+
+    Ties keep the order in which ids were first seen (first list first).
+    """
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda pair: -pair[1])
+
+
+@dataclass
+class _Snapshot:
+    """The lexical view of one store generation."""
+
+    generation: str
+    chunks: list[Document]
+    index: LexicalIndex
+    valid: set[tuple[str, str, str]]
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense + BM25 retriever over the document store, fused with RRF.
+
+    ``HybridRetriever(k=3)`` opens the default store from :class:`Settings`.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    k: int = 4
+    settings: Settings | None = None
+    store: DocumentStore | None = None
+
+    _snapshot: _Snapshot | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def _settings(self) -> Settings:
+        if self.settings is None:
+            self.settings = Settings()
+        return self.settings
+
+    def _store(self) -> DocumentStore:
+        if self.store is None:
+            from rag.embeddings import load_embeddings
+
+            settings = self._settings()
+            self.store = DocumentStore(settings, load_embeddings(settings))
+        return self.store
+
+    def snapshot(self) -> _Snapshot:
+        """Current chunks and BM25 index, rebuilt only when the store changed."""
+        store = self._store()
+        generation = store.generation()
+        with self._lock:
+            if self._snapshot is None or self._snapshot.generation != generation:
+                chunks = store.all_chunks()
+                valid = {store._key(c.metadata) for c in chunks}  # noqa: SLF001
+                index = LexicalIndex([c.page_content for c in chunks])
+                self._snapshot = _Snapshot(generation, chunks, index, valid)
+                log.info("lexical index built over %d chunks", len(chunks))
+            return self._snapshot
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+    ) -> list[Document]:
+        return self.search(query, k or self.k)
+
+    def search(self, query: str, k: int) -> list[Document]:
+        """Top *k* chunks for *query*, best first, with scores in metadata."""
+        snap = self.snapshot()
+        store = self._store()
+        n = max(self._settings().candidates, k)
+        dense = store.dense_search(store.embeddings.embed_query(query), n, snap.valid)
+        lexical = snap.index.search(query, n)
+        by_id: dict[str, Document] = {d.id or "": d for d, _ in dense}
+        by_id.update({snap.chunks[i].id or "": snap.chunks[i] for i, _ in lexical})
+        dense_scores = {d.id: s for d, s in dense}
+        lexical_scores = {snap.chunks[i].id: s for i, s in lexical}
+        fused = reciprocal_rank_fusion(
+            [[d.id or "" for d, _ in dense], [snap.chunks[i].id or "" for i, _ in lexical]],
+            self._settings().rrf_k,
+        )
+        return [
+            _ranked(by_id[cid], rank, score, dense_scores.get(cid), lexical_scores.get(cid))
+            for rank, (cid, score) in enumerate(fused[:k], start=1)
+        ]
+
+
+def _ranked(
+    doc: Document, rank: int, score: float, dense: float | None, lexical: float | None
+) -> Document:
+    meta: dict[str, Any] = dict(doc.metadata)
+    meta.update(
+        rank=rank,
+        score=round(score, 6),
+        dense_score=None if dense is None else round(dense, 6),
+        lexical_score=None if lexical is None else round(lexical, 6),
+    )
+    return Document(page_content=doc.page_content, metadata=meta, id=doc.id)

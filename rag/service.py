@@ -1,0 +1,90 @@
+"""The use cases the CLI, the Streamlit page and the eval call: ingest, ask, list.
+
+:class:`Assistant` is the one factory-backed entry point: it builds the embedding
+model, the store, the retriever and the chain once (lazily) from a
+:class:`~rag.config.Settings`, and exposes plain methods. Interfaces call only
+this; they never touch Chroma or the model directly.
+
+It does not print, parse arguments or render anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.answer import Answer
+from rag.config import Settings
+from rag.ingest import IngestReport, Progress, ingest_paths
+from rag.store import DocumentStore, ManifestEntry
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    """Everything needed to ingest and answer, built once from settings."""
+
+    def __init__(self, settings: Settings | None = None, embeddings: Any = None) -> None:
+        self.settings = settings or Settings()
+        self._embeddings = embeddings
+        self._store: DocumentStore | None = None
+        self._retriever: Any = None
+        self._chain: Any = None
+
+    @property
+    def embeddings(self) -> Any:
+        """The embedding model (its weights load on first use)."""
+        if self._embeddings is None:
+            from rag.embeddings import LazyEmbeddings
+
+            self._embeddings = LazyEmbeddings(self.settings)
+        return self._embeddings
+
+    @property
+    def store(self) -> DocumentStore:
+        """The Chroma-backed store (opened on first use)."""
+        if self._store is None:
+            self._store = DocumentStore(self.settings, self.embeddings)
+        return self._store
+
+    @property
+    def retriever(self) -> Any:
+        """The hybrid retriever over :attr:`store`."""
+        if self._retriever is None:
+            from rag.retrieval import HybridRetriever
+
+            self._retriever = HybridRetriever(
+                k=self.settings.k, settings=self.settings, store=self.store
+            )
+        return self._retriever
+
+    @property
+    def chain(self) -> Any:
+        """The LCEL chain (see :func:`rag.chain.build_chain`)."""
+        if self._chain is None:
+            from rag.chain import build_chain
+
+            self._chain = build_chain(self.retriever, self.embeddings, self.settings)
+        return self._chain
+
+    def ingest(
+        self, paths: Sequence[Path] | None = None, reset: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Ingest files/folders (default: the seeds folder)."""
+        return ingest_paths(self.store, list(paths or [self.settings.seeds_dir]), reset, progress)
+
+    def ask(self, question: str, history: Sequence[Any] | None = None, k: int | None = None) -> Answer:
+        """Answer *question* (a follow-up when *history* is given) from the documents."""
+        self.store.require_documents()
+        return self.chain.invoke({"question": question, "history": list(history or []), "k": k})
+
+    def documents(self) -> list[ManifestEntry]:
+        """Documents in the store, by title."""
+        return sorted(self.store.manifest().values(), key=lambda e: e.title.lower())
+
+    def document_text(self, source: str) -> str:
+        """Full text of an ingested document."""
+        return self.store.document_text(source)

@@ -1,0 +1,282 @@
+"""Chroma storage: chunks with embeddings, plus a manifest of whole documents.
+
+Two collections live in one Chroma database (embedded folder or server):
+
+* ``<prefix>_chunks``: one record per chunk (langchain-chroma, cosine space), id
+  derived from document hash + chunker/model fingerprint + position, metadata
+  ``source, title, start, end, index, doc_sha256, fingerprint``.
+* ``<prefix>_documents``: the manifest, one record per source with the full text
+  (every offset points into it), its hash and chunk count.
+
+Ingest is idempotent and crash-safe: chunks are upserted first, the manifest entry
+is written *last*, and stale chunks are deleted after. Readers only trust chunks
+whose document hash is in the manifest, and every ingest starts by deleting chunks
+the manifest does not vouch for. Serialising concurrent ingests is the caller's job
+(:mod:`rag.ingest`). This module does no chunking policy and no ranking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from rag.chunking import Chunk
+from rag.config import Settings
+from rag.documents import SourceDocument
+from rag.errors import StoreCorruptError, StoreEmptyError
+
+log = logging.getLogger(__name__)
+
+BATCH = 256
+_GENERATION_ID = "__generation__"
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """What the store knows about one ingested document."""
+
+    source: str
+    title: str
+    sha256: str
+    fingerprint: str
+    chunks: int
+    chars: int
+    ingested_at: str
+
+
+def chunk_id(doc_sha256: str, fingerprint: str, index: int) -> str:
+    """Content-derived chunk id: same file + same settings => same id."""
+    return hashlib.sha256(f"{doc_sha256}|{fingerprint}|{index}".encode()).hexdigest()[:32]
+
+
+def _manifest_id(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:32]
+
+
+def make_client(settings: Settings) -> Any:
+    """A Chroma client: HTTP when ``chroma_url`` is set, else embedded in ``store_dir``."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    try:
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        settings.store_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises many unrelated types here
+        where = settings.chroma_url or settings.store_dir
+        raise StoreCorruptError(
+            f"Cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}). "
+            "Check that it is reachable, or rebuild it with `python -m rag ingest --reset`."
+        ) from exc
+
+
+class DocumentStore:
+    """Chunks and manifest in Chroma; all reads filter through the manifest."""
+
+    def __init__(self, settings: Settings, embeddings: Embeddings, client: Any = None) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.client = client or make_client(settings)
+        self.fingerprint = settings.chunking_fingerprint()
+        self._open()
+
+    def _open(self) -> None:
+        from langchain_chroma import Chroma
+
+        settings = self.settings
+        self.chunks = Chroma(
+            collection_name=f"{settings.collection}_chunks",
+            embedding_function=self.embeddings,
+            client=self.client,
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
+        self._manifest = self.client.get_or_create_collection(
+            f"{settings.collection}_documents", embedding_function=None
+        )
+
+    # ----- manifest -------------------------------------------------------------
+    def manifest(self) -> dict[str, ManifestEntry]:
+        """Every document in the store, by source."""
+        got = self._manifest.get(include=["metadatas"])
+        metas = (meta for meta in got["metadatas"] or [] if "generation" not in meta)
+        entries = (ManifestEntry(**meta) for meta in metas)
+        return {entry.source: entry for entry in entries}
+
+    def generation(self) -> str:
+        """A token that changes whenever documents are added, changed or removed.
+
+        Cheap (one lookup by id), so readers can check it on every query.
+        """
+        got = self._manifest.get(ids=[_GENERATION_ID], include=["metadatas"])
+        metas = got["metadatas"] or []
+        return str(metas[0]["generation"]) if metas else "empty"
+
+    def _bump_generation(self) -> None:
+        self._manifest.upsert(
+            ids=[_GENERATION_ID],
+            metadatas=[{"generation": uuid.uuid4().hex}],
+            embeddings=[[1.0]],
+        )
+
+    def document_text(self, source: str) -> str:
+        """Full text of an ingested document (the text offsets refer to)."""
+        got = self._manifest.get(ids=[_manifest_id(source)], include=["documents"])
+        if not got["documents"]:
+            raise StoreEmptyError(f"{source} is not in the store; ingest it first.")
+        return got["documents"][0]
+
+    def _write_manifest(self, doc: SourceDocument, chunks: int) -> None:
+        entry = ManifestEntry(
+            source=doc.source,
+            title=doc.title,
+            sha256=doc.sha256,
+            fingerprint=self.fingerprint,
+            chunks=chunks,
+            chars=len(doc.text),
+            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        self._manifest.upsert(
+            ids=[_manifest_id(doc.source)],
+            documents=[doc.text],
+            metadatas=[entry.__dict__],
+            embeddings=[[1.0]],  # the manifest is looked up by id, never by vector
+        )
+
+    # ----- writing --------------------------------------------------------------
+    def upsert_document(
+        self,
+        doc: SourceDocument,
+        chunks: Sequence[Chunk],
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Store *doc*'s chunks (embedding only new ones), then its manifest entry.
+
+        Returns the number of chunks that had to be embedded.
+        """
+        ids = [chunk_id(doc.sha256, self.fingerprint, c.index) for c in chunks]
+        present = set(self.chunks.get(ids=ids, include=[])["ids"])
+        todo = [(i, c) for i, c in zip(ids, chunks, strict=True) if i not in present]
+        for first in range(0, len(todo), BATCH):
+            batch = todo[first : first + BATCH]
+            self.chunks.add_texts(
+                texts=[c.text for _, c in batch],
+                metadatas=[self._chunk_metadata(doc, c) for _, c in batch],
+                ids=[i for i, _ in batch],
+            )
+            if progress:
+                progress(len(batch))
+        self._write_manifest(doc, len(chunks))
+        self._bump_generation()
+        self._delete_chunks_except(doc.source, set(ids))
+        return len(todo)
+
+    def _chunk_metadata(self, doc: SourceDocument, chunk: Chunk) -> dict[str, Any]:
+        return {
+            "source": doc.source,
+            "title": doc.title,
+            "start": chunk.start,
+            "end": chunk.end,
+            "index": chunk.index,
+            "doc_sha256": doc.sha256,
+            "fingerprint": self.fingerprint,
+        }
+
+    def _delete_chunks_except(self, source: str, keep: set[str]) -> None:
+        got = self.chunks.get(where={"source": source}, include=[])
+        stale = [i for i in got["ids"] if i not in keep]
+        if stale:
+            self.chunks.delete(ids=stale)
+
+    def remove_document(self, source: str) -> None:
+        """Forget a document: manifest entry first, then its chunks."""
+        self._manifest.delete(ids=[_manifest_id(source)])
+        self._bump_generation()
+        self._delete_chunks_except(source, set())
+
+    def reconcile(self) -> int:
+        """Delete chunks no manifest entry vouches for (left by an interrupted ingest)."""
+        valid = {(e.source, e.sha256, e.fingerprint) for e in self.manifest().values()}
+        got = self.chunks.get(include=["metadatas"])
+        orphans = [
+            cid
+            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+            if (meta.get("source"), meta.get("doc_sha256"), meta.get("fingerprint")) not in valid
+        ]
+        for first in range(0, len(orphans), BATCH * 20):
+            self.chunks.delete(ids=orphans[first : first + BATCH * 20])
+        if orphans:
+            log.warning("removed %d chunks left by an interrupted ingest", len(orphans))
+        return len(orphans)
+
+    def reset(self) -> None:
+        """Drop both collections and recreate them empty."""
+        for name in (f"{self.settings.collection}_chunks", f"{self.settings.collection}_documents"):
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # noqa: BLE001 - absent collection: nothing to drop
+                log.debug("collection %s did not exist", name)
+        self._open()
+
+    # ----- reading --------------------------------------------------------------
+    def _valid_keys(self) -> set[tuple[str, str, str]]:
+        return {(e.source, e.sha256, e.fingerprint) for e in self.manifest().values()}
+
+    @staticmethod
+    def _key(meta: dict[str, Any]) -> tuple[str, str, str]:
+        return (meta.get("source", ""), meta.get("doc_sha256", ""), meta.get("fingerprint", ""))
+
+    def all_chunks(self) -> list[Document]:
+        """Every trusted chunk, in a stable order (source, index)."""
+        valid = self._valid_keys()
+        got = self.chunks.get(include=["documents", "metadatas"])
+        docs = [
+            Document(page_content=text, metadata=meta, id=cid)
+            for cid, text, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            )
+            if self._key(meta) in valid
+        ]
+        return sorted(docs, key=lambda d: (d.metadata["source"], d.metadata["index"]))
+
+    def dense_search(
+        self, vector: list[float], n: int, valid: set[tuple[str, str, str]] | None = None
+    ) -> list[tuple[Document, float]]:
+        """Nearest chunks to *vector* with cosine similarity, trusted chunks only."""
+        count = self.count_chunks()
+        if not count:
+            return []
+        valid = valid if valid is not None else self._valid_keys()
+        hits = self.chunks.similarity_search_by_vector_with_relevance_scores(
+            vector, k=min(n, count)
+        )
+        return [(doc, 1.0 - dist) for doc, dist in hits if self._key(doc.metadata) in valid]
+
+    def count_chunks(self) -> int:
+        """Number of chunk records (including any not yet reconciled)."""
+        return self.chunks._collection.count()  # noqa: SLF001 - no public count in langchain-chroma
+
+    def require_documents(self) -> dict[str, ManifestEntry]:
+        """The manifest, or a clear error when nothing has been ingested."""
+        entries = self.manifest()
+        if not entries:
+            raise StoreEmptyError(
+                "The document store is empty; run `python -m rag ingest` (or `make run`) first."
+            )
+        return entries
