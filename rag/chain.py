@@ -59,8 +59,13 @@ def build_chain(
         started = time.perf_counter()
         question = clean_question(inputs.get("question"), settings.max_question_chars)
         standalone = condense(question, inputs.get("history"))
-        return {**inputs, "question": question, "standalone": standalone,
-                "t_condense": _ms(started), "t0": started}
+        return {
+            **inputs,
+            "question": question,
+            "standalone": standalone,
+            "t_condense": _ms(started),
+            "t0": started,
+        }
 
     def retrieve_step(inputs: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
@@ -72,13 +77,19 @@ def build_chain(
         started = time.perf_counter()
         answer = answer_extractively(inputs["standalone"], inputs["passages"], embeddings, settings)
         answer = Answer(
-            question=inputs["question"], answer=answer.answer, refused=answer.refused,
-            citations=answer.citations, passages=answer.passages,
-            standalone_question=inputs["standalone"], info=answer.info,
+            question=inputs["question"],
+            answer=answer.answer,
+            refused=answer.refused,
+            citations=answer.citations,
+            passages=answer.passages,
+            standalone_question=inputs["standalone"],
+            info=answer.info,
         )
         return answer.with_timings(
-            condense=inputs["t_condense"], retrieve=inputs["t_retrieve"],
-            answer=_ms(started), total=_ms(inputs["t0"]),
+            condense=inputs["t_condense"],
+            retrieve=inputs["t_retrieve"],
+            answer=_ms(started),
+            total=_ms(inputs["t0"]),
         )
 
     return (

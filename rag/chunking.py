@@ -16,8 +16,10 @@ from dataclasses import dataclass
 # whitespace; a blank line or a line break also ends one (titles, list items).
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s)|\n")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st jr sr vs etc inc ltd co corp gen col lt sgt rep sen gov "
-    "no fig jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e u.s u.k u.n".split()
+    """
+    mr mrs ms dr prof st jr sr vs etc inc ltd co corp gen col lt sgt rep sen gov no
+    fig jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e u.s u.k u.n
+    """.split()
 )
 _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
 

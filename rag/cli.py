@@ -58,7 +58,9 @@ def render_answer(answer: Answer, out: TextIO) -> None:
     if answer.refused:
         out.write("(No passage in the documents supports an answer.)\n")
     for cite in answer.citations:
-        out.write(f"\n[{cite.id}] {cite.title} ({cite.source}, characters {cite.start}-{cite.end})\n")
+        out.write(
+            f"\n[{cite.id}] {cite.title} ({cite.source}, characters {cite.start}-{cite.end})\n"
+        )
         out.write(f"    “{cite.quote}”\n")
 
 
@@ -122,8 +124,13 @@ def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
             continue
         render_answer(answer, sys.stdout)
         sys.stdout.flush()
-        history.append({"question": answer.question, "answer": answer.answer,
-                        "standalone": answer.standalone_question})
+        history.append(
+            {
+                "question": answer.question,
+                "answer": answer.answer,
+                "standalone": answer.standalone_question,
+            }
+        )
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

@@ -30,7 +30,10 @@ from rag.lexical import tokenize
 
 log = logging.getLogger(__name__)
 
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b", re.I)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b",
+    re.I,
+)
 _TIME = re.compile(
     r"\b(\d{4}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|"
     r"yesterday|january|february|march|april|may|june|july|august|september|october|"
@@ -100,7 +103,9 @@ def _type_bonus(question: str, sentence: str) -> float:
     if re.search(r"\bwho(m|se)?\b", q):
         asked = set(tokenize(question))
         names = [
-            m.group() for m in _NAME.finditer(sentence) if m.start() and m.group().lower() not in asked
+            m.group()
+            for m in _NAME.finditer(sentence)
+            if m.start() and m.group().lower() not in asked
         ]
         return 0.5 if names else -0.5
     return 0.0

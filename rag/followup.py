@@ -51,7 +51,11 @@ def as_turns(history: Sequence[Any] | None) -> list[Turn]:
             turns.append(Turn(item))
         elif isinstance(item, dict) and "question" in item:
             turns.append(
-                Turn(str(item["question"]), str(item.get("answer") or ""), str(item.get("standalone") or ""))
+                Turn(
+                    str(item["question"]),
+                    str(item.get("answer") or ""),
+                    str(item.get("standalone") or ""),
+                )
             )
         elif isinstance(item, dict) and item.get("role") == "user":
             turns.append(Turn(str(item.get("content", ""))))
@@ -104,6 +108,10 @@ def condense(question: str, history: Sequence[Any] | None) -> str:
     rewritten = _substitute_people(question, person) if person else question
     topic_source = last.standalone or last.question
     asked = set(tokenize(rewritten))
-    extra = [w for w in re.findall(r"[\w£$’'.-]+", topic_source) if tokenize(w) and not set(tokenize(w)) <= asked]
+    extra = [
+        w
+        for w in re.findall(r"[\w£$’'.-]+", topic_source)
+        if tokenize(w) and not set(tokenize(w)) <= asked
+    ]
     topic = " ".join(dict.fromkeys(w.strip(".?") for w in extra))
     return f"{rewritten} ({topic})" if topic else rewritten

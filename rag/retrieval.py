@@ -28,7 +28,9 @@ from rag.store import DocumentStore
 log = logging.getLogger(__name__)
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float]]:
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], k: int = 60
+) -> list[tuple[str, float]]:
     """Fuse ranked id lists: score(id) = sum over lists of 1 / (k + rank), rank from 1.
 
     Ties keep the order in which ids were first seen (first list first).

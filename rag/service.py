@@ -70,13 +70,17 @@ class Assistant:
         return self._chain
 
     def ingest(
-        self, paths: Sequence[Path] | None = None, reset: bool = False,
+        self,
+        paths: Sequence[Path] | None = None,
+        reset: bool = False,
         progress: Progress | None = None,
     ) -> IngestReport:
         """Ingest files/folders (default: the seeds folder)."""
         return ingest_paths(self.store, list(paths or [self.settings.seeds_dir]), reset, progress)
 
-    def ask(self, question: str, history: Sequence[Any] | None = None, k: int | None = None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[Any] | None = None, k: int | None = None
+    ) -> Answer:
         """Answer *question* (a follow-up when *history* is given) from the documents."""
         self.store.require_documents()
         return self.chain.invoke({"question": question, "history": list(history or []), "k": k})

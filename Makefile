@@ -1,0 +1,42 @@
+# The two commands that matter: `make run` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run test lint eval bench ingest clean
+
+$(BIN)/python:
+	$(shell command -v $(PY) >/dev/null 2>&1 && echo $(PY) || echo python3) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+ingest: $(VENV)/.runtime  ## ingest seeds/ into vectorstore/ (a no-op when nothing changed)
+	$(BIN)/python -m rag ingest
+
+run: ingest  ## start the chat page on http://localhost:$(PORT)
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check rag tests app.py
+	$(BIN)/ruff format --check rag tests app.py
+
+test: $(VENV)/.dev  ## lint, then the whole suite (unit + integration + browser)
+	$(BIN)/ruff check rag tests app.py
+	$(BIN)/python -m pytest
+
+eval: ingest  ## offline evaluation report in reports/eval/
+	$(BIN)/python -m rag.eval eval/qa_calais.jsonl --out reports/eval
+
+clean:
+	rm -rf $(VENV) vectorstore/chroma.sqlite3 vectorstore/*/ .pytest_cache

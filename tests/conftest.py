@@ -1,0 +1,67 @@
+"""Shared fixtures: the real embedding model (loaded once) and stores in temp folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+ARTICLE = SEEDS / "fortress-calais.txt"
+
+
+@pytest.fixture(scope="session")
+def article_text() -> str:
+    """The seed article exactly as the store normalises it."""
+    from rag.documents import normalise_text
+
+    return normalise_text(ARTICLE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def embeddings():
+    """The real bundled all-MiniLM-L6-v2, loaded once per test session."""
+    from rag.config import Settings
+    from rag.embeddings import load_embeddings
+
+    return load_embeddings(Settings())
+
+
+def make_settings(tmp: Path, **overrides):
+    """Settings pointing at a private store in *tmp* (seeds: the real article)."""
+    from rag.config import Settings
+
+    seeds = tmp / "seeds"
+    if not seeds.exists():
+        shutil.copytree(SEEDS, seeds)
+    return Settings(_env_file=None, store_dir=tmp / "vectorstore", seeds_dir=seeds, **overrides)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Fresh settings with an empty store under tmp_path (cwd is tmp_path)."""
+    monkeypatch.chdir(tmp_path)
+    return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def ingested(tmp_path_factory: pytest.TempPathFactory, embeddings) -> Iterator:
+    """A session-wide Assistant with the article ingested into a real Chroma store."""
+    from rag.service import Assistant
+
+    tmp = tmp_path_factory.mktemp("ingested")
+    old = Path.cwd()
+    os.chdir(tmp)
+    try:  # source keys are made relative to the working folder at ingest time
+        assistant = Assistant(make_settings(tmp), embeddings=embeddings)
+        assistant.ingest()
+    finally:
+        os.chdir(old)
+    yield assistant
