@@ -22,7 +22,7 @@ from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbeddings
 from rag.errors import QuestionError
 from rag.extractive import answer_extractively
-from rag.followup import condense
+from rag.followup import resolve
 from rag.retrieval import HybridRetriever
 
 log = logging.getLogger(__name__)
@@ -58,11 +58,12 @@ def build_chain(
     def condense_step(inputs: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         question = clean_question(inputs.get("question"), settings.max_question_chars)
-        standalone = condense(question, inputs.get("history"))
+        resolution = resolve(question, inputs.get("history"))
         return {
             **inputs,
+            "resolution": resolution,
+            "standalone": resolution.query,
             "question": question,
-            "standalone": standalone,
             "t_condense": _ms(started),
             "t0": started,
         }
@@ -75,7 +76,14 @@ def build_chain(
 
     def answer_step(inputs: dict[str, Any]) -> Answer:
         started = time.perf_counter()
-        answer = answer_extractively(inputs["standalone"], inputs["passages"], embeddings, settings)
+        resolution = inputs["resolution"]
+        answer = answer_extractively(
+            resolution.question,
+            inputs["passages"],
+            embeddings,
+            settings,
+            resolution.previous_answer,
+        )
         answer = Answer(
             question=inputs["question"],
             answer=answer.answer,

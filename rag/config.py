@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # Answering
     llm: str = Field("extractive", description="Answer mode: extractive (no model).")
     refusal_threshold: float = Field(
-        0.45, description="Minimum sentence score for an extractive answer."
+        0.36, description="Minimum sentence score for an extractive answer."
     )
     max_answer_sentences: int = Field(2, ge=1, le=5)
     max_question_chars: int = Field(2000, ge=10)

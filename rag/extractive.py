@@ -25,8 +25,8 @@ import numpy as np
 from rag.answer import Answer, Citation, Passage
 from rag.chunking import split_sentences
 from rag.config import REFUSAL, Settings
-from rag.embeddings import SentenceTransformerEmbeddings
-from rag.lexical import tokenize
+from rag.embeddings import Encoder
+from rag.lexical import STOPWORDS, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +42,29 @@ _TIME = re.compile(
 )
 _NAME = re.compile(r"\b[A-Z][a-z]+")
 W_SEMANTIC, W_LEXICAL, W_TYPE, W_RANK = 0.55, 0.45, 0.06, 0.03
+W_ENTITY, W_FOLLOWUP = 0.15, 0.08
+# A "how many" question and a sentence without a number cannot match: near veto.
+TYPE_MISS = -5.0
+# A sentence opening with one of these needs the one before it to be understood.
+_POINTS_BACK = re.compile(
+    r"(it|its|he|she|his|her|they|their|this|that|these|those|however|but|the agency|the group)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A sentence from a retrieved passage, located in its source."""
+    """A sentence from a retrieved passage, located in its source.
+
+    ``context`` is the sentence with the one before it when it opens with a word
+    that points back ("It will be charged with..."), so it can be understood alone.
+    """
 
     passage: Passage
     start: int
     end: int
     text: str
+    context: str
 
 
 @dataclass(frozen=True)
@@ -69,14 +82,16 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
     seen: set[tuple[str, int]] = set()
     found: list[Candidate] = []
     for passage in passages:
+        previous = ""
         for span in split_sentences(passage.text):
             key = (passage.source, passage.start + span.start)
+            context = f"{previous} {span.text}" if _POINTS_BACK.match(span.text) else span.text
+            previous = span.text
             if key in seen or len(tokenize(span.text, keep_stopwords=True)) < 3:
                 continue
             seen.add(key)
-            found.append(
-                Candidate(passage, passage.start + span.start, passage.start + span.end, span.text)
-            )
+            start = passage.start + span.start
+            found.append(Candidate(passage, start, start + len(span.text), span.text, context))
     return found
 
 
@@ -93,38 +108,69 @@ def _lexical_scores(question: str, texts: Sequence[str]) -> list[float]:
     return [sum(idf[t] for t in q_terms & doc) / total for doc in docs]
 
 
-def _type_bonus(question: str, sentence: str) -> float:
-    """Reward sentences holding what the question type asks for."""
+def _type_fit(question: str, sentence: str) -> float:
+    """+1 when the sentence holds what the question asks for, negative when it cannot."""
     q = question.lower()
     if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|amount)\b", q):
-        return 1.0 if _NUMBER.search(sentence) else -1.0
-    if re.search(r"\bwhen\b|\bwhat (year|day|date|month)\b", q):
-        return 1.0 if _TIME.search(sentence) else -0.5
-    if re.search(r"\bwho(m|se)?\b", q):
+        return 1.0 if _NUMBER.search(sentence) else TYPE_MISS
+    if re.search(r"\bwhen\b|\bwhat (year|day|date|month)\b|\bsince when\b", q):
+        return 1.0 if _TIME.search(sentence) else TYPE_MISS
+    if re.search(r"\bwho(m|se)?\b|\bname\b|\bcalled\b", q):
         asked = set(tokenize(question))
-        names = [
-            m.group()
-            for m in _NAME.finditer(sentence)
-            if m.start() and m.group().lower() not in asked
-        ]
+        names = [m for m in _NAME.finditer(sentence) if m.start() and _stem_of(m) not in asked]
         return 0.5 if names else -0.5
     return 0.0
 
 
+def _stem_of(match: re.Match[str]) -> str:
+    words = tokenize(match.group(), keep_stopwords=True)
+    return words[0] if words else ""
+
+
+def _missing_entities(question: str, context: str) -> int:
+    """Names in the question (capitalised, not first word) absent from the context."""
+    names = {_stem_of(m) for m in _NAME.finditer(question) if m.start()}
+    present = set(tokenize(context, keep_stopwords=True))
+    return len({n for n in names if n and n not in STOPWORDS and n not in present})
+
+
+def _near(cand: Candidate, anchors: Sequence[tuple[str, int, int]]) -> bool:
+    """Same sentence as, or next to, a sentence quoted in the previous answer."""
+    return any(
+        cand.passage.source == src and (cand.start - 3 <= end and start - 3 <= cand.end)
+        for src, start, end in anchors
+    )
+
+
+def anchors_from(previous_answer: str, found: Sequence[Candidate]) -> list[tuple[str, int, int]]:
+    """Locations of the sentences the previous answer quoted, among *found*."""
+    if not previous_answer:
+        return []
+    return [(c.passage.source, c.start, c.end) for c in found if c.text in previous_answer]
+
+
 def score_candidates(
-    question: str, found: Sequence[Candidate], embeddings: SentenceTransformerEmbeddings
+    question: str,
+    found: Sequence[Candidate],
+    embeddings: Encoder,
+    previous_answer: str = "",
 ) -> list[Scored]:
     """Score every candidate sentence; best first."""
     if not found:
         return []
-    vectors = embeddings.encode([question] + [c.text for c in found])
-    semantic = vectors[1:] @ vectors[0]
-    lexical = _lexical_scores(question, [c.text for c in found])
+    contexts = [c.context for c in found]
+    vectors = embeddings.encode([question] + [c.text for c in found] + contexts)
+    n = len(found)
+    semantic = np.maximum(vectors[1 : n + 1] @ vectors[0], vectors[n + 1 :] @ vectors[0])
+    lexical = _lexical_scores(question, contexts)
+    anchors = anchors_from(previous_answer, found)
     scored = []
     for cand, sem, lex in zip(found, semantic.tolist(), lexical, strict=True):
-        rank_bonus = W_RANK / max(cand.passage.rank, 1)
-        score = W_SEMANTIC * sem + W_LEXICAL * lex + W_TYPE * _type_bonus(question, cand.text)
-        scored.append(Scored(cand, float(np.round(score + rank_bonus, 6)), sem, lex))
+        score = W_SEMANTIC * sem + W_LEXICAL * lex + W_RANK / max(cand.passage.rank, 1)
+        score += W_TYPE * _type_fit(question, cand.context)
+        score -= W_ENTITY * min(_missing_entities(question, cand.context), 2)
+        score += W_FOLLOWUP if anchors and _near(cand, anchors) else 0.0
+        scored.append(Scored(cand, round(float(score), 6), sem, lex))
     return sorted(scored, key=lambda s: -s.score)
 
 
@@ -161,11 +207,16 @@ def to_citations(chosen: Sequence[Scored]) -> list[Citation]:
 def answer_extractively(
     question: str,
     passages: Sequence[Passage],
-    embeddings: SentenceTransformerEmbeddings,
+    embeddings: Encoder,
     settings: Settings,
+    previous_answer: str = "",
 ) -> Answer:
-    """Quote the best supporting sentences with ``[n]`` markers, or refuse."""
-    scored = score_candidates(question, candidates(passages), embeddings)
+    """Quote the best supporting sentences with ``[n]`` markers, or refuse.
+
+    *previous_answer* (a follow-up's last answer) favours sentences at or next to
+    the ones it quoted: follow-ups usually continue where the last answer was.
+    """
+    scored = score_candidates(question, candidates(passages), embeddings, previous_answer)
     chosen = select(scored, settings)
     best = scored[0].score if scored else 0.0
     info = {"best_score": round(best, 4), "threshold": settings.refusal_threshold}

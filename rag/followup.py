@@ -30,6 +30,35 @@ _POINTERS = re.compile(
 _ELLIPSIS = re.compile(r"^\s*(and|also|what about|how about|what else|why|how so|and why)\b", re.I)
 _PHRASE = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+")
 _STARTERS = {"The", "A", "An", "In", "On", "At", "When", "What", "Who", "Which", "How", "Why"}
+# Titles dropped from the front of a name; words that mark an organisation or place.
+_TITLES = {"Home", "Secretary", "Prime", "Minister", "President", "Mr", "Mrs", "Ms", "Dr", "Sir"}
+_NOT_PERSON = {
+    "Army",
+    "International",
+    "Office",
+    "Union",
+    "Province",
+    "Agency",
+    "Government",
+    "Ministry",
+    "Council",
+    "Police",
+    "Court",
+    "Party",
+    "Company",
+    "University",
+    "Bank",
+    "Channel",
+    "Kingdom",
+    "States",
+    "Republic",
+    "Nations",
+    "Sea",
+    "River",
+    "Street",
+    "Tunnel",
+    "War",
+}
 
 
 @dataclass(frozen=True)
@@ -75,9 +104,10 @@ def _names(text: str) -> list[str]:
     found = []
     for match in _PHRASE.finditer(MARKER.sub("", text)):
         words = match.group().split()
-        while words and words[0] in _STARTERS:
+        while words and (words[0] in _STARTERS or words[0] in _TITLES):
             words = words[1:]
-        if len(words) >= 2:
+        words = [w.removesuffix("’s").removesuffix("'s") for w in words]
+        if len(words) >= 2 and not _NOT_PERSON & set(words):
             found.append(" ".join(words))
     return found
 
@@ -98,20 +128,36 @@ def _substitute_people(question: str, person: str) -> str:
     return re.sub(r"\b(she|he|her|him|his|hers)\b", repl, question, flags=re.I)
 
 
-def condense(question: str, history: Sequence[Any] | None) -> str:
-    """A standalone version of *question*, or *question* itself when it needs none."""
+@dataclass(frozen=True)
+class Resolution:
+    """How a question reads on its own.
+
+    ``question`` has person pronouns replaced (scored against sentences);
+    ``query`` adds the previous turn's topic words (used for retrieval);
+    ``previous_answer`` is the answer the follow-up continues from.
+    """
+
+    question: str
+    query: str
+    previous_answer: str = ""
+
+
+def resolve(question: str, history: Sequence[Any] | None) -> Resolution:
+    """Resolve *question* against *history*; unchanged when it does not depend on it."""
     turns = as_turns(history)
     if not turns or not depends_on_history(question):
-        return question
+        return Resolution(question, question)
     last = turns[-1]
     person = _person_for(last)
     rewritten = _substitute_people(question, person) if person else question
-    topic_source = last.standalone or last.question
     asked = set(tokenize(rewritten))
-    extra = [
-        w
-        for w in re.findall(r"[\w£$’'.-]+", topic_source)
-        if tokenize(w) and not set(tokenize(w)) <= asked
-    ]
-    topic = " ".join(dict.fromkeys(w.strip(".?") for w in extra))
-    return f"{rewritten} ({topic})" if topic else rewritten
+    words = re.findall(r"[\w£$’'.-]+", last.standalone or last.question)
+    extra = [w.strip(".?") for w in words if tokenize(w) and not set(tokenize(w)) <= asked]
+    topic = " ".join(dict.fromkeys(extra))
+    previous = "" if last.answer.strip() == REFUSAL else last.answer
+    return Resolution(rewritten, f"{rewritten} ({topic})" if topic else rewritten, previous)
+
+
+def condense(question: str, history: Sequence[Any] | None) -> str:
+    """A standalone version of *question* for retrieval (itself when it needs none)."""
+    return resolve(question, history).query
