@@ -54,6 +54,9 @@ class Settings(BaseSettings):
         0.36, description="Minimum sentence score for an extractive answer."
     )
     max_answer_sentences: int = Field(2, ge=1, le=5)
+    answer_margin: float = Field(
+        0.05, ge=0, description="Runner-up sentences within this of the best are quoted too."
+    )
     max_question_chars: int = Field(2000, ge=10)
 
     @field_validator("chroma_url")

@@ -178,7 +178,7 @@ def select(scored: Sequence[Scored], settings: Settings) -> list[Scored]:
     """The best sentence, plus close runners-up, in reading order; empty to refuse."""
     if not scored or scored[0].score < settings.refusal_threshold:
         return []
-    floor = max(settings.refusal_threshold, scored[0].score - 0.05)
+    floor = max(settings.refusal_threshold, scored[0].score - settings.answer_margin)
     chosen = [s for s in scored if s.score >= floor][: settings.max_answer_sentences]
     return sorted(chosen, key=lambda s: (s.candidate.passage.rank, s.candidate.start))
 

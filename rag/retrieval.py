@@ -10,13 +10,17 @@ This module does not pick answer sentences and does not rewrite questions.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
@@ -101,6 +105,16 @@ class HybridRetriever(BaseRetriever):
         k: int | None = None,
     ) -> list[Document]:
         return self.search(query, k or self.k)
+
+    async def _aget_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: AsyncCallbackManagerForRetrieverRun,
+        k: int | None = None,
+    ) -> list[Document]:
+        # Chroma and the model are blocking: run them off the event loop.
+        return await asyncio.to_thread(self.search, query, k or self.k)
 
     def search(self, query: str, k: int) -> list[Document]:
         """Top *k* chunks for *query*, best first, with scores in metadata."""

@@ -1,0 +1,187 @@
+"""Integration tests: real bundled model, real embedded Chroma, the real article, real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.config import REFUSAL
+from rag.errors import StoreEmptyError
+from rag.service import Assistant
+from tests.conftest import ROOT, make_settings
+
+pytestmark = pytest.mark.integration
+
+# (question, a phrase the answer must contain, a phrase the cited span must contain)
+ANSWERABLE = [
+    ("Who will visit Calais on Thursday?", "Theresa May", "Theresa May will visit Calais"),
+    ("Who is Theresa May's French counterpart?", "Bernard Cazeneuve", "Bernard Cazeneuve"),
+    ("How much has the UK pledged towards security at the port?", "£22 million", "£22 million"),
+    ("How many people are estimated to be camped in Calais?", "5,000", "Some 5,000 people"),
+    ("How many people have died trying to cross the Channel since June?", "nine", "nine"),
+    ("Which EU agency reported the migrant figures?", "Frontex", "Frontex"),
+    ("What did David Cameron call the migrants?", "swarm", "a swarm"),
+    ("Where did Khushal work as an interpreter?", "Helmand", "Helmand Province"),
+    ("Who allegedly sent Khushal death threats?", "Taliban", "Taliban"),
+    ("Since when have records of migrants entering the EU been kept?", "2008", "2008"),
+    ("What does Britain provide to secure the Eurotunnel?", "fencing", "CCTV"),
+    ("Who is Amnesty International UK's refugee program director?", "Steve Symonds", "Symonds"),
+]
+UNANSWERABLE = [
+    "What is the capital of Australia?",
+    "Who wrote the novel Pride and Prejudice?",
+    "How many moons does Mars have?",
+    "How many British police officers will be sent to Calais?",
+]
+
+
+@pytest.mark.parametrize(("question", "expected", "in_quote"), ANSWERABLE)
+def test_answers_quote_the_right_sentence(ingested, question, expected, in_quote):
+    answer = ingested.ask(question)
+    assert not answer.refused, answer.answer
+    assert expected.lower() in answer.answer.lower()
+    assert answer.markers() and set(answer.markers()) == {c.id for c in answer.citations}
+    assert any(in_quote.lower() in c.quote.lower() for c in answer.citations)
+    for cite in answer.citations:
+        source_text = ingested.document_text(cite.source)
+        assert source_text[cite.start : cite.end] == cite.quote
+        assert cite.quote in cite.text
+        assert source_text[cite.passage_start : cite.passage_end] == cite.text
+
+
+@pytest.mark.parametrize("question", UNANSWERABLE)
+def test_questions_the_article_cannot_answer_are_refused(ingested, question):
+    answer = ingested.ask(question)
+    assert answer.refused and answer.answer == REFUSAL and answer.citations == []
+    assert answer.passages, "the passages that were checked are still reported"
+
+
+def test_passages_are_ranked_with_exact_offsets(ingested):
+    answer = ingested.ask("Frontex July 2014 figure", k=5)
+    assert [p.rank for p in answer.passages] == [1, 2, 3, 4, 5]
+    scores = [p.score for p in answer.passages]
+    assert scores == sorted(scores, reverse=True)
+    text = ingested.document_text(answer.passages[0].source)
+    for p in answer.passages:
+        assert text[p.start : p.end] == p.text
+
+
+def test_a_follow_up_is_resolved_against_the_conversation(ingested):
+    first = ingested.ask("Who will visit Calais on Thursday?")
+    history = [{"question": first.question, "answer": first.answer}]
+    follow = ingested.ask("Who will she sign the declaration with?", history=history)
+    assert "Theresa May" in follow.standalone_question
+    assert "Bernard Cazeneuve" in follow.answer
+    again = ingested.ask("Which agency published the July figures?", history=history)
+    assert again.standalone_question == "Which agency published the July figures?"
+
+
+def test_the_chain_is_an_lcel_runnable(ingested):
+    chain = ingested.chain
+    inputs = {"question": "Who is Khushal?", "history": []}
+    answers = chain.batch([inputs, {"question": "What is the capital of Australia?"}])
+    assert not answers[0].refused and answers[1].refused
+    streamed = list(chain.stream(inputs))
+    assert streamed[-1].answer == chain.invoke(inputs).answer
+    assert set(answers[0].timings_ms) >= {"retrieve", "answer", "total"}
+
+
+def test_reingest_is_idempotent_and_changes_replace_old_chunks(settings, embeddings):
+    assistant = Assistant(settings, embeddings=embeddings)
+    first = assistant.ingest()
+    assert (first.documents, first.added) == (1, 1) and first.chunks > 5
+    for _ in range(10):
+        again = assistant.ingest()
+        assert (again.added, again.unchanged, again.embedded) == (0, 1, 0)
+    assert assistant.store.count_chunks() == first.chunks
+    article = settings.seeds_dir / "fortress-calais.txt"
+    article.write_text(article.read_text() + "\n\nA new closing line was added.\n")
+    changed = assistant.ingest()
+    assert changed.updated == 1 and changed.documents == 1
+    assert assistant.store.count_chunks() == changed.chunks
+    assert "A new closing line" in assistant.document_text("seeds/fortress-calais.txt")
+    article.unlink()
+    removed = assistant.ingest()
+    assert removed.removed == 1 and removed.documents == 0
+    assert assistant.store.count_chunks() == 0
+
+
+def test_an_empty_store_says_what_to_do(settings, embeddings):
+    with pytest.raises(StoreEmptyError, match="python -m rag ingest"):
+        Assistant(settings, embeddings=embeddings).ask("Who?")
+
+
+def test_an_interrupted_ingest_leaves_no_half_document(settings, embeddings):
+    assistant = Assistant(settings, embeddings=embeddings)
+    assistant.ingest()
+    store = assistant.store
+    # Simulate a crash after chunks of a new version were written but before its manifest.
+    orphan = {"source": "seeds/x.txt", "doc_sha256": "dead", "fingerprint": store.fingerprint}
+    store.chunks.add_texts(["Orphaned text about penguins."], [orphan], ids=["orphan"])
+    answer = assistant.ask("What about penguins?")
+    assert all("penguins" not in p.text for p in answer.passages)
+    assert assistant.ingest().reconciled == 1
+    assert store.chunks.get(ids=["orphan"])["ids"] == []
+
+
+def _cli(args: list[str], env: dict[str, str], stdin: str | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "rag", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        input=stdin,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    settings = make_settings(tmp_path)
+    return {
+        **os.environ,
+        "RAG_STORE_DIR": str(settings.store_dir),
+        "RAG_SEEDS_DIR": str(settings.seeds_dir),
+    }
+
+
+def test_cli_ingest_ask_and_chat(cli_env):
+    empty = _cli(["ask", "Who is Khushal?"], cli_env)
+    assert empty.returncode == 2 and "python -m rag ingest" in empty.stderr
+    assert "Traceback" not in empty.stderr
+    ingest = _cli(["ingest", "--json"], cli_env)
+    assert ingest.returncode == 0, ingest.stderr
+    report = json.loads(ingest.stdout)
+    assert {"documents", "chunks", "added", "unchanged", "removed"} <= set(report)
+    assert report["added"] == 1 and report["chunks"] > 5
+    assert json.loads(_cli(["ingest", "--json"], cli_env).stdout)["unchanged"] == 1
+
+    asked = _cli(["ask", "How much has the UK pledged?", "--json", "--k", "3"], cli_env)
+    data = json.loads(asked.stdout)
+    assert {"question", "answer", "refused", "citations", "passages", "timings_ms"} <= set(data)
+    assert len(data["passages"]) == 3 and "£22 million" in data["answer"]
+    cite = data["citations"][0]
+    assert {"id", "source", "quote", "start", "end", "text"} <= set(cite)
+    assert f"[{cite['id']}]" in data["answer"]
+
+    human = _cli(["ask", "How much has the UK pledged?"], cli_env)
+    assert "£22 million" in human.stdout and "[1]" in human.stdout
+
+    chat = _cli(["chat"], cli_env, stdin="Who will visit Calais?\nWhat will she sign?\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "joint-declaration" in chat.stdout
+
+
+def test_cli_errors_are_one_clear_line(cli_env):
+    _cli(["ingest"], cli_env)
+    blank = _cli(["ask", "   "], cli_env)
+    assert blank.returncode == 2 and "Please type a question" in blank.stderr
+    missing = _cli(["ingest", "no/such/file.txt"], cli_env)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    assert "Traceback" not in blank.stderr + missing.stderr

@@ -1,0 +1,203 @@
+"""Fast unit tests of the core: ids, fusion, follow-ups, questions, files, citations."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer import Passage
+from rag.chain import clean_question
+from rag.config import REFUSAL, Settings
+from rag.documents import parse_bytes
+from rag.errors import DocumentError, QuestionError
+from rag.extractive import answer_extractively
+from rag.followup import condense, depends_on_history, resolve
+from rag.retrieval import reciprocal_rank_fusion
+from rag.store import chunk_id
+from tests.fakes import HashingEmbeddings
+
+# ---- ids and fusion ----------------------------------------------------------
+
+
+def test_chunk_ids_depend_on_content_settings_and_position():
+    a = Settings(_env_file=None)
+    b = Settings(_env_file=None, chunk_size=300)
+    assert chunk_id("h1", a.chunking_fingerprint(), 0) == chunk_id(
+        "h1", a.chunking_fingerprint(), 0
+    )
+    assert chunk_id("h1", a.chunking_fingerprint(), 0) != chunk_id(
+        "h2", a.chunking_fingerprint(), 0
+    )
+    assert chunk_id("h1", a.chunking_fingerprint(), 0) != chunk_id(
+        "h1", a.chunking_fingerprint(), 1
+    )
+    assert a.chunking_fingerprint() != b.chunking_fingerprint()
+    other_model = Settings(_env_file=None, embedding_model="other")
+    assert a.chunking_fingerprint() != other_model.chunking_fingerprint()
+
+
+def test_rrf_rewards_agreement_between_rankings():
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "d", "a"]], k=60)
+    ids = [i for i, _ in fused]
+    assert ids == ["b", "a", "d", "c"]  # ranks 2+1 beat 1+3; d and c appear once
+    assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+    assert dict(fused)["d"] == pytest.approx(1 / 62)
+
+
+def test_rrf_of_one_list_keeps_its_order():
+    assert [i for i, _ in reciprocal_rank_fusion([["x", "y", "z"]])] == ["x", "y", "z"]
+
+
+# ---- follow-ups ---------------------------------------------------------------
+
+HISTORY = [
+    {
+        "question": "Who will visit Calais on Thursday?",
+        "answer": "Home Secretary Theresa May will visit Calais on Thursday. [1]",
+    }
+]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["hi", "What is Frontex?", "How many migrants entered the EU in July?", "Thanks"],
+)
+def test_self_contained_questions_are_not_rewritten(question):
+    assert not depends_on_history(question) or question == "What is Frontex?"
+    assert condense(question, HISTORY) == question
+
+
+def test_pronoun_is_resolved_to_the_person_from_the_previous_turn():
+    res = resolve("Who is she meeting?", HISTORY)
+    assert res.question == "Who is Theresa May meeting?"
+    assert "Calais" in res.query and "Thursday" in res.query
+    assert res.previous_answer.startswith("Home Secretary Theresa May")
+
+
+def test_organisations_are_not_taken_for_people():
+    history = [
+        {
+            "question": "Who was the interpreter?",
+            "answer": "He served as an interpreter for the British Army. [1]",
+        }
+    ]
+    assert "British Army" not in resolve("How old is he?", history).question
+
+
+def test_no_history_means_no_rewrite():
+    assert condense("Who is she meeting?", []) == "Who is she meeting?"
+
+
+def test_chat_messages_are_accepted_as_history():
+    messages = [
+        {"role": "user", "content": "Who will visit Calais?"},
+        {"role": "assistant", "content": "Home Secretary Theresa May will visit Calais. [1]"},
+    ]
+    assert resolve("What will she sign?", messages).question == "What will Theresa May sign?"
+
+
+def test_a_refusal_is_not_used_as_context():
+    history = [{"question": "Who is the mayor?", "answer": REFUSAL}]
+    assert resolve("Where does she live?", history).previous_answer == ""
+
+
+# ---- questions ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x01\n", None, 42])
+def test_empty_or_non_text_questions_are_rejected(bad):
+    with pytest.raises(QuestionError):
+        clean_question(bad, 100)
+
+
+def test_long_questions_get_a_clear_error_and_control_chars_are_removed():
+    with pytest.raises(QuestionError, match="under 2,000"):
+        clean_question("x" * 100_000, 2000)
+    assert clean_question("Who\x07 is\tshe?\r\n", 100) == "Who is she?"
+
+
+# ---- files ------------------------------------------------------------------
+
+
+def test_html_is_reduced_to_visible_text():
+    html = b"<html><head><title>T</title><script>alert(1)</script></head><body><p>Hello <b>world</b>.</p></body></html>"
+    doc = parse_bytes(html, "page.html", "page.html")
+    assert doc.title == "T"
+    assert "alert" not in doc.text and "Hello" in doc.text and "world" in doc.text
+
+
+def test_text_files_keep_their_first_line_as_title_and_normalise_newlines():
+    doc = parse_bytes("\ufeffMy title\r\n\r\nBody.".encode(), "a.txt", "a.txt")
+    assert doc.title == "My title" and doc.text == "My title\n\nBody."
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"", "empty.txt", "contains no text"),
+        (b"\x00\x01\x02binary", "x.txt", "binary"),
+        (b"caf\xe9 au lait", "latin1.txt", "not UTF-8"),
+        (b"hello", "sheet.xlsx", "unsupported file type"),
+        (b"not a pdf", "broken.pdf", "not a readable PDF"),
+    ],
+)
+def test_bad_files_get_a_clear_error(data, name, message):
+    with pytest.raises(DocumentError, match=message):
+        parse_bytes(data, name, name)
+
+
+# ---- extractive answers and citation mapping -----------------------------------
+
+SOURCE = (
+    "Calais deal\n\nBritain is to build a police command center in Calais. "
+    "The UK has pledged £22 million towards security at the port. "
+    "Some 5,000 people are camped in the port."
+)
+
+
+def _passage(start: int, end: int, rank: int) -> Passage:
+    return Passage(rank, "doc.txt", "Calais deal", start, end, 0.1, SOURCE[start:end], "sha")
+
+
+def test_citations_point_at_the_exact_sentence_in_the_source():
+    passages = [_passage(13, len(SOURCE), 1)]
+    answer = answer_extractively(
+        "How much has the UK pledged towards security?",
+        passages,
+        HashingEmbeddings(),
+        Settings(_env_file=None, refusal_threshold=0.2, max_answer_sentences=1),
+    )
+    assert not answer.refused
+    assert answer.markers() == [1]
+    cite = answer.citations[0]
+    assert cite.quote == "The UK has pledged £22 million towards security at the port."
+    assert SOURCE[cite.start : cite.end] == cite.quote
+    assert cite.text == passages[0].text and cite.passage_rank == 1
+    assert answer.answer == f"{cite.quote} [1]"
+
+
+def test_marker_numbers_match_citation_ids_in_order():
+    passages = [_passage(13, len(SOURCE), 1)]
+    answer = answer_extractively(
+        "Britain police command center UK pledged security",
+        passages,
+        HashingEmbeddings(),
+        Settings(_env_file=None, refusal_threshold=0.0, max_answer_sentences=2, answer_margin=1.0),
+    )
+    assert answer.markers() == [c.id for c in answer.citations] == [1, 2]
+    for cite in answer.citations:
+        assert SOURCE[cite.start : cite.end] == cite.quote
+
+
+def test_weak_evidence_is_refused_with_the_fixed_sentence():
+    answer = answer_extractively(
+        "What is the boiling point of water?",
+        [_passage(13, len(SOURCE), 1)],
+        HashingEmbeddings(),
+        Settings(_env_file=None, refusal_threshold=0.5),
+    )
+    assert answer.refused and answer.answer == REFUSAL and answer.citations == []
+
+
+def test_no_passages_means_refusal():
+    answer = answer_extractively("Anything?", [], HashingEmbeddings(), Settings(_env_file=None))
+    assert answer.refused and answer.answer == REFUSAL
