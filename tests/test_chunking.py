@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +39,7 @@ def test_chunks_are_whole_sentences_with_one_sentence_overlap(article_text):
     sentence_starts = {s.start for s in split_sentences(article_text)}
     sentence_ends = {s.end for s in split_sentences(article_text)}
     assert len(chunks) > 5
-    for previous, chunk in zip(chunks, chunks[1:], strict=False):
+    for previous, chunk in itertools.pairwise(chunks):
         assert chunk.start in sentence_starts and chunk.end in sentence_ends
         if len(split_sentences(previous.text)) > 1:
             assert chunk.start < previous.end, "neighbouring chunks share a sentence"

@@ -138,6 +138,7 @@ def _cli(args: list[str], env: dict[str, str], stdin: str | None = None):
         cwd=ROOT,
         input=stdin,
         timeout=300,
+        check=False,
     )
 
 

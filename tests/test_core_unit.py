@@ -119,7 +119,10 @@ def test_long_questions_get_a_clear_error_and_control_chars_are_removed():
 
 
 def test_html_is_reduced_to_visible_text():
-    html = b"<html><head><title>T</title><script>alert(1)</script></head><body><p>Hello <b>world</b>.</p></body></html>"
+    html = (
+        b"<html><head><title>T</title><script>alert(1)</script></head>"
+        b"<body><p>Hello <b>world</b>.</p></body></html>"
+    )
     doc = parse_bytes(html, "page.html", "page.html")
     assert doc.title == "T"
     assert "alert" not in doc.text and "Hello" in doc.text and "world" in doc.text
