@@ -27,12 +27,11 @@ run: ingest  ## start the chat page on http://localhost:$(PORT)
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
-lint: $(VENV)/.dev
-	$(BIN)/ruff check rag tests app.py
-	$(BIN)/ruff format --check rag tests app.py
+lint: $(VENV)/.dev  ## ruff lint + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
-test: $(VENV)/.dev  ## lint, then the whole suite (unit + integration + browser)
-	$(BIN)/ruff check rag tests app.py
+test: lint  ## lint, then the whole suite (unit + integration + browser)
 	$(BIN)/python -m pytest
 
 eval: ingest  ## offline evaluation report in reports/eval/
