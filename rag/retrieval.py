@@ -27,7 +27,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from rag.config import Settings
 from rag.lexical import LexicalIndex
-from rag.store import DocumentStore
+from rag.store import DocumentStore, Owners
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class _Snapshot:
     generation: str
     chunks: list[Document]
     index: LexicalIndex
-    valid: set[tuple[str, str, str]]
+    owners: Owners
 
 
 class HybridRetriever(BaseRetriever):
@@ -90,10 +90,10 @@ class HybridRetriever(BaseRetriever):
         generation = store.generation()
         with self._lock:
             if self._snapshot is None or self._snapshot.generation != generation:
-                chunks = store.all_chunks()
-                valid = {store._key(c.metadata) for c in chunks}  # noqa: SLF001
+                owners = store.owners()
+                chunks = store.all_chunks(owners)
                 index = LexicalIndex([c.page_content for c in chunks])
-                self._snapshot = _Snapshot(generation, chunks, index, valid)
+                self._snapshot = _Snapshot(generation, chunks, index, owners)
                 log.info("lexical index built over %d chunks", len(chunks))
             return self._snapshot
 
@@ -121,7 +121,7 @@ class HybridRetriever(BaseRetriever):
         snap = self.snapshot()
         store = self._store()
         n = max(self._settings().candidates, k)
-        dense = store.dense_search(store.embeddings.embed_query(query), n, snap.valid)
+        dense = store.dense_search(store.embeddings.embed_query(query), n, snap.owners)
         lexical = snap.index.search(query, n)
         by_id: dict[str, Document] = {d.id or "": d for d, _ in dense}
         by_id.update({snap.chunks[i].id or "": snap.chunks[i] for i, _ in lexical})

@@ -40,6 +40,9 @@ BATCH = 256
 _GENERATION_ID = "__generation__"
 
 
+Owners = dict[tuple[str, str], list["ManifestEntry"]]
+
+
 @dataclass(frozen=True)
 class ManifestEntry:
     """What the store knows about one ingested document."""
@@ -182,9 +185,11 @@ class DocumentStore:
             )
             if progress:
                 progress(len(batch))
+        previous = self.manifest().get(doc.source)
         self._write_manifest(doc, len(chunks))
         self._bump_generation()
-        self._delete_chunks_except(doc.source, set(ids))
+        if previous:
+            self._drop_if_unused(previous.sha256, previous.fingerprint)
         return len(todo)
 
     def _chunk_metadata(self, doc: SourceDocument, chunk: Chunk) -> dict[str, Any]:
@@ -198,26 +203,31 @@ class DocumentStore:
             "fingerprint": self.fingerprint,
         }
 
-    def _delete_chunks_except(self, source: str, keep: set[str]) -> None:
-        got = self.chunks.get(where={"source": source}, include=[])
-        stale = [i for i in got["ids"] if i not in keep]
+    def _drop_if_unused(self, sha256: str, fingerprint: str) -> None:
+        """Delete a content version's chunks unless another source still has that content."""
+        if (sha256, fingerprint) in self.owners():
+            return
+        where = {"$and": [{"doc_sha256": sha256}, {"fingerprint": fingerprint}]}
+        stale = self.chunks.get(where=where, include=[])["ids"]
         if stale:
             self.chunks.delete(ids=stale)
 
     def remove_document(self, source: str) -> None:
-        """Forget a document: manifest entry first, then its chunks."""
+        """Forget a document: manifest entry first, then its chunks (if unshared)."""
+        entry = self.manifest().get(source)
         self._manifest.delete(ids=[_manifest_id(source)])
         self._bump_generation()
-        self._delete_chunks_except(source, set())
+        if entry:
+            self._drop_if_unused(entry.sha256, entry.fingerprint)
 
     def reconcile(self) -> int:
         """Delete chunks no manifest entry vouches for (left by an interrupted ingest)."""
-        valid = {(e.source, e.sha256, e.fingerprint) for e in self.manifest().values()}
+        valid = self.owners()
         got = self.chunks.get(include=["metadatas"])
         orphans = [
             cid
             for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
-            if (meta.get("source"), meta.get("doc_sha256"), meta.get("fingerprint")) not in valid
+            if self._key(meta) not in valid
         ]
         for first in range(0, len(orphans), BATCH * 20):
             self.chunks.delete(ids=orphans[first : first + BATCH * 20])
@@ -235,38 +245,57 @@ class DocumentStore:
         self._open()
 
     # ----- reading --------------------------------------------------------------
-    def _valid_keys(self) -> set[tuple[str, str, str]]:
-        return {(e.source, e.sha256, e.fingerprint) for e in self.manifest().values()}
+    def owners(self) -> Owners:
+        """For each trusted content version (hash, fingerprint): the sources holding it.
+
+        Identical files under several names share one set of chunks; the first
+        source (alphabetically) is shown, the others are listed in ``also_in``.
+        """
+        owners: Owners = {}
+        for entry in sorted(self.manifest().values(), key=lambda e: e.source):
+            owners.setdefault((entry.sha256, entry.fingerprint), []).append(entry)
+        return owners
 
     @staticmethod
-    def _key(meta: dict[str, Any]) -> tuple[str, str, str]:
-        return (meta.get("source", ""), meta.get("doc_sha256", ""), meta.get("fingerprint", ""))
+    def _key(meta: dict[str, Any]) -> tuple[str, str]:
+        return (meta.get("doc_sha256", ""), meta.get("fingerprint", ""))
 
-    def all_chunks(self) -> list[Document]:
+    def _attributed(self, doc: Document, owners: Owners) -> Document:
+        """*doc* with source and title taken from the manifest (the chunk may be shared)."""
+        entries = owners[self._key(doc.metadata)]
+        meta = {**doc.metadata, "source": entries[0].source, "title": entries[0].title}
+        meta["also_in"] = ", ".join(e.source for e in entries[1:])
+        return Document(page_content=doc.page_content, metadata=meta, id=doc.id)
+
+    def all_chunks(self, owners: Owners | None = None) -> list[Document]:
         """Every trusted chunk, in a stable order (source, index)."""
-        valid = self._valid_keys()
+        owners = owners if owners is not None else self.owners()
         got = self.chunks.get(include=["documents", "metadatas"])
         docs = [
-            Document(page_content=text, metadata=meta, id=cid)
+            self._attributed(Document(page_content=text, metadata=meta, id=cid), owners)
             for cid, text, meta in zip(
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
             )
-            if self._key(meta) in valid
+            if self._key(meta) in owners
         ]
         return sorted(docs, key=lambda d: (d.metadata["source"], d.metadata["index"]))
 
     def dense_search(
-        self, vector: list[float], n: int, valid: set[tuple[str, str, str]] | None = None
+        self, vector: list[float], n: int, owners: Owners | None = None
     ) -> list[tuple[Document, float]]:
         """Nearest chunks to *vector* with cosine similarity, trusted chunks only."""
         count = self.count_chunks()
         if not count:
             return []
-        valid = valid if valid is not None else self._valid_keys()
+        owners = owners if owners is not None else self.owners()
         hits = self.chunks.similarity_search_by_vector_with_relevance_scores(
             vector, k=min(n, count)
         )
-        return [(doc, 1.0 - dist) for doc, dist in hits if self._key(doc.metadata) in valid]
+        return [
+            (self._attributed(doc, owners), 1.0 - dist)
+            for doc, dist in hits
+            if self._key(doc.metadata) in owners
+        ]
 
     def count_chunks(self) -> int:
         """Number of chunk records (including any not yet reconciled)."""

@@ -186,3 +186,20 @@ def test_cli_errors_are_one_clear_line(cli_env):
     missing = _cli(["ingest", "no/such/file.txt"], cli_env)
     assert missing.returncode == 2 and "does not exist" in missing.stderr
     assert "Traceback" not in blank.stderr + missing.stderr
+
+
+def test_same_content_under_two_names_is_embedded_once(settings, embeddings):
+    assistant = Assistant(settings, embeddings=embeddings)
+    single = assistant.ingest()
+    copy = settings.seeds_dir / "copy-of-article.txt"
+    copy.write_text((settings.seeds_dir / "fortress-calais.txt").read_text())
+    both = assistant.ingest()
+    assert both.documents == 2 and both.added == 1 and both.embedded == 0
+    assert assistant.store.count_chunks() == single.chunks
+    passage = assistant.ask("Who is Khushal?").passages[0]
+    assert passage.source == "seeds/copy-of-article.txt"  # first name alphabetically
+    copy.unlink()
+    assert assistant.ingest().removed == 1
+    assert assistant.store.count_chunks() == single.chunks, "the other name keeps its chunks"
+    answer = assistant.ask("Who is Khushal?")
+    assert not answer.refused and answer.citations[0].source == "seeds/fortress-calais.txt"
