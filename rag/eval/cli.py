@@ -1,0 +1,111 @@
+"""``python -m rag.eval QA_FILE [--out DIR] [--k N] [--llm SPEC] [--baseline OLD.json]``.
+
+Checks every input first (dataset rows, judge provider, baseline file) so a mistake
+fails in a second, not after the run; then opens the default store (ingesting the
+seeds if it is empty), asks every question with a progress bar on stderr, writes the
+reports into DIR and prints the summary table on stdout. Expected problems
+(:class:`rag.errors.RagError`) print one line on stderr and exit with code 2.
+
+It holds no metric or report logic of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.errors import RagError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OUT = Path("reports/eval")
+
+
+def _k(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= 50:
+        raise argparse.ArgumentTypeError("k must be between 1 and 50")
+    return number
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m rag.eval",
+        description="Evaluate the assistant offline on question/answer pairs and write a report.",
+    )
+    parser.add_argument("qa_file", type=Path, help="questions: .jsonl, .csv or SQuAD-style .json")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"report folder ({DEFAULT_OUT})"
+    )
+    parser.add_argument("--k", type=_k, default=None, help="passages retrieved per question")
+    parser.add_argument(
+        "--llm",
+        default=None,
+        metavar="SPEC",
+        help="also run a judge (today: 'extractive', no model)",
+    )
+    parser.add_argument("--baseline", type=Path, default=None, help="an earlier report.json")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    return parser
+
+
+def _progress(total: int) -> tuple[Any, Any]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="q", desc="eval", file=sys.stderr, disable=None)
+
+    def tick(result: Any) -> None:
+        bar.set_postfix_str(f"{result.id}: {result.diagnosis}", refresh=False)
+        bar.update(1)
+
+    return bar, tick
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the evaluation described by *args*; returns the exit code."""
+    from rag.config import Settings
+    from rag.eval.compare import load_baseline
+    from rag.eval.dataset import load_dataset
+    from rag.eval.judge import check_spec, make_judge
+    from rag.eval.report import summary_table, write_reports
+    from rag.eval.runner import open_assistant, run_dataset
+
+    check_spec(args.llm)
+    rows = load_dataset(args.qa_file)
+    baseline = load_baseline(args.baseline) if args.baseline else None
+    settings = Settings(**({"k": args.k} if args.k else {}))
+    assistant = open_assistant(settings)
+    judge = make_judge(args.llm, assistant.embeddings.encode, args.out / "judge_cache")
+    bar, tick = _progress(len(rows))
+    try:
+        report = run_dataset(
+            args.qa_file, assistant, k=args.k, judge=judge, baseline=baseline, tick=tick, rows=rows
+        )
+    finally:
+        bar.close()
+    paths = write_reports(report, args.out)
+    print(summary_table(report["summary"], report.get("comparison")))
+    print(f"\nReports: {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return run(args)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; no report written", file=sys.stderr)
+        return 130

@@ -1,0 +1,254 @@
+"""Write an evaluation to disk: ``report.json``, ``report.md``, ``report.html``, ``rows.csv``.
+
+``report.json`` holds ``summary`` (aggregates, intervals, settings), ``rows`` (one
+object per question with its answer, citations, retrieved passages and every metric)
+and, with a baseline, ``comparison``. ``report.md`` is the same in a form to paste
+into a pull request, ``report.html`` one static page with inline SVG plots (see
+:mod:`rag.eval.htmlreport`), ``metrics.svg`` the headline plot alone (for a README).
+
+This module formats and writes; it computes no metric.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.eval import metrics as m
+from rag.eval.htmlreport import READING_GUIDE, metrics_chart, render_html
+from rag.eval.scoring import RowResult
+
+log = logging.getLogger(__name__)
+
+FILES = ("report.json", "report.md", "report.html", "rows.csv", "metrics.svg")
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    """A score for people: two decimals, or an en dash when it does not apply."""
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def fmt_ci(stats: dict[str, Any]) -> str:
+    """``[0.81, 0.95]`` or an en dash."""
+    ci = stats.get("ci95")
+    return "–" if not ci else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def build_report(
+    summary: dict[str, Any], results: Sequence[RowResult], comparison: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The ``report.json`` object."""
+    report: dict[str, Any] = {"summary": summary, "rows": [r.to_dict() for r in results]}
+    if comparison is not None:
+        report["comparison"] = comparison
+    return report
+
+
+def write_reports(report: dict[str, Any], out: Path) -> list[Path]:
+    """Write every report file into *out* (created if needed); returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    texts = {
+        "report.json": json.dumps(report, ensure_ascii=False, indent=1),
+        "report.md": render_markdown(report),
+        "report.html": render_html(report),
+        "metrics.svg": metrics_chart(report),
+    }
+    paths = [_write(out / name, text) for name, text in texts.items()]
+    paths.append(write_csv(report["rows"], out / "rows.csv"))
+    log.info("wrote %s", ", ".join(p.name for p in paths))
+    return paths
+
+
+def _write(path: Path, text: str) -> Path:
+    tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # a reader never sees half a report
+    return path
+
+
+# ----- CSV -----------------------------------------------------------------------
+CSV_FIELDS = (
+    "id",
+    "question",
+    "follow_up",
+    "standalone_question",
+    "answerable",
+    "reference",
+    "answer",
+    "refused",
+    "diagnosis",
+    "diagnosis_detail",
+    "relevance_basis",
+    "relevant_rank",
+    "cited",
+    "latency_ms",
+    *m.METRIC_KEYS,
+    "error",
+)
+
+
+def csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One flat CSV record for a ``report.json`` row."""
+    flat = {key: row.get(key) for key in CSV_FIELDS if key in row}
+    flat["reference"] = " | ".join(row["reference"])
+    flat["cited"] = " ".join(f"[{c['id']}]" for c in row["citations"])
+    flat |= {key: row["metrics"].get(key) for key in m.METRIC_KEYS}
+    return flat
+
+
+def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """``rows.csv``: one line per question, every metric a column (empty = not applicable)."""
+    tmp = path.with_suffix(f".csv.{os.getpid()}.tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(csv_row(row) for row in rows)
+    tmp.replace(path)
+    return path
+
+
+# ----- Markdown ------------------------------------------------------------------
+def metrics_table(summary: dict[str, Any]) -> list[list[str]]:
+    """Rows of (metric, value, CI, n, single-turn, follow-up) for applicable metrics."""
+    rows = []
+    for spec in m.METRICS:
+        stats = summary["metrics"][spec.key]
+        if not stats["n"]:
+            continue
+        rows.append(
+            [
+                spec.label,
+                fmt(stats["value"]),
+                fmt_ci(stats),
+                str(stats["n"]),
+                fmt(summary["single_turn"][spec.key]["value"]),
+                fmt(summary["follow_up"][spec.key]["value"]),
+            ]
+        )
+    return rows
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    def line(cells: Sequence[str]) -> str:
+        return (
+            "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+        )
+
+    return [line(header), line(["---"] * len(header)), *(line(r) for r in rows)]
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """``report.md``."""
+    s = report["summary"]
+    lat = s["latency_ms"]
+    lines = [
+        f"# Evaluation: {Path(s['dataset']['path']).name}",
+        "",
+        f"{s['scored']} questions scored ({s['answerable']} answerable, {s['unanswerable']} "
+        f"unanswerable, {s['follow_up_rows']} follow-ups; {s['errors']} errors), k={s['k']}, "
+        f"answer mode `{s['settings'].get('llm')}`, {s['created_at']}.",
+        "",
+        READING_GUIDE,
+        "",
+        *_md_table(
+            ["Metric", "Value", "95% CI", "n", "Single-turn", "Follow-up"], metrics_table(s)
+        ),
+        "",
+        f"Latency per question: p50 {fmt(lat['p50'], 0)} ms, p95 {fmt(lat['p95'], 0)} ms "
+        f"(max {fmt(lat['max'], 0)} ms).",
+        "",
+        "## Diagnosis",
+        "",
+        *_md_table(["Outcome", "Questions"], [[d, str(n)] for d, n in s["diagnosis"].items() if n]),
+        "",
+        *_md_failures(report["rows"]),
+        *_md_comparison(report.get("comparison")),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _md_failures(rows: Sequence[dict[str, Any]]) -> list[str]:
+    failing = [r for r in rows if r["diagnosis"] != m.OK]
+    if not failing:
+        return ["Every question passed.", ""]
+    table = [[r["id"], r["question"], r["diagnosis"], r["diagnosis_detail"]] for r in failing]
+    return [
+        "## Questions to look at",
+        "",
+        *_md_table(["id", "Question", "Outcome", "Why"], table),
+        "",
+    ]
+
+
+def _md_comparison(comparison: dict[str, Any] | None) -> list[str]:
+    if not comparison:
+        return []
+    deltas = [
+        [d["label"], fmt(d["old"]), fmt(d["new"]), _signed(d["delta"]), _arrow(d["better"])]
+        for d in comparison["metrics"]
+    ]
+    lines = [
+        f"## Compared with {comparison['baseline']}",
+        "",
+        *(
+            ["**The dataset changed since the baseline.**", ""]
+            if comparison["dataset_changed"]
+            else []
+        ),
+        *_md_table(["Metric", "Baseline", "Now", "Change", ""], deltas),
+        "",
+    ]
+    lines += _md_changes(comparison)
+    if comparison["settings_changed"]:
+        changed = ", ".join(
+            f"{k}: {a} → {b}" for k, (a, b) in comparison["settings_changed"].items()
+        )
+        lines += [f"Settings changed: {changed}.", ""]
+    return lines
+
+
+def _md_changes(comparison: dict[str, Any]) -> list[str]:
+    lines = []
+    for verdict in ("improved", "regressed", "mixed"):
+        items = comparison[verdict]
+        lines += [f"**{verdict.capitalize()}** ({len(items)}):", ""]
+        lines += [f"- {c['id']}: {c['question']} ({'; '.join(c['reasons'])})" for c in items]
+        lines += ["- none", ""] if not items else [""]
+    return lines
+
+
+def _signed(delta: float | None) -> str:
+    return "–" if delta is None else f"{delta:+.2f}"
+
+
+def _arrow(better: bool | None) -> str:
+    return "" if better is None else ("better" if better else "worse")
+
+
+# ----- terminal ------------------------------------------------------------------
+def summary_table(summary: dict[str, Any], comparison: dict[str, Any] | None = None) -> str:
+    """The table printed at the end of a run (plain text, fixed width)."""
+    deltas = {d["key"]: d["delta"] for d in (comparison or {}).get("metrics", [])}
+    header = ["metric", "value", "95% CI", "n", "follow-up"] + (["change"] if comparison else [])
+    body = []
+    for spec, row in zip(_applicable(summary), metrics_table(summary), strict=True):
+        cells = [row[0], row[1], row[2], row[3], row[5]]
+        body.append(cells + ([_signed(deltas.get(spec.key))] if comparison else []))
+    lat = summary["latency_ms"]
+    body.append(
+        ["latency p50/p95 ms", f"{fmt(lat['p50'], 0)}/{fmt(lat['p95'], 0)}", "", str(lat["n"]), ""]
+    )
+    widths = [max(len(r[i]) for r in [header, *body] if i < len(r)) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip()
+        for r in [header, *body]
+    )
+
+
+def _applicable(summary: dict[str, Any]) -> list[m.MetricSpec]:
+    return [spec for spec in m.METRICS if summary["metrics"][spec.key]["n"]]
