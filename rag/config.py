@@ -66,6 +66,15 @@ class Settings(BaseSettings):
             raise ValueError("RAG_CHROMA_URL must look like http://127.0.0.1:8000")
         return value or None
 
+    @property
+    def uploads_dir(self) -> Path:
+        """Where documents uploaded through the browser are kept (inside the store)."""
+        return self.store_dir / "uploads"
+
+    def default_paths(self) -> list[Path]:
+        """What a plain ``ingest`` covers: the seeds, plus uploads when there are any."""
+        return [self.seeds_dir] + ([self.uploads_dir] if self.uploads_dir.is_dir() else [])
+
     def chunking_fingerprint(self) -> str:
         """Short hash of everything that changes chunk ids (chunker and model)."""
         key = f"{self.chunk_size}|{self.chunk_overlap}|{self.embedding_model}|chunker-v1"

@@ -17,8 +17,8 @@ from typing import Any
 
 from rag.answer import Answer
 from rag.config import Settings
-from rag.ingest import IngestReport, Progress, ingest_paths
-from rag.store import DocumentStore, ManifestEntry
+from rag.ingest import IngestReport, Progress, ingest_lock, ingest_paths
+from rag.store import DocumentStore, ManifestEntry, wipe_embedded_store
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,16 @@ class Assistant:
         reset: bool = False,
         progress: Progress | None = None,
     ) -> IngestReport:
-        """Ingest files/folders (default: the seeds folder)."""
-        return ingest_paths(self.store, list(paths or [self.settings.seeds_dir]), reset, progress)
+        """Ingest files/folders (default: seeds and uploads); *reset* rebuilds first.
+
+        A reset of an embedded store deletes its files before opening it, so it also
+        repairs a store too damaged to open.
+        """
+        if reset and self._store is None:
+            with ingest_lock(self.settings):
+                wipe_embedded_store(self.settings)
+        targets = list(paths or self.settings.default_paths())
+        return ingest_paths(self.store, targets, reset, progress)
 
     def ask(
         self, question: str, history: Sequence[Any] | None = None, k: int | None = None

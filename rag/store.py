@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -88,6 +89,27 @@ def make_client(settings: Settings) -> Any:
             f"Cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}). "
             "Check that it is reachable, or rebuild it with `python -m rag ingest --reset`."
         ) from exc
+
+
+KEEP_ON_WIPE = ("uploads", ".ingest.lock")
+
+
+def wipe_embedded_store(settings: Settings) -> None:
+    """Delete an embedded store's database files, even unreadable ones.
+
+    Uploaded documents and the lock file are kept: a rebuild re-ingests the
+    uploads instead of losing them. Server stores are reset through the client.
+    """
+    if settings.chroma_url or not settings.store_dir.is_dir():
+        return
+    for child in settings.store_dir.iterdir():
+        if child.name in KEEP_ON_WIPE:
+            continue
+        log.warning("rebuild: deleting %s", child)
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 class DocumentStore:
