@@ -275,7 +275,7 @@ def _comparison(c: dict[str, Any] | None) -> str:
     )
     for verdict in ("improved", "regressed", "mixed"):
         items = "".join(
-            f"<li><b>{_e(x['id'])}</b> {_e(x['question'])}: {_e('; '.join(x['reasons']))}</li>"
+            f"<li><b>{_e(x['id'])}</b> {_e(x['question'])} — {_e('; '.join(x['reasons']))}</li>"
             for x in c[verdict]
         )
         heading = f"<h3>{verdict.capitalize()} ({len(c[verdict])})</h3>"

@@ -217,7 +217,7 @@ def _md_changes(comparison: dict[str, Any]) -> list[str]:
     for verdict in ("improved", "regressed", "mixed"):
         items = comparison[verdict]
         lines += [f"**{verdict.capitalize()}** ({len(items)}):", ""]
-        lines += [f"- {c['id']}: {c['question']} ({'; '.join(c['reasons'])})" for c in items]
+        lines += [f"- {c['id']}: {c['question']} — {'; '.join(c['reasons'])}" for c in items]
         lines += ["- none", ""] if not items else [""]
     return lines
 

@@ -188,6 +188,8 @@ def score_answer(
         result.metrics.update(_answer_metrics(answer, result.reference))
         result.metrics.update(_citation_metrics(answer, citation_flags, relevance))
     result.diagnosis, result.diagnosis_detail = m.diagnose(_outcome(result))
+    if result.follow_up and result.diagnosis != m.OK:  # was the rewrite to blame?
+        result.diagnosis_detail += f" The follow-up was resolved to: {result.standalone_question}"
     return result
 
 
