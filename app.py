@@ -1,0 +1,393 @@
+"""The browser chat: ask questions about the documents and check every cited passage.
+
+Run with ``streamlit run app.py`` (or ``make run``). This file is the Streamlit page
+only: session state, cached resources, rendering and error display. It calls
+:class:`rag.service.Assistant` for everything else (ingest, ask, list documents),
+:mod:`rag.uploads` to save an upload, :mod:`rag.highlight` to make text inert and
+highlight a span, and :mod:`rag.export` for the Markdown/JSON export.
+
+It does not retrieve, score, answer or parse documents itself, and it never renders
+document or answer text as HTML.
+
+Security note (why text goes through :mod:`rag.highlight`): Streamlit can only colour
+part of a text through Markdown, and document text is untrusted. So every ASCII
+punctuation character of document, answer, title and question text is
+backslash-escaped before it reaches ``st.markdown`` or a widget label (Markdown
+renders an escaped character literally: no HTML, link, image, maths or directive can
+start from it), and only then do we add our own ``:yellow-background[...]``
+directive around the cited span. ``unsafe_allow_html`` is never used.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import streamlit as st
+from pydantic import ValidationError
+
+from rag.answer import Answer, Citation
+from rag.config import Settings
+from rag.documents import SUPPORTED_SUFFIXES
+from rag.errors import RagError
+from rag.export import conversation_json, conversation_markdown
+from rag.highlight import escape_markdown, highlight_markdown, stream_pieces, text_markdown
+from rag.service import Assistant
+from rag.store import ManifestEntry
+from rag.uploads import save_upload
+
+ANSWER_MODES = {"extractive": "Extractive"}  # the modes the pipeline implements today
+STREAM_DELAY = 0.02  # seconds between streamed words: visibly progressive, never slow
+MAX_CONVERSATIONS = 200
+_CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")
+
+
+# ----- cached resources (built once per server process, shared by sessions) ---------
+@st.cache_resource(show_spinner="Loading the embedding model (first start only)…")
+def load_model(key: str, _settings: Settings) -> object:
+    """The embedding model; *key* names it, so reruns and sessions reuse one copy."""
+    from rag.embeddings import load_embeddings
+
+    return load_embeddings(_settings)
+
+
+@st.cache_resource(show_spinner="Opening the document store…")
+def load_assistant(key: str, _settings: Settings) -> Assistant:
+    """One Assistant per settings *key* (store, mode), sharing the loaded model."""
+    model_key = f"{_settings.embedding_path}|{_settings.embedding_model}"
+    assistant = Assistant(_settings, embeddings=load_model(model_key, _settings))
+    if assistant.documents():
+        assistant.retriever.snapshot()  # build the keyword index now, not on question one
+    return assistant
+
+
+@st.cache_resource
+def conversations() -> tuple[dict[str, list[Answer]], threading.Lock]:
+    """Answers by conversation id (and a lock), so a refresh of the same ?c= URL keeps them."""
+    return {}, threading.Lock()
+
+
+# ----- session state ------------------------------------------------------------------
+def start_conversation() -> None:
+    """A fresh, empty conversation with its own id in the URL."""
+    cid = uuid.uuid4().hex
+    store, lock = conversations()
+    with lock:
+        while len(store) >= MAX_CONVERSATIONS:  # forget the oldest
+            store.pop(next(iter(store)))
+        store[cid] = []
+    st.session_state.cid = cid
+    st.session_state.answers = store[cid]
+    st.query_params["c"] = cid
+
+
+def init_state() -> None:
+    """Restore the conversation named in the URL, or start one."""
+    st.session_state.setdefault("uploader", 0)
+    if "cid" in st.session_state:
+        return
+    cid = st.query_params.get("c", "")
+    store, _ = conversations()
+    if _CONVERSATION_ID.fullmatch(cid) and cid in store:
+        st.session_state.cid = cid
+        st.session_state.answers = store[cid]
+    else:
+        start_conversation()
+
+
+def history(answers: list[Answer]) -> list[dict[str, str]]:
+    """Earlier turns in the form the follow-up resolver reads (as the CLI passes them)."""
+    return [
+        {"question": a.question, "answer": a.answer, "standalone": a.standalone_question}
+        for a in answers
+    ]
+
+
+def show_error(exc: RagError) -> None:
+    """A user-fixable problem, as text in the page (messages may quote file names)."""
+    st.error(escape_markdown(str(exc)), icon=":material/error:")
+
+
+# ----- sidebar ------------------------------------------------------------------------
+def sidebar_documents(docs: list[ManifestEntry]) -> None:
+    """The documents in the store, with chunk counts."""
+    st.header("Documents")
+    if not docs:
+        st.caption("No documents yet.")
+    for doc in docs:
+        st.markdown(
+            f"**{escape_markdown(doc.title)}**  \n"
+            f"{doc.chunks} chunks · {doc.chars:,} characters · {escape_markdown(doc.source)}"
+        )
+
+
+def ingest_uploads(assistant: Assistant, files: list) -> None:
+    """Save each upload under store_dir/uploads, ingest them, remember the outcome."""
+    settings = assistant.settings
+    max_bytes = int(settings.max_file_mb * 1_000_000)
+    saved, errors = [], []
+    for upload in files:
+        try:
+            saved.append(
+                save_upload(
+                    settings.store_dir / "uploads", upload.name, upload.getvalue(), max_bytes
+                )
+            )
+        except RagError as exc:
+            errors.append(str(exc))
+    notice = ""
+    if saved:
+        bar = st.progress(0.0, text="Embedding passages…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / total if total else 1.0, text=f"Embedding {done}/{total} passages")
+
+        try:
+            report = assistant.ingest(saved, progress=progress)
+        except RagError as exc:
+            errors.append(str(exc))
+        else:
+            errors += [item["error"] for item in report.errors]
+            notice = (
+                f"Added {report.added}, updated {report.updated}, unchanged "
+                f"{report.unchanged}: {report.documents} documents, {report.chunks} chunks."
+            )
+    st.session_state.upload_result = (notice, errors)
+    st.session_state.uploader += 1  # a new widget key empties the uploader
+    st.rerun()
+
+
+def sidebar_upload(assistant: Assistant) -> None:
+    """Upload txt/md/html/pdf; ingestion is idempotent (same content: unchanged)."""
+    notice, errors = st.session_state.pop("upload_result", ("", []))
+    files = st.file_uploader(
+        "Add documents",
+        type=[suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES],
+        accept_multiple_files=True,
+        key=f"uploader-{st.session_state.uploader}",
+        max_upload_size=max(1, int(assistant.settings.max_file_mb)),
+        help="Text, Markdown, HTML or PDF. Re-uploading the same file changes nothing.",
+    )
+    if notice:
+        st.success(notice, icon=":material/check_circle:")
+    for message in errors:
+        st.error(escape_markdown(message), icon=":material/error:")
+    if files:
+        ingest_uploads(assistant, files)
+
+
+def sidebar_settings(settings: Settings) -> tuple[int, str]:
+    """Retrieval settings that change answers: k and the answer mode."""
+    st.header("Settings")
+    k = st.slider("Passages retrieved (k)", 1, max(20, settings.k), settings.k, key="k")
+    modes = list(dict.fromkeys([settings.llm, *ANSWER_MODES]))
+    mode = st.selectbox(
+        "Answer mode",
+        modes,
+        key="mode",
+        format_func=lambda m: ANSWER_MODES.get(m, m),
+        help="Extractive: the answer is the document's own sentences; no LLM, nothing invented.",
+    )
+    st.button(
+        "New conversation",
+        on_click=start_conversation,
+        icon=":material/add_comment:",
+        width="stretch",
+    )
+    return k, mode
+
+
+def sidebar_export(answers: list[Answer], docs: list[ManifestEntry], meta: dict) -> None:
+    """Download the conversation with cited spans, offsets and document hashes."""
+    st.header("Export")
+    none = not answers
+    st.download_button(
+        "Export Markdown",
+        conversation_markdown(answers, docs, meta),
+        file_name="conversation.md",
+        mime="text/markdown",
+        disabled=none,
+        icon=":material/download:",
+        width="stretch",
+    )
+    st.download_button(
+        "Export JSON",
+        conversation_json(answers, docs, meta),
+        file_name="conversation.json",
+        mime="application/json",
+        disabled=none,
+        icon=":material/data_object:",
+        width="stretch",
+    )
+
+
+# ----- answers and citations ----------------------------------------------------------
+def stream_words(text: str) -> Iterator[str]:
+    """The answer word by word, each piece already escaped (write_stream renders Markdown)."""
+    for piece in stream_pieces(text):
+        yield escape_markdown(piece)
+        time.sleep(STREAM_DELAY)
+
+
+def render_document(assistant: Assistant, cite: Citation) -> None:
+    """The whole document, cited span highlighted, in a scrollable box."""
+    try:
+        text = assistant.document_text(cite.source)
+    except RagError as exc:
+        show_error(exc)
+        return
+    if text[cite.start : cite.end] != cite.quote:
+        st.warning(
+            "This document changed after the answer was given; ask again.",
+            icon=":material/warning:",
+        )
+        body = text_markdown(text)
+    else:
+        body = highlight_markdown(text, cite.start, cite.end)
+        st.caption(
+            f"Whole document, {len(text):,} characters; the cited span "
+            f"(characters {cite.start:,}–{cite.end:,}) is highlighted."
+        )
+    # Long documents scroll inside a box so the chat stays readable.
+    with st.container(height=420 if len(text) > 1500 else "content", border=True):
+        st.markdown(body)
+
+
+def render_citation(assistant: Assistant, cite: Citation, key: str, chars: int | None) -> None:
+    """One cited source: passage with the cited sentence highlighted, title, position."""
+    of = f" of {chars:,}" if chars else ""
+    label = f"[{cite.id}] {escape_markdown(cite.title)} · characters {cite.start:,}–{cite.end:,}"
+    with st.expander(label, expanded=cite.id == 1, icon=":material/format_quote:"):
+        st.caption(
+            f"{escape_markdown(cite.source)} · retrieved passage #{cite.passage_rank}, "
+            f"characters {cite.passage_start:,}–{cite.passage_end:,}{of} · "
+            f"document sha256 {cite.doc_sha256[:12]}"
+        )
+        st.markdown(
+            highlight_markdown(
+                cite.text, cite.start - cite.passage_start, cite.end - cite.passage_start
+            )
+        )
+        if st.toggle("Show in document", key=key, help="The whole document, span highlighted"):
+            render_document(assistant, cite)
+
+
+def render_answer(
+    assistant: Assistant, answer: Answer, turn: int, chars: dict[str, int], stream: bool = False
+) -> None:
+    """A grounded answer with its cited sources, or a clearly different refusal.
+
+    *chars* gives each document's length, to show where a passage sits.
+    """
+    if answer.refused:
+        st.warning(
+            escape_markdown(answer.answer), title="Not in the documents", icon=":material/block:"
+        )
+        st.caption("No passage supports an answer. Rephrase, or add a document that covers it.")
+        return
+    if stream:
+        st.write_stream(stream_words(answer.answer))
+    else:
+        st.markdown(text_markdown(answer.answer))
+    seconds = answer.timings_ms.get("total", 0) / 1000
+    n = len(answer.citations)
+    st.caption(
+        f":green[:material/verified: Grounded] in {n} cited passage{'s' * (n != 1)} · "
+        f"{answer.mode} · {seconds:.1f} s"
+    )
+    for cite in answer.citations:
+        key = f"doc-{st.session_state.cid}-{turn}-{cite.id}"
+        render_citation(assistant, cite, key, chars.get(cite.source))
+
+
+def avatar(answer: Answer) -> str:
+    """Different avatars make refusals recognisable at a glance."""
+    return ":material/block:" if answer.refused else ":material/verified:"
+
+
+def render_turn(assistant: Assistant, answer: Answer, turn: int, chars: dict[str, int]) -> None:
+    """One question and its answer, as stored in the session."""
+    with st.chat_message("user"):
+        st.markdown(text_markdown(answer.question))
+    with st.chat_message("assistant", avatar=avatar(answer)):
+        render_answer(assistant, answer, turn, chars)
+
+
+def ask(assistant: Assistant, question: str, k: int, chars: dict[str, int]) -> None:
+    """Answer a new question, keep it in the conversation, then stream it."""
+    answers = st.session_state.answers
+    with st.chat_message("user"):
+        st.markdown(text_markdown(question))
+    try:
+        with st.spinner("Searching the documents…"):
+            answer = assistant.ask(question, history=history(answers), k=k)
+    except RagError as exc:
+        show_error(exc)
+        return
+    answers.append(answer)  # first: a rerun that interrupts the stream must not lose it
+    with st.chat_message("assistant", avatar=avatar(answer)):
+        render_answer(assistant, answer, len(answers) - 1, chars, stream=True)
+
+
+# ----- page ---------------------------------------------------------------------------
+def load_settings() -> Settings:
+    """Settings from RAG_* variables; a bad value stops the page with a clear message."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        st.error(escape_markdown(f"Invalid RAG_ setting ({errors}). Fix it and reload."))
+        st.stop()
+        raise  # unreachable: st.stop ends the run
+
+
+def main() -> None:
+    """Build the page top to bottom."""
+    st.set_page_config(
+        page_title="Ask the documents",
+        page_icon="📑",  # emoji: an inline SVG; a :material: icon is fetched from Google
+    )
+    init_state()
+    settings = load_settings()
+    with st.sidebar:  # slots keep the visual order; they are filled when their data exists
+        docs_slot = st.container()
+        k, mode = sidebar_settings(settings)
+        export_slot = st.container()
+    settings = settings.model_copy(update={"llm": mode})
+    try:
+        assistant = load_assistant(settings.model_dump_json(), settings)
+        docs = assistant.documents()
+    except RagError as exc:
+        show_error(exc)
+        st.stop()
+    with docs_slot:
+        sidebar_documents(docs)
+        sidebar_upload(assistant)
+
+    st.title("Ask the documents")
+    st.caption(
+        "Answers come only from the documents in the sidebar. Every answer cites the "
+        "passages it comes from; open one to see the cited sentence highlighted."
+    )
+    if not docs:
+        st.info(
+            "The document store is empty. Add a document with **Add documents** in the "
+            "sidebar, or run `python -m rag ingest` (or `make run`) and reload.",
+            icon=":material/inbox:",
+        )
+    else:
+        chars = {doc.source: doc.chars for doc in docs}
+        for turn, answer in enumerate(st.session_state.answers):
+            render_turn(assistant, answer, turn, chars)
+        question = st.chat_input("Ask a question about the documents")
+        if question is not None:
+            ask(assistant, question, k, chars)
+    meta = {"k": k, "mode": mode, "embedding_model": settings.embedding_model}
+    with export_slot:  # filled last, so it includes an answer given in this run
+        sidebar_export(st.session_state.answers, docs, meta)
+
+
+main()

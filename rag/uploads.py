@@ -1,0 +1,65 @@
+"""Accept a document uploaded through a browser: check it, then save it safely.
+
+The file name comes from the user's browser and is untrusted: only a sanitised
+basename is ever used (``../../x.txt`` and ``C:\\evil\\x.txt`` become ``x.txt``), and
+the file is written inside the given uploads folder, atomically. The content is
+parsed *before* anything is written, so an unsupported, empty, oversized or
+unreadable file is rejected with a :class:`~rag.errors.DocumentError` and leaves
+nothing behind.
+
+This module does not ingest; the caller passes the saved path to
+:meth:`rag.service.Assistant.ingest`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from rag.documents import SUPPORTED_SUFFIXES, parse_bytes
+from rag.errors import DocumentError
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 120
+_UNSAFE = re.compile(r"[^\w.\- ]+")
+
+
+def safe_name(name: str) -> str:
+    """A harmless basename for *name*: no folders, no hidden files, no odd characters."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
+    base = _UNSAFE.sub("_", base).strip(" .")  # leading dots: hidden files are skipped
+    stem, suffix = os.path.splitext(base)
+    stem = stem.strip(" .")[: MAX_NAME - len(suffix)] or "upload"
+    return stem + suffix.lower()
+
+
+def save_upload(folder: Path, name: str, data: bytes, max_bytes: int) -> Path:
+    """Check *data* and write it as ``folder/safe_name(name)``; returns the path."""
+    filename = safe_name(name)
+    if Path(filename).suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(
+            f"{filename}: unsupported file type; upload one of {', '.join(SUPPORTED_SUFFIXES)}."
+        )
+    if len(data) > max_bytes:
+        raise DocumentError(
+            f"{filename} is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; "
+            "split it or raise RAG_MAX_FILE_MB."
+        )
+    parse_bytes(data, filename, filename)  # raises DocumentError when unusable
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / filename
+    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(tmp, target)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    log.info("saved upload %s (%d bytes)", target, len(data))
+    return target

@@ -1,0 +1,258 @@
+"""End to end in a real browser: `streamlit run app.py` driven through Chromium.
+
+Starts the page on a free loopback port against a temporary store holding the seed
+article, then, as a reader would: asks a question and waits for the streamed answer,
+checks the cited passage and its highlighted sentence, opens "show in document",
+follows up, uploads a new document and asks about it, uploads a hostile document and
+checks it renders inert, and refreshes the page. Saves docs/screenshot.png.
+
+Needs Debian's Chromium at /usr/bin/chromium (skipped with a hint otherwise).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SEEDS
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+WAIT_MS = 120_000  # any single wait; the first page load also loads the model
+ASK = "Ask a question about the documents"
+WORD_JOINER = "\u2060"
+
+QUINCE = (
+    "Quince harvest report\n\n"
+    "The Bramble Hill orchard made 4,200 jars of quince marmalade this autumn.\n"
+    "Its cider press was repaired by a local blacksmith.\n"
+)
+# A hostile upload: script, event handler, remote image, javascript: link, and a
+# cited sentence that itself carries markup (brackets test our escaping inside the mark).
+HOSTILE = (
+    "<img src=x onerror=alert('title')> Zebra notes ![px](http://127.0.0.1:9/px.png)\n\n"
+    "The zebra festival <script>alert('xss')</script> [see notes] takes place in Lyon "
+    "every April.\n\n"
+    "<img src=x onerror=alert(document.domain)> Tickets: [buy](javascript:alert(1)) "
+    "or www.example.com, ![track](http://127.0.0.1:9/track.gif)\n"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not answer at {url} within {timeout:.0f}s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """`streamlit run app.py` on a free loopback port over a fresh store; always stopped."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium not found at /usr/bin/chromium; run `apt-get install -y chromium`")
+    pytest.importorskip("playwright", reason="pip install -r requirements-dev.txt")
+    tmp = tmp_path_factory.mktemp("browser")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "RAG_STORE_DIR": str(tmp / "vectorstore"),
+        "RAG_SEEDS_DIR": str(SEEDS),
+    }
+    # Run from the project root, as `make run` does (its .streamlit/config.toml applies);
+    # everything written goes to the temporary store.
+    subprocess.run(
+        [sys.executable, "-m", "rag", "ingest"], cwd=ROOT, env=env, check=True, timeout=300
+    )
+    port = free_port()
+    log = (tmp / "streamlit.log").open("w")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
+    cmd += ["--server.port", str(port), "--server.headless", "true"]
+    cmd += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, proc)
+        yield {"url": url, "tmp": tmp}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        log.close()
+        if proc.returncode not in (0, -15):
+            sys.stderr.write((tmp / "streamlit.log").read_text())
+
+
+@pytest.fixture(scope="module")
+def browser(server) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, server) -> Iterator:
+    """A page on the app that records dialogs and every request it makes."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.dialogs, page.requests = [], []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.goto(server["url"], timeout=WAIT_MS)
+    page.get_by_placeholder(ASK).wait_for()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def text_of(locator) -> str:
+    return locator.inner_text().replace(WORD_JOINER, "")
+
+
+def wait_idle(page) -> None:
+    """Until the script run has finished (Streamlit shows a running icon meanwhile)."""
+    page.wait_for_function(
+        "!document.querySelector('[data-testid^=stStatusWidgetRunning]')", timeout=WAIT_MS
+    )
+
+
+def ask(page, question: str):
+    """Type a question, wait for the answer to finish streaming; the assistant message."""
+    messages = page.locator('[data-testid="stChatMessage"]')
+    before = messages.count()
+    box = page.get_by_placeholder(ASK)
+    box.fill(question)
+    box.press("Enter")
+    messages.nth(before + 1).wait_for()
+    answer = messages.nth(before + 1)
+    # The "Grounded" caption or the refusal box is written after the stream ends.
+    answer.locator('[data-testid="stCaptionContainer"], [data-testid="stAlert"]').first.wait_for()
+    wait_idle(page)
+    return answer
+
+
+def marks(scope):
+    return scope.locator('[data-testid="stMarkdownContainer"] .stMarkdownColoredBackground')
+
+
+def upload(page, path: Path, title: str) -> None:
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    page.get_by_text("Added 1").wait_for()
+    page.locator('[data-testid="stSidebar"]').get_by_text(title).first.wait_for()
+
+
+def test_ask_check_citation_show_in_document_and_follow_up(page, server) -> None:
+    answer = ask(page, "Who will visit Calais?")
+    body = text_of(answer)
+    assert "Theresa May" in body and "[1]" in body
+    cited = answer.locator('[data-testid="stExpander"]').first
+    assert "Fortress Calais" in text_of(cited.locator("summary"))
+    highlighted = marks(cited).first
+    assert highlighted.is_visible()
+    assert "Home Secretary Theresa May will visit Calais" in text_of(highlighted)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+    cited.get_by_text("Show in document").click()
+    cited.get_by_text("is highlighted").wait_for()
+    in_document = marks(cited).last
+    in_document.scroll_into_view_if_needed()
+    assert in_document.is_visible()
+    assert "Home Secretary Theresa May will visit Calais" in text_of(in_document)
+    whole = text_of(cited)
+    assert "Fortress Calais: UK, France" in whole and "Dover" in whole  # the whole article
+
+    follow = ask(page, "Who is she meeting?")
+    assert "Cazeneuve" in text_of(follow)
+
+    refusal = ask(page, "What is the capital of Peru?")
+    assert "Not in the documents" in text_of(refusal.locator('[data-testid="stAlert"]'))
+    assert refusal.locator('[data-testid="stExpander"]').count() == 0
+
+    page.reload()  # same URL, same conversation: citations stay attached
+    page.get_by_placeholder(ASK).wait_for()
+    page.locator('[data-testid="stChatMessage"]').nth(5).wait_for()
+    first = page.locator('[data-testid="stChatMessage"]').nth(1)
+    assert "Theresa May" in text_of(first)
+    assert "Home Secretary" in text_of(marks(first).first)
+    assert page.dialogs == []
+
+
+def test_upload_a_document_and_ask_about_it(page, server, tmp_path: Path) -> None:
+    note = tmp_path / "quince.txt"
+    note.write_text(QUINCE, encoding="utf-8")
+    upload(page, note, "Quince harvest report")
+    answer = ask(page, "How many jars of quince marmalade did the orchard make?")
+    assert "4,200" in text_of(answer)
+    assert "Quince harvest report" in text_of(answer.locator("summary").first)
+    assert (server["tmp"] / "vectorstore" / "uploads" / "quince.txt").is_file()
+
+
+def test_hostile_document_renders_inert(page, server, tmp_path: Path) -> None:
+    hostile = tmp_path / "zebra.md"
+    hostile.write_text(HOSTILE, encoding="utf-8")
+    upload(page, hostile, "Zebra notes")
+    answer = ask(page, "Where does the zebra festival take place?")
+    cited = answer.locator('[data-testid="stExpander"]').first
+    cited.get_by_text("Show in document").click()
+    cited.get_by_text("is highlighted").wait_for()
+
+    body = text_of(answer)
+    assert "<script>alert('xss')</script> [see notes] takes place in Lyon" in body
+    assert "<img src=x onerror=alert('title')> Zebra notes ![px](http://127.0.0.1:9/px.png)" in (
+        text_of(cited.locator("summary"))
+    )
+    assert "[buy](javascript:alert(1))" in body and "www.example.com" in body
+    # The cited sentence, markup and brackets included, is the highlighted text.
+    assert "[see notes] takes place in Lyon every April." in text_of(marks(cited).first)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    for scope in (page.locator('[data-testid="stMainBlockContainer"]'), sidebar):
+        assert scope.count() == 1
+        assert scope.locator("img, script, iframe, a[href^='javascript']").count() == 0
+        assert scope.locator("a[href*='example.com'], a[href*='127.0.0.1:9']").count() == 0
+    page.wait_for_timeout(500)  # give any injected handler a chance to fire
+    assert page.dialogs == []
+    fetched = [u for u in page.requests if "127.0.0.1:9/" in u or u.endswith("/x")]
+    assert fetched == []

@@ -1,0 +1,83 @@
+"""rag.export: Markdown and JSON exports carry every cited span, offset and hash."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.answer import Answer, Citation, Passage
+from rag.export import (
+    FORMAT,
+    answers_from_json,
+    conversation_json,
+    conversation_markdown,
+    fenced,
+)
+from rag.store import ManifestEntry
+
+TEXT = "Title\n\nMay will visit Calais. She meets Cazeneuve ![x](http://evil/p.png)."
+SHA = "ab" * 32
+
+
+def make_answer(question: str = "Who visits Calais?") -> Answer:
+    start = TEXT.index("May")
+    end = TEXT.index("Calais.") + len("Calais.")
+    passage = Passage(1, "seeds/a.txt", "Title", 7, len(TEXT), 0.9, TEXT[7:], SHA)
+    cite = Citation(
+        id=1,
+        source="seeds/a.txt",
+        title="Title",
+        quote=TEXT[start:end],
+        start=start,
+        end=end,
+        text=TEXT[7:],
+        passage_rank=1,
+        passage_start=7,
+        passage_end=len(TEXT),
+        doc_sha256=SHA,
+        score=0.8,
+    )
+    return Answer(question, TEXT[start:end] + " [1]", False, [cite], [passage], question)
+
+
+REFUSED = Answer("Capital of Peru?", "I could not find this in the documents.", True)
+DOC = ManifestEntry("seeds/a.txt", "Title", SHA, "fp", 1, len(TEXT), "2026-01-01T00:00:00")
+
+
+def test_json_round_trips_answers_with_spans_and_hashes() -> None:
+    answers = [make_answer(), REFUSED]
+    data = json.loads(conversation_json(answers, [DOC], {"k": 4, "mode": "extractive"}))
+    assert data["format"] == FORMAT
+    assert data["settings"] == {"k": 4, "mode": "extractive"}
+    assert data["documents"][0]["sha256"] == SHA
+    cite = data["turns"][0]["citations"][0]
+    assert TEXT[cite["start"] : cite["end"]] == cite["quote"]
+    assert cite["doc_sha256"] == SHA and cite["passage_start"] == 7
+    assert data["turns"][1]["refused"] is True
+    assert answers_from_json(conversation_json(answers)) == answers
+
+
+def test_markdown_lists_questions_answers_and_cited_spans() -> None:
+    md = conversation_markdown([make_answer(), REFUSED], [DOC], {"k": 4})
+    assert "## 1. `Who visits Calais?`" in md
+    assert "grounded" in md and "refused: not in the documents" in md
+    assert f"sha256 `{SHA}`" in md
+    cite = make_answer().citations[0]
+    assert f"characters {cite.start}-{cite.end}" in md
+    assert fenced(cite.quote) in md
+    assert "Settings: k=4." in md
+
+
+def test_document_text_in_markdown_is_fenced_so_images_do_not_render() -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+    hostile = Answer("![q](http://evil/q.png)?", "See ![x](http://evil/p.png) [1]", False)
+    rendered = markdown_it.MarkdownIt("commonmark").render(conversation_markdown([hostile]))
+    assert "<img" not in rendered
+    assert "evil/p.png" in rendered  # still there, as text
+    assert fenced("a ``` b").startswith("````text\n")
+
+
+def test_empty_conversation_exports() -> None:
+    assert json.loads(conversation_json([]))["turns"] == []
+    assert "(none)" in conversation_markdown([])

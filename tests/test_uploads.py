@@ -1,0 +1,60 @@
+"""rag.uploads: only a sanitised basename is written, and only usable files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.errors import DocumentError
+from rag.uploads import safe_name, save_upload
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("notes.txt", "notes.txt"),
+        ("../../x.txt", "x.txt"),
+        ("..\\..\\windows\\x.TXT", "x.txt"),
+        ("/etc/passwd.md", "passwd.md"),
+        (".hidden.txt", "hidden.txt"),
+        ("a<b>|c?.txt", "a_b_c_.txt"),
+        ("", "upload"),
+        ("..", "upload"),
+    ],
+)
+def test_safe_name(name: str, expected: str) -> None:
+    assert safe_name(name) == expected
+
+
+def test_traversal_name_lands_inside_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "store" / "uploads"
+    saved = save_upload(folder, "../../x.txt", b"Quince notes\n\nText.", 10_000)
+    assert saved == folder / "x.txt"
+    assert saved.read_bytes() == b"Quince notes\n\nText."
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["x.txt"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("tool.exe", b"MZ", "unsupported file type"),
+        ("empty.txt", b"  \n", "contains no text"),
+        ("blob.txt", b"\x00\x01\x02binary", "binary"),
+        ("big.txt", b"x" * 101, "over the"),
+        ("bad.pdf", b"%PDF-1.4 not really", "PDF"),
+    ],
+)
+def test_unusable_uploads_are_refused_and_leave_nothing(
+    tmp_path: Path, name: str, data: bytes, message: str
+) -> None:
+    with pytest.raises(DocumentError, match=message):
+        save_upload(tmp_path / "uploads", name, data, 100)
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_same_name_replaces_the_file(tmp_path: Path) -> None:
+    save_upload(tmp_path, "a.md", b"# One", 100)
+    saved = save_upload(tmp_path, "a.md", b"# Two", 100)
+    assert saved.read_text() == "# Two"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.md"]
