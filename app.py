@@ -125,16 +125,14 @@ def sidebar_documents(docs: list[ManifestEntry]) -> None:
 
 
 def ingest_uploads(assistant: Assistant, files: list) -> None:
-    """Save each upload under store_dir/uploads, ingest them, remember the outcome."""
+    """Save each upload in settings.uploads_dir, ingest them, remember the outcome."""
     settings = assistant.settings
     max_bytes = int(settings.max_file_mb * 1_000_000)
     saved, errors = [], []
     for upload in files:
         try:
             saved.append(
-                save_upload(
-                    settings.store_dir / "uploads", upload.name, upload.getvalue(), max_bytes
-                )
+                save_upload(settings.uploads_dir, upload.name, upload.getvalue(), max_bytes)
             )
         except RagError as exc:
             errors.append(str(exc))
