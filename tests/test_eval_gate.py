@@ -20,12 +20,14 @@ pytestmark = pytest.mark.integration
 
 QA_FILE = ROOT / "eval" / "qa_calais.jsonl"
 
-# Thresholds come from measurement, a few points below what we measured: see the report
-# of `python -m rag.eval eval/qa_calais.jsonl` (default settings, 69 questions).
-MIN_HIT_AT_3 = 0.90  # measured 0.96
-MIN_CONTAINMENT = 0.75  # measured 0.81
-MIN_CITATION_PRECISION = 0.77  # measured 0.82
-MIN_REFUSAL_ACCURACY = 0.70  # measured 0.75 (12 unanswerable questions: one is 0.08)
+# Thresholds come from measurement (2026-11-24, default settings: k=4, chunk size 600,
+# refusal threshold 0.36; `python -m rag.eval eval/qa_calais.jsonl`), set a few points
+# below the measured value: one or two rows may move, a real regression fails. With only
+# 12 unanswerable rows, one more false answer already fails the refusal gate (on purpose).
+MIN_HIT_AT_3 = 0.92  # measured 0.965 (55/57 answerable)
+MIN_CONTAINMENT = 0.82  # measured 0.860 (49/57)
+MIN_CITATION_PRECISION = 0.78  # measured 0.824 (mean over 54 answered rows)
+MIN_REFUSAL_ACCURACY = 0.70  # measured 0.750 (9/12 unanswerable refused; one row = 0.083)
 
 
 @pytest.fixture(scope="module")
