@@ -370,6 +370,14 @@ def test_malformed_jsonl_row_names_its_line(tmp_path, lines, line, message):
         load_dataset(path)
 
 
+def test_jsonl_keeps_unicode_line_separators_inside_strings(tmp_path):
+    row = {"question": "Who said\u2028this?", "reference": "May\u2029"}
+    text = json.dumps(row, ensure_ascii=False) + "\r\n" + json.dumps(row | {"id": "b"}) + "\r\n"
+    rows = load_dataset(_write(tmp_path, "qa.jsonl", text))
+    assert [r.id for r in rows] == ["line-1", "b"]
+    assert rows[0].question == "Who said this?"
+
+
 def test_unanswerable_rows_need_no_reference(tmp_path):
     path = _write(tmp_path, "qa.jsonl", '{"question": "Capital of Peru?", "answerable": false}\n')
     (row,) = load_dataset(path)

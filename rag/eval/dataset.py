@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import io
 import json
 import logging
 import re
@@ -106,7 +107,8 @@ def _read_text(path: Path) -> str:
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+    # split on "\n" only: str.splitlines would also cut at U+2028 inside JSON strings
+    for number, line in enumerate(_read_text(path).split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{path.name} line {number}"
@@ -123,7 +125,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _read_csv(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    reader = csv.DictReader(_read_text(path).splitlines(keepends=True), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(_read_text(path), newline=""), delimiter=delimiter)
     first_line = 2  # line 1 is the header
     for raw in reader:
         where = f"{path.name} line {first_line}"

@@ -60,6 +60,8 @@ def evaluate(
     tick: Tick | None = None,
 ) -> list[RowResult]:
     """Ask and score every row; *tick* is called after each one (for a progress bar)."""
+    if not rows:
+        return []
     k = k or assistant.settings.k
     documents = {e.source: assistant.document_text(e.source) for e in assistant.documents()}
     _warm_up(assistant, rows, k)
