@@ -37,8 +37,10 @@ def _svg(width: int, height: int, body: list[str], title: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" {_FONT}>'
     )
+    background = '<rect width="100%" height="100%" fill="#fff"/>'  # readable on dark pages
     caption = f'<text x="4" y="16" font-weight="bold">{escape(title)}</text>'
-    return "\n".join([head, f"<title>{escape(title)}</title>", caption, *body, "</svg>"])
+    parts = [head, f"<title>{escape(title)}</title>", background, caption, *body, "</svg>"]
+    return "\n".join(parts)
 
 
 def hbars(bars: Sequence[Bar], title: str, max_value: float = 1.0, width: int = 540) -> str:
