@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REFUSAL = "I could not find this in the documents."
@@ -37,6 +38,14 @@ class Settings(BaseSettings):
         None, description="Folder of a sentence-transformers model; default: bundled."
     )
     embedding_batch_size: int = Field(64, ge=1)
+    embedding_backend: Literal["auto", "onnx", "torch"] = Field(
+        "auto",
+        description="auto: ONNX Runtime (exported once from the local weights) when "
+        "possible, else sentence-transformers on torch.",
+    )
+    cache_dir: Path | None = Field(
+        None, description="Where the exported ONNX model is kept; default ~/.cache/rag."
+    )
 
     # Chunking
     chunk_size: int = Field(600, ge=50, description="Target chunk length in characters.")
@@ -49,7 +58,11 @@ class Settings(BaseSettings):
     candidates: int = Field(20, ge=1, description="Candidates taken from each retriever.")
 
     # Answering
-    llm: str = Field("extractive", description="Answer mode: extractive (no model).")
+    llm: str = Field(
+        "extractive",
+        description="Answer provider: extractive (no model), llamacpp[:PATH.gguf], "
+        "ollama:MODEL or openai:MODEL (see rag.llm).",
+    )
     refusal_threshold: float = Field(
         0.36, description="Minimum sentence score for an extractive answer."
     )
@@ -58,6 +71,39 @@ class Settings(BaseSettings):
         0.05, ge=0, description="Runner-up sentences within this of the best are quoted too."
     )
     max_question_chars: int = Field(2000, ge=10)
+
+    # Generation (only used when ``llm`` names a model)
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    llm_max_tokens: int = Field(256, ge=16, le=4096, description="Longest generated answer.")
+    llm_context: int = Field(
+        2048,
+        ge=512,
+        description="Model context window in tokens; passages that do not fit "
+        "are dropped whole (and counted in the answer's info).",
+    )
+    llm_threads: int | None = Field(None, ge=1, description="llama.cpp threads; default: auto.")
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for a remote model.")
+    llm_seed: int = Field(0, description="Sampling seed (llama.cpp, Ollama, OpenAI).")
+    ollama_host: str = Field("http://127.0.0.1:11434", description="Ollama server URL.")
+    openai_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (…/v1); default: OpenAI."
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, description="API key for openai:MODEL (falls back to OPENAI_API_KEY)."
+    )
+    citation_min_overlap: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Share of a generated sentence's content words that "
+        "its cited span must contain.",
+    )
+    citation_min_similarity: float = Field(
+        0.55,
+        ge=-1,
+        le=1,
+        description="Minimum embedding cosine between a generated sentence and its cited span.",
+    )
 
     @field_validator("chroma_url")
     @classmethod
