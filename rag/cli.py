@@ -64,24 +64,29 @@ def render_answer(answer: Answer, out: TextIO) -> None:
         out.write(f"    “{cite.quote}”\n")
 
 
-def _progress_bar() -> Any:
+def _progress_bar() -> tuple[Any, Any, Any]:
+    """A chunk bar with rate and ETA on stderr, the document count as its postfix."""
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="chunk", desc="embedding", file=sys.stderr, disable=None)
+    bar = tqdm(total=0, unit="chunk", desc="ingesting", file=sys.stderr, disable=None)
 
-    def update(done: int, total: int) -> None:
+    def chunks(done: int, total: int) -> None:
         bar.total = total
-        bar.n = done
-        bar.refresh()
+        bar.update(done - bar.n)  # update(), not n=: tqdm's rate and ETA come from it
 
-    return bar, update
+    def documents(done: int, total: int) -> None:
+        bar.set_postfix_str(f"{done}/{total} documents")
+
+    return bar, chunks, documents
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """``ingest``: prints counts; exit 1 when some file could not be ingested."""
-    bar, update = _progress_bar()
+    bar, chunks, documents = _progress_bar()
     try:
-        report = _assistant().ingest(args.paths or None, reset=args.reset, progress=update)
+        report = _assistant().ingest(
+            args.paths or None, reset=args.reset, progress=chunks, documents=documents
+        )
     finally:
         bar.close()
     if args.json:

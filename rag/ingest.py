@@ -1,9 +1,17 @@
 """The ingest use case: files and folders in, an :class:`IngestReport` out.
 
-Loads documents, chunks them, and hands them to the store one document at a time,
-under an exclusive lock so two ingests never interleave. A folder is *synced*:
-documents previously ingested from inside it that no longer exist are removed.
-A bad file in a folder is reported and skipped; the others are still ingested.
+Loads documents, chunks them, and hands them to the store in groups of about
+``GROUP_CHUNKS`` chunks (each group: chunks first, manifest entries last), under an
+exclusive lock so two ingests never interleave. A folder is *synced*: documents
+previously ingested from inside it that no longer exist are removed. A bad file in
+a folder is reported and skipped; the others are still ingested.
+
+Large folders: a first pass reads each file once to skip unchanged documents and
+count the chunks still to do (so progress has a total and an ETA); texts are kept
+from that pass only up to ``KEEP_CHARS`` characters in all, the rest are read
+again when their group comes, so memory does not grow with the folder. An ingest
+interrupted at any point resumes without redoing finished documents: each group's
+manifest entries vouch for exactly the documents that are complete.
 
 This module does not know how chunks are embedded or stored (see :mod:`rag.store`).
 """
@@ -19,15 +27,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.chunking import chunk_text
+from rag.chunking import Chunk, chunk_text
 from rag.config import Settings
 from rag.documents import SourceDocument, iter_files, load_file, source_key
 from rag.errors import DocumentError, StoreLockedError
-from rag.store import DocumentStore
+from rag.store import DocumentStore, ManifestEntry
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]  # (chunks done, chunks total)
+Progress = Callable[[int, int], None]  # (done, total): chunks, or documents
+GROUP_CHUNKS = 256  # chunks embedded and written together (one manifest write per group)
+KEEP_CHARS = 20_000_000  # document text kept between the two passes, at most
 
 
 @dataclass
@@ -74,17 +84,79 @@ def ingest_lock(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _load_all(
-    paths: Sequence[Path], settings: Settings, report: IngestReport
-) -> list[SourceDocument]:
-    docs: list[SourceDocument] = []
+@dataclass
+class _Planned:
+    """A document that needs work; ``doc`` is None when its text was not kept."""
+
+    path: Path | None
+    source: str
+    chunks: int
+    doc: SourceDocument | None
+
+
+def _plan(
+    paths: Sequence[Path],
+    store: DocumentStore,
+    manifest: dict[str, ManifestEntry],
+    report: IngestReport,
+    seen: set[str],
+) -> list[_Planned]:
+    """First pass: load every file once; skip the unchanged, count chunks of the rest."""
+    settings = store.settings
     max_bytes = int(settings.max_file_mb * 1_000_000)
+    plan: list[_Planned] = []
+    kept = 0
     for path in iter_files(paths):
         try:
-            docs.append(load_file(path, max_bytes))
+            doc = load_file(path, max_bytes)
         except DocumentError as exc:
             report.errors.append({"source": source_key(path), "error": str(exc)})
-    return docs
+            seen.add(source_key(path))
+            continue
+        seen.add(doc.source)
+        if _unchanged(doc, manifest, store):
+            report.unchanged += 1
+            continue
+        count = len(chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap))
+        keep = kept + len(doc.text) <= KEEP_CHARS
+        kept += len(doc.text) if keep else 0
+        plan.append(_Planned(path, doc.source, count, doc if keep else None))
+    return plan
+
+
+def _unchanged(
+    doc: SourceDocument, manifest: dict[str, ManifestEntry], store: DocumentStore
+) -> bool:
+    entry = manifest.get(doc.source)
+    return bool(entry and entry.sha256 == doc.sha256 and entry.fingerprint == store.fingerprint)
+
+
+def _groups(
+    plan: list[_Planned], settings: Settings, report: IngestReport
+) -> Iterator[list[tuple[SourceDocument, list[Chunk]]]]:
+    """Second pass: documents with their chunks, in groups of about GROUP_CHUNKS chunks."""
+    max_bytes = int(settings.max_file_mb * 1_000_000)
+    group: list[tuple[SourceDocument, list[Chunk]]] = []
+    size = 0
+    for item in plan:
+        doc = item.doc
+        if doc is None and item.path is not None:
+            try:
+                doc = load_file(item.path, max_bytes)
+            except DocumentError as exc:  # changed or vanished since the first pass
+                report.errors.append({"source": item.source, "error": str(exc)})
+                continue
+        if doc is None:
+            continue
+        item.doc = None  # let the text go once it is stored
+        chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap)
+        group.append((doc, chunks))
+        size += len(chunks)
+        if size >= GROUP_CHUNKS:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
 def _is_inside(source: str, folders: list[str]) -> bool:
@@ -92,13 +164,47 @@ def _is_inside(source: str, folders: list[str]) -> bool:
 
 
 def _remove_missing(
-    store: DocumentStore, paths: Sequence[Path], seen: set[str], report: IngestReport
+    store: DocumentStore,
+    paths: Sequence[Path],
+    seen: set[str],
+    manifest: dict[str, ManifestEntry],
+    report: IngestReport,
 ) -> None:
     folders = [source_key(p) for p in paths if p.is_dir()]
-    for source in store.manifest():
+    for source in list(manifest):
         if source not in seen and _is_inside(source, folders):
-            store.remove_document(source)
+            store.remove_document(source, manifest)
             report.removed += 1
+
+
+def _store_plan(
+    store: DocumentStore,
+    plan: list[_Planned],
+    manifest: dict[str, ManifestEntry],
+    report: IngestReport,
+    *,
+    progress: Progress | None,
+    documents: Progress | None,
+) -> None:
+    """Embed and write the planned documents group by group, reporting progress."""
+    total_chunks, total_docs = sum(p.chunks for p in plan), len(plan)
+    done_chunks = done_docs = 0
+    if progress:
+        progress(0, total_chunks)
+    if documents:
+        documents(0, total_docs)
+    for group in _groups(plan, store.settings, report):
+        existed = [doc.source in manifest for doc, _ in group]
+        report.embedded += store.upsert_documents(group, manifest)
+        report.updated += sum(existed)
+        report.added += len(existed) - sum(existed)
+        done_docs += len(group)
+        done_chunks = min(total_chunks, done_chunks + sum(len(c) for _, c in group))
+        log.info("ingested %d/%d documents (%d chunks)", done_docs, total_docs, done_chunks)
+        if progress:
+            progress(done_chunks, total_chunks)
+        if documents:
+            documents(done_docs, total_docs)
 
 
 def ingest_documents(
@@ -107,28 +213,16 @@ def ingest_documents(
     report: IngestReport,
     progress: Progress | None = None,
 ) -> None:
-    """Upsert *docs* into *store*, counting added/updated/unchanged in *report*."""
+    """Upsert in-memory *docs* into *store*, counting added/updated/unchanged in *report*."""
     settings, manifest = store.settings, store.manifest()
-    todo: list[tuple[SourceDocument, list]] = []
+    plan = []
     for doc in docs:
-        entry = manifest.get(doc.source)
-        if entry and entry.sha256 == doc.sha256 and entry.fingerprint == store.fingerprint:
+        if _unchanged(doc, manifest, store):
             report.unchanged += 1
             continue
-        todo.append((doc, chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap)))
-    total, done = sum(len(chunks) for _, chunks in todo), 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress(done, total)
-
-    for doc, chunks in todo:
-        report.embedded += store.upsert_document(doc, chunks, advance)
-        report.updated += doc.source in manifest
-        report.added += doc.source not in manifest
-        log.info("ingested %s (%d chunks)", doc.source, len(chunks))
+        count = len(chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap))
+        plan.append(_Planned(None, doc.source, count, doc))
+    _store_plan(store, plan, manifest, report, progress=progress, documents=None)
 
 
 def ingest_paths(
@@ -136,19 +230,24 @@ def ingest_paths(
     paths: Sequence[Path],
     reset: bool = False,
     progress: Progress | None = None,
+    documents: Progress | None = None,
 ) -> IngestReport:
-    """Ingest files and folders into *store*; the whole run holds the ingest lock."""
+    """Ingest files and folders into *store*; the whole run holds the ingest lock.
+
+    *progress* is called with (chunks done, chunks to do), *documents* with
+    (documents done, documents to do); unchanged documents are not counted.
+    """
     started = time.perf_counter()
     report = IngestReport()
     with ingest_lock(store.settings):
         if reset:
             store.reset()
         report.reconciled = store.reconcile()
-        docs = _load_all(paths, store.settings, report)
-        ingest_documents(store, docs, report, progress)
-        seen = {d.source for d in docs} | {e["source"] for e in report.errors}
-        _remove_missing(store, paths, seen, report)
-    manifest = store.manifest()
+        manifest = store.manifest()
+        seen: set[str] = set()
+        plan = _plan(paths, store, manifest, report, seen)
+        _store_plan(store, plan, manifest, report, progress=progress, documents=documents)
+        _remove_missing(store, paths, seen, manifest, report)
     report.documents = len(manifest)
     report.chunks = sum(entry.chunks for entry in manifest.values())
     report.seconds = round(time.perf_counter() - started, 3)

@@ -4,6 +4,10 @@ Names and numbers in news text ("Frontex", "£22 million", "2008") are matched
 here exactly, where a small embedding model blurs them. The tokenizer is shared
 with the extractive answerer so both sides agree on what a word is.
 
+An index can be saved to a folder and loaded back (memory-mapped), so a process
+that opens a large store does not re-tokenise every chunk; the folder is bound to
+``TOKENIZER_VERSION`` so a tokenizer change never reuses an old index.
+
 This module does not fuse rankings or touch the vector store.
 """
 
@@ -11,11 +15,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
+TOKENIZER_VERSION = "1"  # bump when tokenize() changes: saved indexes become stale
 _TOKEN = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
 STOPWORDS = frozenset(
     """
@@ -54,15 +61,37 @@ def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
 class LexicalIndex:
     """BM25 over a fixed list of texts; ``search`` returns (position, score) pairs."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Iterable[str], _bm25: Any = None, _size: int = 0) -> None:
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
-        self.size = len(texts)
+        if _bm25 is not None:
+            self._bm25, self.size = _bm25, _size
+            return
+        corpus = [tokenize(text) or ["\u2205"] for text in texts]
+        self.size = len(corpus)
         self._bm25 = bm25s.BM25()
         if self.size:
-            corpus = [tokenize(text) or ["\u2205"] for text in texts]
             self._bm25.index(corpus, show_progress=False)
+
+    def save(self, folder: Path) -> None:
+        """Write the index to *folder* (numpy arrays + vocabulary JSON)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "size").write_text(str(self.size))
+        if self.size:
+            self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        """An index saved by :meth:`save`; arrays are memory-mapped, not copied."""
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        size = int((folder / "size").read_text())
+        if not size:
+            return cls([])
+        bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        return cls([], _bm25=bm25, _size=size)
 
     def search(self, query: str, limit: int) -> list[tuple[int, float]]:
         """Best *limit* positions with a positive BM25 score, best first."""

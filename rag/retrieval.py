@@ -3,7 +3,12 @@
 :class:`HybridRetriever` is a LangChain ``BaseRetriever``. It returns ranked chunk
 ``Document`` objects whose metadata carries the exact offsets into the source plus
 ``score`` (fused), ``dense_score``, ``lexical_score`` and ``rank``. The BM25 index
-is built once per store generation, not per query.
+is built once per store generation, not per query, and saved under
+``<store_dir>/lexical/<collection>/<generation>`` so the next process (a CLI ``ask``, an app
+restart) loads it instead of re-reading and re-tokenising every chunk. In server
+mode the same folder is a local cache of the server's current generation: a client
+rebuilds from the collection when the generation it finds there is new to it.
+The snapshot keeps chunk ids only; the texts of lexical hits are fetched by id.
 
 This module does not pick answer sentences and does not rewrite questions.
 """
@@ -11,10 +16,14 @@ This module does not pick answer sentences and does not rewrite questions.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import (
@@ -26,7 +35,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from rag.config import Settings
-from rag.lexical import LexicalIndex
+from rag.lexical import TOKENIZER_VERSION, LexicalIndex
 from rag.store import DocumentStore, Owners
 
 log = logging.getLogger(__name__)
@@ -48,12 +57,45 @@ def reciprocal_rank_fusion(
 
 @dataclass
 class _Snapshot:
-    """The lexical view of one store generation."""
+    """The lexical view of one store generation: chunk ids, by index position."""
 
     generation: str
-    chunks: list[Document]
+    ids: list[str]
     index: LexicalIndex
     owners: Owners
+
+
+def _lexical_folder(settings: Settings, generation: str) -> Path:
+    base = settings.store_dir / "lexical" / settings.collection
+    return base / f"{generation}-t{TOKENIZER_VERSION}"
+
+
+def _load_snapshot(folder: Path, generation: str, owners: Owners) -> _Snapshot | None:
+    """The saved snapshot in *folder*, or None when there is none usable."""
+    try:
+        ids = json.loads((folder / "ids.json").read_text())
+        return _Snapshot(generation, ids, LexicalIndex.load(folder), owners)
+    except (OSError, ValueError, KeyError) as exc:
+        if folder.exists():
+            log.warning("ignoring unreadable lexical index %s (%s)", folder, exc)
+        return None
+
+
+def _save_snapshot(snap: _Snapshot, folder: Path) -> None:
+    """Write *snap* atomically (temp folder + rename) and drop older generations."""
+    partial = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        snap.index.save(partial)
+        (partial / "ids.json").write_text(json.dumps(snap.ids))
+        os.rename(partial, folder)
+    except OSError as exc:  # a read-only or racing store: the index still works in memory
+        log.info("lexical index not saved (%s)", exc)
+        shutil.rmtree(partial, ignore_errors=True)
+        return
+    for old in folder.parent.iterdir():
+        if old != folder and not old.name.startswith("."):
+            shutil.rmtree(old, ignore_errors=True)
 
 
 class HybridRetriever(BaseRetriever):
@@ -85,17 +127,28 @@ class HybridRetriever(BaseRetriever):
         return self.store
 
     def snapshot(self) -> _Snapshot:
-        """Current chunks and BM25 index, rebuilt only when the store changed."""
+        """Current chunk ids and BM25 index, rebuilt only when the store changed."""
         store = self._store()
         generation = store.generation()
         with self._lock:
             if self._snapshot is None or self._snapshot.generation != generation:
-                owners = store.owners()
-                chunks = store.all_chunks(owners)
-                index = LexicalIndex([c.page_content for c in chunks])
-                self._snapshot = _Snapshot(generation, chunks, index, owners)
-                log.info("lexical index built over %d chunks", len(chunks))
+                self._snapshot = self._open_snapshot(store, generation)
             return self._snapshot
+
+    def _open_snapshot(self, store: DocumentStore, generation: str) -> _Snapshot:
+        owners = store.owners()
+        folder = _lexical_folder(store.settings, generation)
+        snap = _load_snapshot(folder, generation, owners)
+        if snap is not None:
+            log.info("lexical index loaded from %s (%d chunks)", folder, len(snap.ids))
+            return snap
+        chunks = store.all_chunks(owners)
+        index = LexicalIndex(c.page_content for c in chunks)
+        snap = _Snapshot(generation, [c.id or "" for c in chunks], index, owners)
+        log.info("lexical index built over %d chunks", len(chunks))
+        if store.generation() == generation:  # not changed while we read: safe to keep
+            _save_snapshot(snap, folder)
+        return snap
 
     def _get_relevant_documents(
         self,
@@ -122,18 +175,20 @@ class HybridRetriever(BaseRetriever):
         store = self._store()
         n = max(self._settings().candidates, k)
         dense = store.dense_search(store.embeddings.embed_query(query), n, snap.owners)
-        lexical = snap.index.search(query, n)
-        by_id: dict[str, Document] = {d.id or "": d for d, _ in dense}
-        by_id.update({snap.chunks[i].id or "": snap.chunks[i] for i, _ in lexical})
+        lexical = [(snap.ids[i], score) for i, score in snap.index.search(query, n)]
         dense_scores = {d.id: s for d, s in dense}
-        lexical_scores = {snap.chunks[i].id: s for i, s in lexical}
+        lexical_scores = dict(lexical)
         fused = reciprocal_rank_fusion(
-            [[d.id or "" for d, _ in dense], [snap.chunks[i].id or "" for i, _ in lexical]],
+            [[d.id or "" for d, _ in dense], [cid for cid, _ in lexical]],
             self._settings().rrf_k,
-        )
+        )[:k]
+        by_id: dict[str, Document] = {d.id or "": d for d, _ in dense}
+        missing = [cid for cid, _ in fused if cid not in by_id]
+        by_id.update({d.id or "": d for d in store.chunks_by_id(missing, snap.owners)})
         return [
             _ranked(by_id[cid], rank, score, dense_scores.get(cid), lexical_scores.get(cid))
-            for rank, (cid, score) in enumerate(fused[:k], start=1)
+            for rank, (cid, score) in enumerate(fused, start=1)
+            if cid in by_id
         ]
 
 

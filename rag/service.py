@@ -74,8 +74,11 @@ class Assistant:
         paths: Sequence[Path] | None = None,
         reset: bool = False,
         progress: Progress | None = None,
+        documents: Progress | None = None,
     ) -> IngestReport:
         """Ingest files/folders (default: seeds and uploads); *reset* rebuilds first.
+
+        *progress* gets (chunks done, total), *documents* (documents done, total).
 
         A reset of an embedded store deletes its files before opening it, so it also
         repairs a store too damaged to open.
@@ -84,7 +87,7 @@ class Assistant:
             with ingest_lock(self.settings):
                 wipe_embedded_store(self.settings)
         targets = list(paths or self.settings.default_paths())
-        return ingest_paths(self.store, targets, reset, progress)
+        return ingest_paths(self.store, targets, reset, progress, documents)
 
     def ask(
         self, question: str, history: Sequence[Any] | None = None, k: int | None = None

@@ -8,8 +8,12 @@ Two collections live in one Chroma database (embedded folder or server):
 * ``<prefix>_documents``: the manifest, one record per source with the full text
   (every offset points into it), its hash and chunk count.
 
-Ingest is idempotent and crash-safe: chunks are upserted first, the manifest entry
-is written *last*, and stale chunks are deleted after. Readers only trust chunks
+Ingest is idempotent and crash-safe: chunks are upserted first, the manifest entries
+are written *last*, and stale chunks are deleted after. Documents are written in
+groups (:meth:`DocumentStore.upsert_documents`): one presence check, one embedding
+call over the group's *distinct* new chunk texts, then the group's manifest entries
+in one write, so a large folder costs a few store round trips per group instead of
+several per document. Readers only trust chunks
 whose document hash is in the manifest, and every ingest starts by deleting chunks
 the manifest does not vouch for. Serialising concurrent ingests is the caller's job
 (:mod:`rag.ingest`). This module does no chunking policy and no ranking.
@@ -112,6 +116,14 @@ def wipe_embedded_store(settings: Settings) -> None:
             child.unlink()
 
 
+def owners_of(manifest: dict[str, ManifestEntry]) -> Owners:
+    """Group manifest entries by content version (see :meth:`DocumentStore.owners`)."""
+    owners: Owners = {}
+    for entry in sorted(manifest.values(), key=lambda e: e.source):
+        owners.setdefault((entry.sha256, entry.fingerprint), []).append(entry)
+    return owners
+
+
 class DocumentStore:
     """Chunks and manifest in Chroma; all reads filter through the manifest."""
 
@@ -167,22 +179,27 @@ class DocumentStore:
             raise StoreEmptyError(f"{source} is not in the store; ingest it first.")
         return got["documents"][0]
 
-    def _write_manifest(self, doc: SourceDocument, chunks: int) -> None:
-        entry = ManifestEntry(
-            source=doc.source,
-            title=doc.title,
-            sha256=doc.sha256,
-            fingerprint=self.fingerprint,
-            chunks=chunks,
-            chars=len(doc.text),
-            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        )
+    def _write_manifest(self, docs: Sequence[tuple[SourceDocument, int]]) -> list[ManifestEntry]:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        entries = [
+            ManifestEntry(
+                source=doc.source,
+                title=doc.title,
+                sha256=doc.sha256,
+                fingerprint=self.fingerprint,
+                chunks=chunks,
+                chars=len(doc.text),
+                ingested_at=now,
+            )
+            for doc, chunks in docs
+        ]
         self._manifest.upsert(
-            ids=[_manifest_id(doc.source)],
-            documents=[doc.text],
-            metadatas=[entry.__dict__],
-            embeddings=[[1.0]],  # the manifest is looked up by id, never by vector
+            ids=[_manifest_id(doc.source) for doc, _ in docs],
+            documents=[doc.text for doc, _ in docs],
+            metadatas=[entry.__dict__ for entry in entries],
+            embeddings=[[1.0]] * len(docs),  # the manifest is looked up by id, never by vector
         )
+        return entries
 
     # ----- writing --------------------------------------------------------------
     def upsert_document(
@@ -195,24 +212,67 @@ class DocumentStore:
 
         Returns the number of chunks that had to be embedded.
         """
-        ids = [chunk_id(doc.sha256, self.fingerprint, c.index) for c in chunks]
-        present = set(self.chunks.get(ids=ids, include=[])["ids"])
-        todo = [(i, c) for i, c in zip(ids, chunks, strict=True) if i not in present]
-        for first in range(0, len(todo), BATCH):
-            batch = todo[first : first + BATCH]
-            self.chunks.add_texts(
-                texts=[c.text for _, c in batch],
-                metadatas=[self._chunk_metadata(doc, c) for _, c in batch],
-                ids=[i for i, _ in batch],
+        return self.upsert_documents([(doc, chunks)], progress=progress)
+
+    def upsert_documents(
+        self,
+        items: Sequence[tuple[SourceDocument, Sequence[Chunk]]],
+        manifest: dict[str, ManifestEntry] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Store a group of documents: all their chunks first, then their manifest entries.
+
+        Only chunks whose id is not in the store are embedded, and each distinct text
+        once. *manifest* (the caller's copy of :meth:`manifest`, saving a full read
+        per group) is updated in place. Returns the number of chunks embedded.
+        """
+        manifest = self.manifest() if manifest is None else manifest
+        planned = [
+            (doc, chunks, [chunk_id(doc.sha256, self.fingerprint, c.index) for c in chunks])
+            for doc, chunks in items
+        ]
+        present = self._present([cid for _, _, ids in planned for cid in ids])
+        todo: dict[str, tuple[SourceDocument, Chunk]] = {}
+        for doc, chunks, ids in planned:
+            for cid, chunk in zip(ids, chunks, strict=True):
+                if cid not in present:
+                    todo.setdefault(cid, (doc, chunk))
+        self._add(todo, progress)
+        previous = [manifest[doc.source] for doc, _ in items if doc.source in manifest]
+        entries = self._write_manifest([(doc, len(chunks)) for doc, chunks in items])
+        manifest.update({entry.source: entry for entry in entries})
+        self._bump_generation()
+        owners = owners_of(manifest)
+        for old in previous:
+            self._drop_if_unused(old.sha256, old.fingerprint, owners)
+        return len(todo)
+
+    def _present(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for first in range(0, len(ids), BATCH * 8):
+            found.update(self.chunks.get(ids=ids[first : first + BATCH * 8], include=[])["ids"])
+        return found
+
+    def _add(
+        self,
+        todo: dict[str, tuple[SourceDocument, Chunk]],
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        """Embed each distinct text of *todo* once, then write the chunks in batches."""
+        texts = list(dict.fromkeys(chunk.text for _, chunk in todo.values()))
+        vectors = dict(zip(texts, self.embeddings.embed_documents(texts), strict=True))
+        items = list(todo.items())
+        collection = self.chunks._collection  # noqa: SLF001 - add with precomputed vectors
+        for first in range(0, len(items), BATCH):
+            batch = items[first : first + BATCH]
+            collection.upsert(
+                ids=[cid for cid, _ in batch],
+                embeddings=[vectors[chunk.text] for _, (_, chunk) in batch],
+                documents=[chunk.text for _, (_, chunk) in batch],
+                metadatas=[self._chunk_metadata(doc, chunk) for _, (doc, chunk) in batch],
             )
             if progress:
                 progress(len(batch))
-        previous = self.manifest().get(doc.source)
-        self._write_manifest(doc, len(chunks))
-        self._bump_generation()
-        if previous:
-            self._drop_if_unused(previous.sha256, previous.fingerprint)
-        return len(todo)
 
     def _chunk_metadata(self, doc: SourceDocument, chunk: Chunk) -> dict[str, Any]:
         return {
@@ -225,26 +285,39 @@ class DocumentStore:
             "fingerprint": self.fingerprint,
         }
 
-    def _drop_if_unused(self, sha256: str, fingerprint: str) -> None:
+    def _drop_if_unused(self, sha256: str, fingerprint: str, owners: Owners | None = None) -> None:
         """Delete a content version's chunks unless another source still has that content."""
-        if (sha256, fingerprint) in self.owners():
+        owners = self.owners() if owners is None else owners
+        if (sha256, fingerprint) in owners:
             return
         where = {"$and": [{"doc_sha256": sha256}, {"fingerprint": fingerprint}]}
         stale = self.chunks.get(where=where, include=[])["ids"]
         if stale:
             self.chunks.delete(ids=stale)
 
-    def remove_document(self, source: str) -> None:
-        """Forget a document: manifest entry first, then its chunks (if unshared)."""
-        entry = self.manifest().get(source)
+    def remove_document(
+        self, source: str, manifest: dict[str, ManifestEntry] | None = None
+    ) -> None:
+        """Forget a document: manifest entry first, then its chunks (if unshared).
+
+        *manifest*, when given, is the caller's copy and is updated in place.
+        """
+        manifest = self.manifest() if manifest is None else manifest
+        entry = manifest.pop(source, None)
         self._manifest.delete(ids=[_manifest_id(source)])
         self._bump_generation()
         if entry:
-            self._drop_if_unused(entry.sha256, entry.fingerprint)
+            self._drop_if_unused(entry.sha256, entry.fingerprint, owners_of(manifest))
 
     def reconcile(self) -> int:
-        """Delete chunks no manifest entry vouches for (left by an interrupted ingest)."""
+        """Delete chunks no manifest entry vouches for (left by an interrupted ingest).
+
+        When the chunk count is exactly what the manifest accounts for (the usual
+        case) nothing can be orphaned and the full scan is skipped.
+        """
         valid = self.owners()
+        if self.count_chunks() == sum(entries[0].chunks for entries in valid.values()):
+            return 0
         got = self.chunks.get(include=["metadatas"])
         orphans = [
             cid
@@ -273,10 +346,7 @@ class DocumentStore:
         Identical files under several names share one set of chunks; the first
         source (alphabetically) is shown, the others are listed in ``also_in``.
         """
-        owners: Owners = {}
-        for entry in sorted(self.manifest().values(), key=lambda e: e.source):
-            owners.setdefault((entry.sha256, entry.fingerprint), []).append(entry)
-        return owners
+        return owners_of(self.manifest())
 
     @staticmethod
     def _key(meta: dict[str, Any]) -> tuple[str, str]:
@@ -301,6 +371,21 @@ class DocumentStore:
             if self._key(meta) in owners
         ]
         return sorted(docs, key=lambda d: (d.metadata["source"], d.metadata["index"]))
+
+    def chunks_by_id(self, ids: Sequence[str], owners: Owners | None = None) -> list[Document]:
+        """The trusted chunks among *ids*, in the order given (unknown ids skipped)."""
+        if not ids:
+            return []
+        owners = owners if owners is not None else self.owners()
+        got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        found = {
+            cid: self._attributed(Document(page_content=text, metadata=meta, id=cid), owners)
+            for cid, text, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            )
+            if self._key(meta) in owners
+        }
+        return [found[cid] for cid in ids if cid in found]
 
     def dense_search(
         self, vector: list[float], n: int, owners: Owners | None = None
