@@ -1,5 +1,8 @@
 """Result types shared by every answerer: :class:`Passage`, :class:`Citation`, :class:`Answer`.
 
+An :class:`Answer` whose ``complete`` is False is a streamed draft: model text not
+yet checked, with no citations; only the last answer of a stream is complete.
+
 A :class:`Citation` is a checked span: ``quote == source_text[start:end]`` for the
 document named by ``source``. ``id`` is the number printed in the answer's ``[n]``
 marker. Only cited passages become citations; every retrieved passage stays
@@ -83,6 +86,8 @@ class Answer:
     mode: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    # False for the drafts a generating answerer streams before its citations are checked.
+    complete: bool = True
 
     def __add__(self, other: Answer) -> Answer:
         # Streams yield growing snapshots; LangChain adds chunks, the newest wins.

@@ -5,24 +5,35 @@
 :class:`~rag.answer.Answer`; ``invoke``, ``batch``, ``stream`` and their async
 forms come from LCEL. Each step records its time in ``timings_ms``.
 
+Without a chat model the answer step is the extractive answerer. With one
+(:mod:`rag.llm`), follow-ups that depend on the history are condensed by the model
+(:mod:`rag.condense`, guarded), and the answer step is a generator
+(:func:`rag.generate.stream_answer`): ``stream`` yields growing draft answers
+(``complete=False``) and then the checked one; ``invoke`` returns the checked one,
+because ``Answer + Answer`` keeps the newer.
+
 This module wires steps together; it does not score sentences or talk to Chroma.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import unicodedata
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.answer import Answer, Passage
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbeddings
+from rag.embeddings import Encoder
 from rag.errors import QuestionError
 from rag.extractive import answer_extractively
-from rag.followup import resolve
+from rag.followup import depends_on_history, resolve
 from rag.retrieval import HybridRetriever
 
 log = logging.getLogger(__name__)
@@ -50,20 +61,45 @@ def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
 
 
+def _async_of(
+    func: Callable[[dict[str, Any]], Iterator[Answer]],
+) -> Callable[[dict[str, Any]], AsyncIterator[Answer]]:
+    """An async generator running the sync one in a worker thread, item by item."""
+    done = object()
+
+    async def agen(inputs: dict[str, Any]) -> AsyncIterator[Answer]:
+        items = func(inputs)
+        while (item := await asyncio.to_thread(next, items, done)) is not done:
+            yield item  # type: ignore[misc]
+
+    return agen
+
+
 def build_chain(
-    retriever: HybridRetriever, embeddings: SentenceTransformerEmbeddings, settings: Settings
+    retriever: HybridRetriever,
+    embeddings: Encoder,
+    settings: Settings,
+    llm: BaseChatModel | None = None,
 ) -> Runnable[dict[str, Any], Answer]:
-    """The LCEL pipeline: condense follow-up -> hybrid retrieve -> extractive answer."""
+    """The LCEL pipeline: condense follow-up -> hybrid retrieve -> answer (+ check)."""
 
     def condense_step(inputs: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         question = clean_question(inputs.get("question"), settings.max_question_chars)
-        resolution = resolve(question, inputs.get("history"))
+        history = inputs.get("history")
+        if llm is not None and history and depends_on_history(question):
+            from rag.condense import condense_with_model
+
+            resolution, how = condense_with_model(question, history, llm)
+        else:
+            resolution = resolve(question, history)
+            how = "unchanged" if resolution.query == question else "heuristic"
         return {
             **inputs,
             "resolution": resolution,
             "standalone": resolution.query,
             "question": question,
+            "condensed_by": how,
             "t_condense": _ms(started),
             "t0": started,
         }
@@ -74,34 +110,55 @@ def build_chain(
         passages = [Passage.from_document(d) for d in docs]
         return {**inputs, "passages": passages, "t_retrieve": _ms(started)}
 
-    def answer_step(inputs: dict[str, Any]) -> Answer:
+    def stamp(answer: Answer, inputs: dict[str, Any], started: float) -> Answer:
+        """The pipeline's view: original question, resolved question, mode, timings."""
+        answer = replace(
+            answer,
+            question=inputs["question"],
+            standalone_question=inputs["standalone"],
+            mode=settings.llm,
+        )
+        if not answer.complete:
+            return answer
+        answer = replace(answer, info={**answer.info, "condensed_by": inputs["condensed_by"]})
+        timings = {
+            "condense": inputs["t_condense"],
+            "retrieve": inputs["t_retrieve"],
+            "answer": _ms(started),
+            "total": _ms(inputs["t0"]),
+        }
+        if "first_token" not in answer.timings_ms:  # extractive: all words arrive at once
+            timings["first_token"] = timings["total"]
+        return answer.with_timings(**timings)
+
+    def answer_step(inputs: dict[str, Any]) -> Iterator[Answer]:
         started = time.perf_counter()
         resolution = inputs["resolution"]
-        answer = answer_extractively(
+        if llm is None:
+            answer = answer_extractively(
+                resolution.question,
+                inputs["passages"],
+                embeddings,
+                settings,
+                resolution.previous_answer,
+            )
+            yield stamp(answer, inputs, started)
+            return
+        from rag.generate import stream_answer
+
+        for answer in stream_answer(
             resolution.question,
             inputs["passages"],
+            llm,
             embeddings,
             settings,
-            resolution.previous_answer,
-        )
-        answer = Answer(
-            question=inputs["question"],
-            answer=answer.answer,
-            refused=answer.refused,
-            citations=answer.citations,
-            passages=answer.passages,
-            standalone_question=inputs["standalone"],
-            info=answer.info,
-        )
-        return answer.with_timings(
-            condense=inputs["t_condense"],
-            retrieve=inputs["t_retrieve"],
-            answer=_ms(started),
-            total=_ms(inputs["t0"]),
-        )
+            previous_answer=resolution.previous_answer,
+            started=inputs["t0"],
+        ):
+            yield stamp(answer, inputs, started)
 
     return (
         RunnableLambda(condense_step, name="condense")
         | RunnableLambda(retrieve_step, name="retrieve")
-        | RunnableLambda(answer_step, name="answer")
+        | RunnableLambda(answer_step, afunc=_async_of(answer_step), name="answer")
     ).with_config(run_name="rag_chain")

@@ -14,7 +14,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,6 +22,11 @@ from rag.answer import Answer
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
+
+LLM_HELP = (
+    "answer provider: extractive (default, RAG_LLM), llamacpp, llamacpp:PATH.gguf, "
+    "ollama:MODEL or openai:MODEL"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,18 +43,25 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--k", type=int, default=None, help="passages to retrieve")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--llm", default=None, metavar="SPEC", help=LLM_HELP)
     chat = sub.add_parser("chat", help="a conversation in the terminal (follow-ups work)")
     chat.add_argument("--k", type=int, default=None, help="passages to retrieve")
+    chat.add_argument("--llm", default=None, metavar="SPEC", help=LLM_HELP)
     docs = sub.add_parser("docs", help="list the documents in the store")
     docs.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
-def _assistant() -> Any:
+def _assistant(llm: str | None = None) -> Any:
     from rag.config import Settings
     from rag.service import Assistant
 
-    return Assistant(Settings())
+    settings = Settings()
+    if llm:
+        settings = settings.model_copy(update={"llm": llm})
+    assistant = Assistant(settings)
+    _ = assistant.llm  # a missing package or a bad --llm fails here, before any question
+    return assistant
 
 
 def render_answer(answer: Answer, out: TextIO) -> None:
@@ -62,6 +74,37 @@ def render_answer(answer: Answer, out: TextIO) -> None:
             f"\n[{cite.id}] {cite.title} ({cite.source}, characters {cite.start}-{cite.end})\n"
         )
         out.write(f"    “{cite.quote}”\n")
+    if "model" in answer.info:
+        out.write(f"\n({model_line(answer)})\n")
+
+
+def model_line(answer: Answer) -> str:
+    """Model name and timings of a generated answer."""
+    timings = answer.timings_ms
+    first, total = timings.get("first_token", 0) / 1000, timings.get("total", 0) / 1000
+    spec = answer.info.get("spec", answer.mode)
+    return f"{spec}: {answer.info['model']} · first token {first:.1f} s · total {total:.1f} s"
+
+
+def stream_answer(answers: Iterator[Answer], out: TextIO) -> Answer:
+    """Print draft tokens as they arrive, then the checked answer with its sources."""
+    shown, final = "", None
+    for answer in answers:
+        if answer.complete:
+            final = answer
+            continue
+        if answer.answer.startswith(shown):
+            out.write(answer.answer[len(shown) :])
+            out.flush()
+        shown = answer.answer
+    if final is None:  # pragma: no cover - the chain always ends with a complete answer
+        raise RuntimeError("the answer stream ended without a final answer")
+    if shown:
+        from rag.generate import check_note
+
+        out.write(f"\n\n--- checked: {check_note(final)} ---\n")
+    render_answer(final, out)
+    return final
 
 
 def _progress_bar() -> tuple[Any, Any, Any]:
@@ -103,18 +146,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    """``ask``: one question, text or JSON."""
-    answer = _assistant().ask(args.question, k=args.k)
+    """``ask``: one question, text (streamed) or JSON."""
+    assistant = _assistant(args.llm)
     if args.json:
+        answer = assistant.ask(args.question, k=args.k)
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
-        render_answer(answer, sys.stdout)
+        stream_answer(assistant.ask_stream(args.question, k=args.k), sys.stdout)
     return 0
 
 
 def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
     """``chat``: read questions until EOF or 'exit'; earlier turns resolve follow-ups."""
-    assistant, history = _assistant(), []
+    assistant, history = _assistant(args.llm), []
     assistant.store.require_documents()
     print("Ask about your documents (empty line or 'exit' to quit).", file=sys.stderr)
     while True:
@@ -123,11 +167,12 @@ def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
         if not line or line.strip().lower() in ("", "exit", "quit"):
             return 0
         try:
-            answer = assistant.ask(line, history=history, k=args.k)
+            answer = stream_answer(
+                assistant.ask_stream(line, history=history, k=args.k), sys.stdout
+            )
         except RagError as exc:
             print(str(exc), file=sys.stderr)
             continue
-        render_answer(answer, sys.stdout)
         sys.stdout.flush()
         history.append(
             {

