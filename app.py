@@ -9,6 +9,12 @@ highlight a span, and :mod:`rag.export` for the Markdown/JSON export.
 It does not retrieve, score, answer or parse documents itself, and it never renders
 document or answer text as HTML.
 
+Answer providers: the sidebar lists the ones usable on this machine
+(:func:`rag.llm.available_specs`: packages importable, llama.cpp only with its GGUF).
+With a model, the draft streams token by token, then is replaced by the checked
+answer, which names the model and says what the citation check removed or whether
+it fell back to the extractive answer.
+
 Security note (why text goes through :mod:`rag.highlight`): Streamlit can only colour
 part of a text through Markdown, and document text is untrusted. So every ASCII
 punctuation character of document, answer, title and question text is
@@ -34,12 +40,20 @@ from rag.config import Settings
 from rag.documents import SUPPORTED_SUFFIXES
 from rag.errors import RagError
 from rag.export import conversation_json, conversation_markdown
+from rag.generate import check_note
 from rag.highlight import escape_markdown, highlight_markdown, stream_pieces, text_markdown
+from rag.llm import available_specs, parse_spec
 from rag.service import Assistant
 from rag.store import ManifestEntry
 from rag.uploads import save_upload
 
-ANSWER_MODES = {"extractive": "Extractive"}  # the modes the pipeline implements today
+PROVIDERS = {
+    "extractive": "Extractive: quotes the documents (no model)",
+    "llamacpp": "llama.cpp: local GGUF model",
+    "ollama": "Ollama server",
+    "openai": "OpenAI-compatible API",
+}
+MODEL_EXAMPLES = {"ollama": "llama3.2", "openai": "gpt-4o-mini"}
 STREAM_DELAY = 0.02  # seconds between streamed words: visibly progressive, never slow
 MAX_CONVERSATIONS = 200
 _CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")
@@ -177,18 +191,37 @@ def sidebar_upload(assistant: Assistant) -> None:
         ingest_uploads(assistant, files)
 
 
+def sidebar_provider(settings: Settings) -> str:
+    """The answer provider (those usable here), and a model name where one is needed."""
+    try:
+        configured = parse_spec(settings.llm)
+    except RagError as exc:  # a bad RAG_LLM: say so, offer what works
+        show_error(exc)
+        configured = parse_spec(None)
+    providers = list(dict.fromkeys([configured.provider, *available_specs(settings)]))
+    provider = st.selectbox(
+        "Answer mode",
+        providers,
+        key="mode",
+        format_func=lambda p: PROVIDERS.get(p, p),
+        help="Extractive: the answer is the document's own sentences. With a model, every "
+        "sentence it writes is checked against the passage it cites; unsupported ones "
+        "are removed.",
+    )
+    default = configured.model if configured.provider == provider else ""
+    if provider in MODEL_EXAMPLES:
+        model = st.text_input(
+            "Model", default or MODEL_EXAMPLES[provider], key=f"model-{provider}"
+        ).strip()
+        return f"{provider}:{model}"
+    return f"{provider}:{default}" if default else provider
+
+
 def sidebar_settings(settings: Settings) -> tuple[int, str]:
     """Retrieval settings that change answers: k and the answer mode."""
     st.header("Settings")
     k = st.slider("Passages retrieved (k)", 1, max(20, settings.k), settings.k, key="k")
-    modes = list(dict.fromkeys([settings.llm, *ANSWER_MODES]))
-    mode = st.selectbox(
-        "Answer mode",
-        modes,
-        key="mode",
-        format_func=lambda m: ANSWER_MODES.get(m, m),
-        help="Extractive: the answer is the document's own sentences; no LLM, nothing invented.",
-    )
+    mode = sidebar_provider(settings)
     st.button(
         "New conversation",
         on_click=start_conversation,
@@ -294,11 +327,40 @@ def render_answer(
     n = len(answer.citations)
     st.caption(
         f":green[:material/verified: Grounded] in {n} cited passage{'s' * (n != 1)} · "
-        f"{answer.mode} · {seconds:.1f} s"
+        f"{escape_markdown(mode_label(answer))} · {seconds:.1f} s"
     )
+    render_check(answer)
     for cite in answer.citations:
         key = f"doc-{st.session_state.cid}-{turn}-{cite.id}"
         render_citation(assistant, cite, key, chars.get(cite.source))
+
+
+def mode_label(answer: Answer) -> str:
+    """The answerer as a reader should see it: the model's name when one wrote it."""
+    model = answer.info.get("model")
+    if not model:
+        return answer.mode
+    if answer.info.get("fallback"):
+        return f"extractive fallback for {model}"
+    first = answer.timings_ms.get("first_token", 0) / 1000
+    return f"{model} ({answer.info.get('provider', answer.mode)}), first words {first:.1f} s"
+
+
+def render_check(answer: Answer) -> None:
+    """What the citation check did to a generated answer (nothing for extractive ones)."""
+    if "model" not in answer.info:
+        return
+    note = escape_markdown(check_note(answer)[:1].upper() + check_note(answer)[1:]) + "."
+    if answer.info.get("fallback"):
+        st.info(note, icon=":material/swap_horiz:")
+    elif answer.info.get("unsupported_count"):
+        st.info(note, icon=":material/content_cut:")
+    dropped = answer.info.get("passages_dropped", 0)
+    if dropped:
+        st.caption(
+            f"{dropped} retrieved passage{'s' * (dropped != 1)} did not fit the model's "
+            "context window and were left out of its prompt."
+        )
 
 
 def avatar(answer: Answer) -> str:
@@ -320,14 +382,43 @@ def ask(assistant: Assistant, question: str, k: int, chars: dict[str, int]) -> N
     with st.chat_message("user"):
         st.markdown(text_markdown(question))
     try:
-        with st.spinner("Searching the documents…"):
-            answer = assistant.ask(question, history=history(answers), k=k)
+        generated = assistant.llm is not None
+        if generated:
+            answer = stream_generated(assistant, question, history(answers), k)
+        else:
+            with st.spinner("Searching the documents…"):
+                answer = assistant.ask(question, history=history(answers), k=k)
     except RagError as exc:
         show_error(exc)
         return
     answers.append(answer)  # first: a rerun that interrupts the stream must not lose it
     with st.chat_message("assistant", avatar=avatar(answer)):
-        render_answer(assistant, answer, len(answers) - 1, chars, stream=True)
+        render_answer(
+            assistant, answer, len(answers) - 1, chars, stream=answer.mode == "extractive"
+        )
+
+
+def stream_generated(
+    assistant: Assistant, question: str, turns: list[dict[str, str]], k: int
+) -> Answer:
+    """Show the model's draft token by token; it is replaced by the checked answer."""
+    final: list[Answer] = []
+
+    def pieces() -> Iterator[str]:
+        shown = ""
+        for answer in assistant.ask_stream(question, history=turns, k=k):
+            if answer.complete:
+                final.append(answer)
+            elif answer.answer.startswith(shown):
+                yield escape_markdown(answer.answer[len(shown) :])
+                shown = answer.answer
+
+    draft = st.empty()
+    with draft.container(), st.chat_message("assistant", avatar=":material/edit_note:"):
+        st.caption("Draft from the model; every sentence is checked against its source next…")
+        st.write_stream(pieces())
+    draft.empty()
+    return final[-1]
 
 
 # ----- page ---------------------------------------------------------------------------
@@ -384,6 +475,12 @@ def main() -> None:
         if question is not None:
             ask(assistant, question, k, chars)
     meta = {"k": k, "mode": mode, "embedding_model": settings.embedding_model}
+    if mode != "extractive":
+        meta |= {
+            "llm_temperature": settings.llm_temperature,
+            "llm_max_tokens": settings.llm_max_tokens,
+            "llm_context": settings.llm_context,
+        }
     with export_slot:  # filled last, so it includes an answer given in this run
         sidebar_export(st.session_state.answers, docs, meta)
 

@@ -5,7 +5,9 @@ Two formats, both built from the same answers:
 * JSON (:func:`conversation_json`): every turn's full ``Answer.to_dict()``
   (question, standalone question, answer, refused, citations with exact quote,
   character offsets, passage offsets and document SHA-256, retrieved passages,
-  timings), plus the documents in the store with their hashes.
+  timings; for a generated answer also the model, its settings, time to first
+  token, the model's draft and the sentences the citation check removed), plus the
+  documents in the store with their hashes.
   :func:`answers_from_json` reads it back.
 * Markdown (:func:`conversation_markdown`): the same for people. Document text
   (quotes) sits in fenced code blocks, so a Markdown viewer shows it as text and
@@ -109,12 +111,35 @@ def _citation_markdown(cite: Citation) -> str:
     )
 
 
+def _model_markdown(answer: Answer) -> list[str]:
+    """Model, settings, timings and the citation check's outcome (generated answers only)."""
+    info = answer.info
+    if "model" not in info:
+        return []
+    from rag.generate import check_note
+
+    settings = ", ".join(f"{k}={v}" for k, v in info.get("model_settings", {}).items())
+    first, total = answer.timings_ms.get("first_token", 0), answer.timings_ms.get("total", 0)
+    spec = _one_line(str(info.get("spec", answer.mode)))
+    lines = [
+        f"Model: `{_one_line(str(info['model']))}` (`{spec}`; {settings}); "
+        f"first token {first:.0f} ms, total {total:.0f} ms.",
+        "",
+        f"Citation check: {check_note(answer)}.",
+        "",
+    ]
+    for item in info.get("unsupported", []):
+        lines += [f"Removed ({item['reason']}):", "", fenced(item["sentence"]), ""]
+    return lines
+
+
 def _turn_markdown(number: int, answer: Answer) -> str:
     status = "refused: not in the documents" if answer.refused else "grounded"
     lines = [f"## {number}. `{_one_line(answer.question)}`", ""]
     if answer.standalone_question and answer.standalone_question != answer.question:
         lines += [f"Understood as: `{_one_line(answer.standalone_question)}`", ""]
     lines += [f"Answer ({status}, mode {answer.mode}):", "", fenced(answer.answer), ""]
+    lines += _model_markdown(answer)
     if answer.citations:
         lines += ["Cited spans:", ""]
         lines += [_citation_markdown(c) + "\n" for c in answer.citations]

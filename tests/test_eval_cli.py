@@ -81,11 +81,19 @@ def ragas_csv(tmp_path: Path) -> Path:
     return path
 
 
-def test_unknown_llm_judge_fails_fast_with_a_clear_message(tmp_path, env):
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("gpt4all:x", "Unknown answer provider 'gpt4all:x'"),
+        ("openai:gpt-4o", "openai:MODEL needs an API key"),  # no key, no base URL
+    ],
+)
+def test_unusable_llm_fails_fast_with_a_clear_message(tmp_path, env, spec, message):
     out = tmp_path / "out"
-    done = _eval(["eval/qa_calais.jsonl", "--out", str(out), "--llm", "openai:gpt-4o"], env)
+    env = {k: v for k, v in env.items() if k != "OPENAI_API_KEY"}
+    done = _eval(["eval/qa_calais.jsonl", "--out", str(out), "--llm", spec], env)
     assert done.returncode == 2
-    assert "LLM providers arrive with the LLM issue" in done.stderr
+    assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert not out.exists()
 

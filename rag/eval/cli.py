@@ -1,9 +1,13 @@
 """``python -m rag.eval QA_FILE [--out DIR] [--k N] [--llm SPEC] [--baseline OLD.json]``.
 
-Checks every input first (dataset rows, judge provider, baseline file) so a mistake
+Checks every input first (dataset rows, answer provider, baseline file) so a mistake
 fails in a second, not after the run; then opens the default store (ingesting the
 seeds if it is empty), asks every question with a progress bar on stderr, writes the
-reports into DIR and prints the summary table on stdout. Expected problems
+reports into DIR and prints the summary table on stdout.
+
+``--llm SPEC`` chooses the answerer (``extractive``, ``llamacpp``, ``llamacpp:PATH``,
+``ollama:MODEL``, ``openai:MODEL``; see :mod:`rag.llm`) and also runs the
+deterministic judge (:mod:`rag.eval.judge`). Expected problems
 (:class:`rag.errors.RagError`) print one line on stderr and exit with code 2.
 
 It holds no metric or report logic of its own.
@@ -46,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
         "--llm",
         default=None,
         metavar="SPEC",
-        help="also run a judge (today: 'extractive', no model)",
+        help="answer with this provider (extractive, llamacpp, llamacpp:PATH, ollama:MODEL, "
+        "openai:MODEL) and run the deterministic judge",
     )
     parser.add_argument("--baseline", type=Path, default=None, help="an earlier report.json")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -65,6 +70,24 @@ def _progress(total: int) -> tuple[Any, Any]:
     return bar, tick
 
 
+def generation_lines(summary: dict[str, Any]) -> str:
+    """Time to first token, and what the model did when one answered."""
+    first = summary.get("first_token_ms") or {}
+    lines = [f"time to first token p50/p95 ms: {_ms(first.get('p50'))}/{_ms(first.get('p95'))}"]
+    gen = summary.get("generation")
+    if gen:
+        lines.append(
+            f"model {gen['spec']} ({gen.get('model', '')}): {gen['answered_by_model']} of "
+            f"{gen['rows']} answers by the model, {gen['fallbacks']} extractive fallbacks, "
+            f"{gen['unsupported_sentences_removed']} unsupported sentences removed"
+        )
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation described by *args*; returns the exit code."""
     from rag.config import Settings
@@ -73,13 +96,17 @@ def run(args: argparse.Namespace) -> int:
     from rag.eval.judge import check_spec, make_judge
     from rag.eval.report import summary_table, write_reports
     from rag.eval.runner import open_assistant, run_dataset
+    from rag.llm import make_chat_model, parse_spec
 
-    check_spec(args.llm)
+    spec = parse_spec(args.llm) if args.llm else None
+    judge_spec = check_spec("extractive" if spec else None)  # the judge needs no model
     rows = load_dataset(args.qa_file)
     baseline = load_baseline(args.baseline) if args.baseline else None
-    settings = Settings(**({"k": args.k} if args.k else {}))
+    overrides = {"k": args.k} if args.k else {}
+    settings = Settings(**overrides, **({"llm": str(spec)} if spec else {}))
+    make_chat_model(settings)  # a missing package or key fails now, before any ingest
     assistant = open_assistant(settings)
-    judge = make_judge(args.llm, assistant.embeddings.encode, args.out / "judge_cache")
+    judge = make_judge(judge_spec, assistant.embeddings.encode, args.out / "judge_cache")
     bar, tick = _progress(len(rows))
     try:
         report = run_dataset(
@@ -89,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     paths = write_reports(report, args.out)
     print(summary_table(report["summary"], report.get("comparison")))
+    print(generation_lines(report["summary"]))
     print(f"\nReports: {', '.join(str(p) for p in paths)}")
     return 0
 

@@ -5,6 +5,10 @@ conversation (their answers feed the next turn, as in the chat), then the row's
 question is asked, timed and scored (:mod:`rag.eval.scoring`). One unscored warm-up
 question is asked first so the latency of row 1 does not include loading the model.
 
+With a generating answerer (``Settings.llm``), each row also records what the model
+did (``generated_by_model``, ``unsupported_sentences``, ``passages_dropped``), and the
+summary gets time-to-first-token percentiles and a ``generation`` block.
+
 :func:`run_dataset` chains loading, asking, scoring, aggregation
 (:mod:`rag.eval.summary`) and the baseline comparison into one ``report.json``
 object. This module writes no file, and it never changes the store except to
@@ -19,11 +23,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from rag.answer import Answer
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.eval.compare import compare
 from rag.eval.dataset import EvalRow, load_dataset
 from rag.eval.judge import SKIPPED, CachedJudge, Verdict
+from rag.eval.metrics import percentile
 from rag.eval.report import build_report
 from rag.eval.scoring import (
     RowResult,
@@ -107,9 +113,55 @@ def evaluate_row(
         return documents[source] if source in documents else assistant.document_text(source)
 
     score_answer(result, answer, relevance, k, text_of)
+    result.metrics.update(generation_facts(answer))
     if judge is not None:
         _judge(result, judge)
     return result
+
+
+def generation_facts(answer: Answer) -> dict[str, float | None]:
+    """Per-row facts about a generated answer (nothing for the extractive answerer)."""
+    info = answer.info
+    if "model" not in info:
+        return {}
+    by_model = not info.get("fallback") and (answer.refused or bool(answer.citations))
+    return {
+        "generated_by_model": float(by_model),
+        "unsupported_sentences": float(info.get("unsupported_count", 0)),
+        "passages_dropped": float(info.get("passages_dropped", 0)),
+    }
+
+
+def generation_summary(results: Sequence[RowResult], assistant: Assistant) -> dict[str, Any]:
+    """Time to first token for every mode; model, fallbacks and removals when generating."""
+    scored = [r for r in results if r.error is None]
+    firsts = [r.timings_ms["first_token"] for r in scored if "first_token" in r.timings_ms]
+    summary: dict[str, Any] = {
+        "first_token_ms": {
+            "p50": _round1(percentile(firsts, 50)),
+            "p95": _round1(percentile(firsts, 95)),
+            "n": len(firsts),
+        }
+    }
+    rows = [r for r in scored if r.metrics.get("generated_by_model") is not None]
+    if assistant.llm is not None:
+        from rag.llm import describe
+
+        summary["generation"] = {
+            **describe(assistant.settings, assistant.llm),
+            "rows": len(rows),
+            "answered_by_model": sum(r.metrics["generated_by_model"] == 1.0 for r in rows),
+            "fallbacks": sum(r.metrics["generated_by_model"] == 0.0 for r in rows),
+            "unsupported_sentences_removed": int(
+                sum(r.metrics["unsupported_sentences"] or 0 for r in rows)
+            ),
+            "rows_with_passages_dropped": sum(bool(r.metrics["passages_dropped"]) for r in rows),
+        }
+    return summary
+
+
+def _round1(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def ask_history(assistant: Assistant, questions: Sequence[str], k: int) -> list[dict[str, Any]]:
@@ -156,5 +208,6 @@ def run_dataset(
     results = evaluate(rows, assistant, k, judge, tick)
     settings = assistant.settings.model_copy(update={"k": k})
     summary = summarise(results, settings, k, file_info(path), time.perf_counter() - started)
+    summary.update(generation_summary(results, assistant))
     comparison = compare(summary, results, baseline) if baseline else None
     return build_report(summary, results, comparison)
