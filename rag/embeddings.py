@@ -29,6 +29,7 @@ import logging
 import os
 import threading
 import warnings
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _EXPORT_VERSION = "onnx-export-v1"
+SENTENCE_CACHE = 20_000  # vectors kept by encode(): 20k x 384 floats = 30 MB
 _ST_MODULES = [
     "sentence_transformers.models.Transformer",
     "sentence_transformers.models.Pooling",
@@ -85,26 +87,54 @@ def _offline() -> None:
 
 
 class _CachedQueries(Embeddings):
-    """Shared LangChain surface: batched documents, cached queries."""
+    """Shared surface: batched documents, cached queries, cached sentence vectors.
+
+    :meth:`encode` (what the extractive answerer calls for every sentence of the
+    retrieved passages) remembers the last ``SENTENCE_CACHE`` texts it embedded:
+    the same passages come back question after question, and their sentences are
+    then not embedded again. :meth:`embed_documents` (ingest) bypasses the cache.
+    """
 
     name: str
     backend: str
 
     def __init__(self) -> None:
         self._cached_query = lru_cache(maxsize=1024)(self._embed_one)
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Normalised float32 matrix, one row per text."""
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Normalised float32 matrix, one row per text (no cache)."""
         raise NotImplementedError
 
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Normalised float32 matrix, one row per text; known texts come from the cache."""
+        import numpy as np
+
+        with self._vectors_lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in known:
+                self._vectors.move_to_end(text)
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            fresh = dict(zip(missing, self._encode(missing), strict=True))
+            with self._vectors_lock:
+                self._vectors.update(fresh)
+                while len(self._vectors) > SENTENCE_CACHE:
+                    self._vectors.popitem(last=False)
+            known.update(fresh)
+        if not texts:
+            return self._encode([])
+        return np.stack([known[t] for t in texts])
+
     def _embed_one(self, text: str) -> tuple[float, ...]:
-        return tuple(float(x) for x in self.encode([text])[0])
+        return tuple(float(x) for x in self._encode([text])[0])
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed passages in batches."""
         if not texts:
             return []
-        return self.encode(list(texts)).tolist()
+        return self._encode(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one question (cached: follow-ups and reruns repeat questions)."""
@@ -131,7 +161,7 @@ class SentenceTransformerEmbeddings(_CachedQueries):
         self._model = SentenceTransformer(str(model_path), device="cpu")
         self._lock = threading.Lock()
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str]) -> np.ndarray:
         """Normalised float32 matrix, one row per text."""
         # torch modules are not re-entrant across threads; Streamlit sessions share us.
         with self._lock:
@@ -175,7 +205,7 @@ class OnnxEmbeddings(_CachedQueries):
         )
         self._inputs = {i.name for i in self._session.get_inputs()}
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str]) -> np.ndarray:
         """Normalised float32 matrix, one row per text (batched by token length)."""
         import numpy as np
 

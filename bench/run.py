@@ -1,0 +1,471 @@
+"""Benchmarks: our pipeline side by side with the usual LangChain tutorial pipeline.
+
+``python -m bench.run`` measures, at three corpus sizes (the seed article; 1,000
+and 20,000 documents of real text built by :mod:`bench.corpus`):
+
+* ingest: wall time, chunks/s, documents/s, peak RSS (each pipeline in its own
+  process, from a fresh store);
+* query latency p50/p95: retrieval alone, and (ours) the full extractive answer;
+* cold start: ``python -m rag ask`` from process start to the printed answer, and
+  the same for a tutorial script; app start to the first answer in a real browser
+  (``streamlit run app.py`` + Chromium through playwright) with the server's RSS.
+
+The baseline is ``RecursiveCharacterTextSplitter`` (600 characters, 100 overlap,
+sized like our chunks) + ``HuggingFaceEmbeddings`` (the same bundled MiniLM) +
+``Chroma.from_documents`` + ``similarity_search``. Results are cached per step in
+``.cache/bench/results/`` and rendered to ``docs/BENCHMARKS.md``.
+
+It changes nothing in ``vectorstore/``: every store lives under ``.cache/bench/``.
+It asserts nothing; it measures and writes down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.corpus import CACHE, ROOT, build
+
+RESULTS = CACHE / "results"
+STORES = CACHE / "stores"
+QUESTIONS = ROOT / "eval" / "qa_calais.jsonl"
+SIZES = {"article": 1, "1k": 1000, "20k": 20000}
+BASELINE_CHUNK, BASELINE_OVERLAP = 600, 100
+
+
+# ----- helpers ---------------------------------------------------------------------
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONPATH=str(ROOT))
+    env.update(extra)
+    return env
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _corpus(size: str) -> Path:
+    return ROOT / "seeds" if size == "article" else build(SIZES[size])
+
+
+def _files(folder: Path, limit: int | None = None) -> list[Path]:
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".txt", ".md"))
+    return files[:limit] if limit else files
+
+
+def questions(size: str, n: int) -> list[str]:
+    """The eval questions for the article; sentences picked from the corpus otherwise."""
+    if size == "article":
+        rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
+        return [row["question"] for row in rows][:n]
+    rng = random.Random(7)
+    files = _files(_corpus(size))
+    picked: list[str] = []
+    while len(picked) < n:
+        text = rng.choice(files).read_text(encoding="utf-8")
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if 6 <= len(s.split()) <= 30]
+        if sentences:
+            words = rng.choice(sentences).split()[:12]
+            picked.append("What about " + " ".join(words).strip(" .") + "?")
+    return picked
+
+
+def _worker(task: str, **args: Any) -> dict[str, Any]:
+    """Run one measurement in a fresh Python process; its last stdout line is JSON."""
+    cmd = [sys.executable, "-m", "bench.run", "--worker", task, "--args", json.dumps(args)]
+    out = subprocess.run(
+        cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=6 * 3600, check=False
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{task} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ----- workers (each runs in its own process) ----------------------------------------
+def work_ingest_ours(
+    corpus: str, store: str, limit: int | None = None, resume: bool = False
+) -> dict[str, Any]:
+    """Our ingest from an empty store: load, chunk, embed distinct texts, upsert, manifest.
+
+    With *resume*, the store is kept and only unfinished documents are ingested (the
+    figures then cover that part). Progress goes to ``<store>.progress`` as it runs.
+    """
+    started = time.perf_counter()
+    from rag.config import Settings
+    from rag.service import Assistant
+
+    settings = Settings(_env_file=None, store_dir=Path(store), seeds_dir=Path(corpus))
+    paths = _files(Path(corpus), limit) if limit else [Path(corpus)]
+    assistant = Assistant(settings)
+    log_file = Path(f"{store}.progress").open("a")  # noqa: SIM115 - closed below
+
+    def note(done: int, total: int) -> None:
+        log_file.write(f"{time.time():.1f} {time.perf_counter() - started:.1f} {done} {total}\n")
+        log_file.flush()
+
+    report = assistant.ingest(paths, reset=not resume, progress=note)
+    log_file.close()
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "resumed": resume,
+        "documents": report.documents,
+        "added": report.added,
+        "chunks": report.chunks,
+        "embedded": report.embedded,
+        "peak_rss_mb": _peak_rss_mb(),
+        "backend": getattr(assistant.embeddings.real, "backend", "?"),
+    }
+
+
+def _baseline_embeddings() -> Any:
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    from rag.embeddings import bundled_model_path
+
+    return HuggingFaceEmbeddings(model_name=str(bundled_model_path()))
+
+
+def work_ingest_baseline(corpus: str, store: str, limit: int | None = None) -> dict[str, Any]:
+    """The tutorial pipeline: split, HuggingFaceEmbeddings, Chroma.from_documents."""
+    import shutil
+
+    started = time.perf_counter()
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    shutil.rmtree(store, ignore_errors=True)
+    files = _files(Path(corpus), limit)
+    docs = [Document(p.read_text(encoding="utf-8"), metadata={"source": str(p)}) for p in files]
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=BASELINE_CHUNK, chunk_overlap=BASELINE_OVERLAP
+    )
+    chunks = splitter.split_documents(docs)
+    Chroma.from_documents(
+        chunks, _baseline_embeddings(), persist_directory=store, collection_name="baseline"
+    )
+    return {
+        "seconds": time.perf_counter() - started,
+        "documents": len(docs),
+        "chunks": len(chunks),
+        "embedded": len(chunks),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def work_query_ours(store: str, questions: list[str]) -> dict[str, Any]:
+    """Retrieval alone and full extractive answers, after one warm-up question."""
+    from rag.config import Settings
+    from rag.service import Assistant
+
+    settings = Settings(_env_file=None, store_dir=Path(store))
+    assistant = Assistant(settings)
+    started = time.perf_counter()
+    assistant.ask(questions[0])  # loads the model, opens the store, builds/loads BM25
+    first = time.perf_counter() - started
+    retrieval, answer = [], []
+    for question in questions:
+        t0 = time.perf_counter()
+        assistant.retriever.search(question, settings.k)
+        retrieval.append((time.perf_counter() - t0) * 1000)
+    for question in questions:
+        t0 = time.perf_counter()
+        assistant.ask(question + " ")  # a new string: the query-vector cache does not hit
+        answer.append((time.perf_counter() - t0) * 1000)
+    return {
+        "first_question_s": first,
+        "retrieval_ms": retrieval,
+        "answer_ms": answer,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def work_query_baseline(store: str, questions: list[str]) -> dict[str, Any]:
+    """``similarity_search`` on the tutorial store (the tutorial has no answer step)."""
+    from langchain_chroma import Chroma
+
+    started = time.perf_counter()
+    db = Chroma(
+        collection_name="baseline",
+        embedding_function=_baseline_embeddings(),
+        persist_directory=store,
+    )
+    db.similarity_search(questions[0], k=4)
+    first = time.perf_counter() - started
+    retrieval = []
+    for question in questions:
+        t0 = time.perf_counter()
+        db.similarity_search(question + " ", k=4)
+        retrieval.append((time.perf_counter() - t0) * 1000)
+    return {"first_question_s": first, "retrieval_ms": retrieval, "peak_rss_mb": _peak_rss_mb()}
+
+
+BASELINE_ASK = """
+import sys
+from langchain_chroma import Chroma
+from langchain_huggingface import HuggingFaceEmbeddings
+from rag.embeddings import bundled_model_path
+db = Chroma(collection_name="baseline", persist_directory=sys.argv[1],
+            embedding_function=HuggingFaceEmbeddings(model_name=str(bundled_model_path())))
+print(db.similarity_search(sys.argv[2], k=4)[0].page_content[:200])
+"""
+
+
+def _timed_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds from spawn to exit, and the process's peak RSS (MB)."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err)
+        assert proc.stdout is not None
+        proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{cmd[:4]} failed: {err.read().decode()[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def cold_start_ask(store: str, question: str, runs: int = 3) -> dict[str, Any]:
+    """``python -m rag ask`` wall times (process start to answer printed), peak RSS."""
+    env = _env(RAG_STORE_DIR=store)
+    cmd = [sys.executable, "-m", "rag", "ask", question, "--json"]
+    runs_ = [_timed_process(cmd, env) for _ in range(runs)]
+    return {"seconds": [s for s, _ in runs_], "peak_rss_mb": max(m for _, m in runs_)}
+
+
+def cold_start_baseline(store: str, question: str, runs: int = 3) -> dict[str, Any]:
+    """The tutorial's equivalent: import, load the model, open Chroma, search."""
+    cmd = [sys.executable, "-c", BASELINE_ASK, store, question]
+    runs_ = [_timed_process(cmd, _env()) for _ in range(runs)]
+    return {"seconds": [s for s, _ in runs_], "peak_rss_mb": max(m for _, m in runs_)}
+
+
+# ----- the app, in a real browser --------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _vm_peak_mb(pid: int) -> float:
+    """Peak RSS (VmHWM) of a live process and its children, MB."""
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:
+        status = Path(f"/proc/{one}/status")
+        if status.exists():
+            match = re.search(r"VmHWM:\s+(\d+) kB", status.read_text())
+            total += int(match.group(1)) / 1024 if match else 0
+    return total
+
+
+def app_first_answer(store: str, question: str, expect: str | None) -> dict[str, Any]:
+    """``streamlit run app.py`` to the first answer shown in Chromium; server RSS."""
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    env = _env(RAG_STORE_DIR=store)
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    cmd += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+    cmd += ["--browser.gatherUsageStats", "false"]
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    result: dict[str, Any] = {}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
+            page = browser.new_page()
+            deadline = time.monotonic() + 300
+            while True:
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/", timeout=5000)
+                    break
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            box = page.locator("textarea[data-testid='stChatInputTextArea']")
+            box.wait_for(timeout=300_000)
+            result["ready_s"] = time.perf_counter() - started
+            box.fill(question)
+            box.press("Enter")
+            answer = page.locator("[data-testid='stChatMessage']").filter(has_text=expect or "[1]")
+            answer.first.wait_for(timeout=300_000)
+            result["first_answer_s"] = time.perf_counter() - started
+            result["server_peak_rss_mb"] = _vm_peak_mb(server.pid)
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return result
+
+
+WORKERS = {
+    "ingest_ours": work_ingest_ours,
+    "ingest_baseline": work_ingest_baseline,
+    "query_ours": work_query_ours,
+    "query_baseline": work_query_baseline,
+}
+
+
+# ----- orchestration ---------------------------------------------------------------
+def _cached(name: str, fresh: bool, make: Any) -> dict[str, Any]:
+    path = RESULTS / f"{name}.json"
+    if path.exists() and not fresh:
+        return json.loads(path.read_text())
+    load = os.getloadavg()[0]
+    result = make()
+    result["load_before"] = round(load, 2)
+    result["load_after"] = round(os.getloadavg()[0], 2)
+    result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1))
+    print(f"  {name}: done", file=sys.stderr, flush=True)
+    return result
+
+
+def run_size(size: str, args: argparse.Namespace) -> None:
+    """Every measurement for one corpus size (skipping steps already cached)."""
+    corpus = str(_corpus(size))
+    ours, base = str(STORES / f"ours-{size}"), str(STORES / f"baseline-{size}")
+    qs = questions(size, args.queries)
+    limit = args.baseline_max_docs if size == "20k" else None
+    steps = set(args.steps.split(","))
+    print(f"{size}: corpus {corpus}", file=sys.stderr, flush=True)
+
+    def step(name: str, make: Any) -> None:
+        if name in steps or "all" in steps:
+            _cached(f"{size}-{name}", args.fresh, make)
+
+    step(
+        "ingest-ours",
+        lambda: _worker("ingest_ours", corpus=corpus, store=ours, resume=args.resume),
+    )
+    step(
+        "ingest-baseline",
+        lambda: _worker("ingest_baseline", corpus=corpus, store=base, limit=limit),
+    )
+    step("query-ours", lambda: _worker("query_ours", store=ours, questions=qs))
+    step("query-baseline", lambda: _worker("query_baseline", store=base, questions=qs))
+    step("cold-ours", lambda: cold_start_ask(ours, qs[0]))
+    step("cold-baseline", lambda: cold_start_baseline(base, qs[0]))
+    if not args.no_app:
+        expect = "22 million" if size == "article" else None
+        q = "How much has the UK pledged towards security?" if size == "article" else qs[0]
+        step("app", lambda: app_first_answer(ours, q, expect))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the selected sizes, then write docs/BENCHMARKS.md."""
+    parser = argparse.ArgumentParser(description="Benchmarks against the LangChain tutorial.")
+    parser.add_argument("--sizes", default="article,1k,20k", help="comma list of article,1k,20k")
+    parser.add_argument("--queries", type=int, default=30, help="questions per size")
+    parser.add_argument(
+        "--baseline-max-docs",
+        type=int,
+        default=None,
+        help="at 20k, ingest only the first N documents with the baseline (time budget)",
+    )
+    parser.add_argument("--fresh", action="store_true", help="re-measure cached steps")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue an interrupted ingest-ours step"
+    )
+    parser.add_argument(
+        "--steps",
+        default="all",
+        help="comma list of ingest-ours, ingest-baseline, query-ours, query-baseline, "
+        "cold-ours, cold-baseline, app (default: all)",
+    )
+    parser.add_argument("--no-app", action="store_true", help="skip the browser measurement")
+    parser.add_argument("--report-only", action="store_true", help="only render the results")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--args", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(WORKERS[args.worker](**json.loads(args.args))))
+        return 0
+    if not args.report_only:
+        for size in args.sizes.split(","):
+            run_size(size.strip(), args)
+    from bench.report import write_report
+
+    write_report(args.out, machine(), " ".join(["python -m bench.run", *(argv or sys.argv[1:])]))
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def machine() -> dict[str, str]:
+    """What this machine is, for the report."""
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for name in ("torch", "onnxruntime", "chromadb", "sentence-transformers", "langchain-chroma"):
+        try:
+            versions[name.replace("-", "_")] = version(name)
+        except PackageNotFoundError:
+            versions[name.replace("-", "_")] = "?"
+    return {
+        "nproc": str(os.cpu_count()),
+        "ram": f"{int(mem) / 1024 / 1024:.1f} GiB",
+        "cpu": cpu,
+        "python": platform.python_version(),
+        **versions,
+    }
+
+
+def median(values: list[float]) -> float:
+    """Median (re-exported for the report)."""
+    return statistics.median(values)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
