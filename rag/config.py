@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     chunk_size: int = Field(600, ge=50, description="Target chunk length in characters.")
     chunk_overlap: int = Field(1, ge=0, description="Sentences repeated between chunks.")
     max_file_mb: float = Field(20.0, gt=0, description="Largest file accepted for ingest.")
+    ingest_batch: int = Field(
+        256, ge=1, description="Chunks embedded and committed together (the resume unit)."
+    )
 
     # Retrieval
     k: int = Field(4, ge=1, le=50, description="Passages retrieved per question.")

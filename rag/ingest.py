@@ -1,7 +1,7 @@
 """The ingest use case: files and folders in, an :class:`IngestReport` out.
 
 Loads documents, chunks them, and hands them to the store in groups of about
-``GROUP_CHUNKS`` chunks (each group: chunks first, manifest entries last), under an
+``settings.ingest_batch`` chunks (each group: chunks first, manifest entries last), under an
 exclusive lock so two ingests never interleave. A folder is *synced*: documents
 previously ingested from inside it that no longer exist are removed. A bad file in
 a folder is reported and skipped; the others are still ingested.
@@ -36,7 +36,6 @@ from rag.store import DocumentStore, ManifestEntry
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total): chunks, or documents
-GROUP_CHUNKS = 256  # chunks embedded and written together (one manifest write per group)
 KEEP_CHARS = 20_000_000  # document text kept between the two passes, at most
 
 
@@ -134,7 +133,7 @@ def _unchanged(
 def _groups(
     plan: list[_Planned], settings: Settings, report: IngestReport
 ) -> Iterator[list[tuple[SourceDocument, list[Chunk]]]]:
-    """Second pass: documents with their chunks, in groups of about GROUP_CHUNKS chunks."""
+    """Second pass: documents with their chunks, in groups of about ``ingest_batch`` chunks."""
     max_bytes = int(settings.max_file_mb * 1_000_000)
     group: list[tuple[SourceDocument, list[Chunk]]] = []
     size = 0
@@ -152,7 +151,7 @@ def _groups(
         chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap)
         group.append((doc, chunks))
         size += len(chunks)
-        if size >= GROUP_CHUNKS:
+        if size >= settings.ingest_batch:
             yield group
             group, size = [], 0
     if group:
