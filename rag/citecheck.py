@@ -259,6 +259,19 @@ def _why_not(markers: Sequence[int], nearest: Sequence[Support]) -> str:
     )
 
 
+def is_supported(claim: str, span: str, embeddings: Encoder, settings: Settings) -> bool:
+    """The check's rule for one claim and one span (used to audit shown citations)."""
+    words = set(tokenize(_clean(claim)))
+    if not words:
+        return False
+    vectors = embeddings.encode([_clean(claim), span])
+    return (
+        _overlap(words, span) >= settings.citation_min_overlap
+        and float(vectors[0] @ vectors[1]) >= settings.citation_min_similarity
+        and _numbers_present(_clean(claim), span)
+    )
+
+
 def check_answer(
     text: str, passages: Sequence[Passage], embeddings: Encoder, settings: Settings
 ) -> Check:

@@ -158,7 +158,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
     """``chat``: read questions until EOF or 'exit'; earlier turns resolve follow-ups."""
-    assistant, history = _assistant(args.llm), []
+    assistant, history = _assistant(args.llm), list[dict[str, str]]()
     assistant.store.require_documents()
     print("Ask about your documents (empty line or 'exit' to quit).", file=sys.stderr)
     while True:

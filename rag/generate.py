@@ -146,7 +146,7 @@ def stream_answer(
         reason = "no passage was retrieved" if not passages else "no passage fits the context"
         yield _fallback(draft, embeddings, settings, previous_answer, reason)
         return
-    generated, timings = "", {}
+    generated, timings = "", dict[str, float]()
     for generated in _generate(model, build_messages(question, fitted.passages)):
         timings.setdefault("first_token", _ms(started))
         yield replace(draft, answer=generated)

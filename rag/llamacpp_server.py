@@ -19,7 +19,7 @@ def main() -> None:
     safe = safe_llama_class()  # sets OMP_WAIT_POLICY before llama_cpp is first imported
     import llama_cpp
 
-    llama_cpp.Llama = safe  # the server looks the class up when it loads the model
+    setattr(llama_cpp, "Llama", safe)  # noqa: B010 - the server looks it up when loading
     from llama_cpp.server.__main__ import main as server_main
 
     server_main()

