@@ -5,7 +5,8 @@ prompt. Nothing guarantees that passage *n* says what the sentence claims, so ea
 sentence (a *claim*) is checked:
 
 1. it must carry at least one marker that points to a passage of the prompt;
-2. one of the cited passages must contain a span (one sentence, or two neighbouring
+2. it must be a complete sentence (not cut off on "the", "is", "of"...);
+3. one of the cited passages must contain a span (one sentence, or two neighbouring
    sentences) that *supports* it: the span holds at least ``citation_min_overlap`` of
    the claim's content words (:func:`rag.lexical.tokenize`), every number the claim
    states, and its embedding cosine with the claim is at least
@@ -44,6 +45,11 @@ log = logging.getLogger(__name__)
 MARKER = re.compile(r"\[\s*(?:passages?\s*)?\d+(?:\s*(?:,|and|&)\s*\d+)*\s*\]", re.I)
 _LEADING_MARKERS = re.compile(rf"^(?:\s*{MARKER.pattern})+", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+# A sentence that ends on one of these was cut off ("The passage with the number is.").
+_DANGLING = frozenset(
+    "a an the of to in on at by for from with and or but is are was were be been has have had "
+    "that which as than".split()
+)
 _REFUSALS = (
     re.compile(r"\bnot (?:able to )?find\b.*\b(?:documents?|passages?|information|answer)\b"),
     re.compile(r"\b(?:documents?|passages?) (?:do|does) not (?:contain|mention|say|provide)\b"),
@@ -230,6 +236,8 @@ def check_claim(
     invalid = tuple(m for m in claim.markers if m not in valid)
     if not tokenize(claim.text):
         return Verdict(claim, reason="no checkable content", ignored_markers=claim.markers)
+    if _incomplete(claim.text):
+        return Verdict(claim, reason="incomplete sentence", ignored_markers=claim.markers)
     if not claim.markers:
         return Verdict(claim, reason="no [n] citation marker")
     if not valid:
@@ -246,6 +254,11 @@ def check_claim(
         ignored = tuple(m for m in claim.markers if m not in kept)
         return Verdict(claim, tuple(supports), ignored_markers=ignored)
     return Verdict(claim, reason=_why_not(valid, nearest), ignored_markers=claim.markers)
+
+
+def _incomplete(text: str) -> bool:
+    words = tokenize(text, keep_stopwords=True)
+    return bool(words) and words[-1] in _DANGLING
 
 
 def _why_not(markers: Sequence[int], nearest: Sequence[Support]) -> str:

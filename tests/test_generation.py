@@ -198,6 +198,13 @@ def test_sentences_without_markers_are_removed_and_markers_renumbered(embeddings
         assert SOURCE[cite.start : cite.end] == cite.quote
 
 
+def test_a_cut_off_sentence_is_not_a_claim(embeddings) -> None:
+    check = check_answer(
+        "The UK has pledged £22 million towards the [1].", [PLEDGE], embeddings, SETTINGS
+    )
+    assert check.supported == [] and check.unsupported[0].reason == "incomplete sentence"
+
+
 def test_markers_after_the_full_stop_belong_to_the_sentence_before() -> None:
     claims = split_claims("May visits Calais. [2] The UK pledged £22 million. [1][3]")
     assert [(c.text, c.markers) for c in claims] == [
