@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _EXPORT_VERSION = "onnx-export-v1"
+ONNX_MAX_BATCH = 16
 SENTENCE_CACHE = 20_000  # vectors kept by encode(): 20k x 384 floats = 30 MB
 _ST_MODULES = [
     "sentence_transformers.models.Transformer",
@@ -191,7 +192,10 @@ class OnnxEmbeddings(_CachedQueries):
 
         log.info("loading embedding model %s from %s (onnx)", name, onnx_file)
         self.name = name
-        self.batch_size = batch_size
+        # Measured on 2 cores (docs/BENCHMARKS.md): ONNX Runtime materialises the
+        # attention of the whole batch, so 64 x 256 tokens peaks at ~1.4 GB and runs
+        # slower than batches of 16 (~0.6 GB).
+        self.batch_size = min(batch_size, ONNX_MAX_BATCH)
         self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=_max_seq_length(model_path))
