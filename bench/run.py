@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import CACHE, ROOT, build
+from rag.config import REFUSAL
 
 RESULTS = CACHE / "results"
 STORES = CACHE / "stores"
@@ -328,7 +329,8 @@ def app_first_answer(store: str, question: str, expect: str | None) -> dict[str,
             result["ready_s"] = time.perf_counter() - started
             box.fill(question)
             box.press("Enter")
-            answer = page.locator("[data-testid='stChatMessage']").filter(has_text=expect or "[1]")
+            shown = re.compile(re.escape(expect) if expect else rf"\[1\]|{re.escape(REFUSAL)}")
+            answer = page.locator("[data-testid='stChatMessage']").filter(has_text=shown)
             answer.first.wait_for(timeout=300_000)
             result["first_answer_s"] = time.perf_counter() - started
             result["server_peak_rss_mb"] = _vm_peak_mb(server.pid)

@@ -247,7 +247,17 @@ def ingest_paths(
         plan = _plan(paths, store, manifest, report, seen)
         _store_plan(store, plan, manifest, report, progress=progress, documents=documents)
         _remove_missing(store, paths, seen, manifest, report)
+    if reset or report.added or report.updated or report.removed:
+        _prepare_lexical_index(store)
     report.documents = len(manifest)
     report.chunks = sum(entry.chunks for entry in manifest.values())
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _prepare_lexical_index(store: DocumentStore) -> None:
+    """Build and save the BM25 index of the new generation now, so the next ``ask``
+    (or app start) loads it instead of building it (~20 s per 100,000 chunks)."""
+    from rag.retrieval import HybridRetriever
+
+    HybridRetriever(settings=store.settings, store=store).snapshot()

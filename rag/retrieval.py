@@ -93,8 +93,8 @@ def _save_snapshot(snap: _Snapshot, folder: Path) -> None:
         log.info("lexical index not saved (%s)", exc)
         shutil.rmtree(partial, ignore_errors=True)
         return
-    for old in folder.parent.iterdir():
-        if old != folder and not old.name.startswith("."):
+    for old in folder.parent.iterdir():  # older generations, partials of killed processes
+        if old != folder:
             shutil.rmtree(old, ignore_errors=True)
 
 
