@@ -22,6 +22,7 @@ it knows nothing about prompts, passages or citations.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sys
@@ -75,6 +76,9 @@ def load_llama(path: str, n_ctx: int, n_threads: int | None) -> tuple[Any, threa
     """The loaded model (cached) and the lock that serialises its use."""
     log.info("loading %s (context %d tokens)", path, n_ctx)
     llama = safe_llama_class()(model_path=path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+    # Free it before interpreter teardown; its __del__ would run after llama_cpp's globals
+    # are gone and print a TypeError at every exit.
+    atexit.register(llama.close)
     return llama, threading.Lock()
 
 
