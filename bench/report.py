@@ -82,21 +82,23 @@ def ingest_table() -> list[str]:
 def query_table() -> list[str]:
     """Latency of retrieval alone and of a full extractive answer."""
     rows = [
-        "| corpus | ours retrieval p50 / p95 ms | baseline similarity_search p50 / p95 ms "
+        "| corpus | store (docs / chunks) | ours retrieval p50 / p95 ms "
+        "| baseline similarity_search p50 / p95 ms "
         "| ratio (p50) | ours full answer p50 / p95 ms | ours first question s | ours RSS MB "
         "| baseline RSS MB | load avg |",
-        "| --- | --- | --- | --- | --- | ---: | ---: | ---: | --- |",
+        "| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: | --- |",
     ]
     for size, label in SIZES:
         ours, base = _load(f"{size}-query-ours"), _load(f"{size}-query-baseline")
         if not ours and not base:
-            rows.append(f"| {label} | not measured | | | | | | | |")
+            rows.append(f"| {label} | | not measured | | | | | | | |")
             continue
         o_r = (_pct(ours["retrieval_ms"], 0.5), _pct(ours["retrieval_ms"], 0.95)) if ours else None
         o_a = (_pct(ours["answer_ms"], 0.5), _pct(ours["answer_ms"], 0.95)) if ours else None
         b_r = (_pct(base["retrieval_ms"], 0.5), _pct(base["retrieval_ms"], 0.95)) if base else None
+        held = f"{ours['documents']:,} / {ours['chunks']:,}" if ours and "chunks" in ours else ""
         rows.append(
-            f"| {label} | {_pair(o_r)} | {_pair(b_r)} "
+            f"| {label} | {held} | {_pair(o_r)} | {_pair(b_r)} "
             f"| {_ratio(o_r[0] if o_r else None, b_r[0] if b_r else None, False)} "
             f"| {_pair(o_a)} | {_f(ours and ours['first_question_s'])} "
             f"| {_f(ours and ours['peak_rss_mb'], 0)} | {_f(base and base['peak_rss_mb'], 0)} "
