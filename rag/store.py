@@ -408,11 +408,20 @@ class DocumentStore:
         """Number of chunk records (including any not yet reconciled)."""
         return self.chunks._collection.count()  # noqa: SLF001 - no public count in langchain-chroma
 
-    def require_documents(self) -> dict[str, ManifestEntry]:
-        """The manifest, or a clear error when nothing has been ingested."""
-        entries = self.manifest()
-        if not entries:
+    def count_documents(self) -> int:
+        """Number of documents in the manifest, without reading it (two cheap calls)."""
+        records = self._manifest.count()
+        return max(0, records - (self.generation() != "empty"))
+
+    def require_documents(self) -> int:
+        """The number of documents, or a clear error when nothing has been ingested.
+
+        Called before every question, so it counts instead of reading the whole
+        manifest, whose cost grows with the number of documents.
+        """
+        count = self.count_documents()
+        if not count:
             raise StoreEmptyError(
                 "The document store is empty; run `python -m rag ingest` (or `make run`) first."
             )
-        return entries
+        return count
