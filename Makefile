@@ -6,7 +6,7 @@ PORT ?= 8501
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint eval bench ingest clean
+.PHONY: run test lint eval bench ingest llm clean
 
 $(BIN)/python:
 	$(shell command -v $(PY) >/dev/null 2>&1 && echo $(PY) || echo python3) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(VENV)/.runtime: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+$(VENV)/.dev: requirements-dev.txt requirements-llm.txt $(VENV)/.runtime
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -34,8 +34,14 @@ lint: $(VENV)/.dev  ## ruff lint + format check
 test: lint  ## lint, then the whole suite (unit + integration + browser)
 	$(BIN)/python -m pytest
 
-eval: ingest  ## offline evaluation report in reports/eval/
+eval: ingest  ## offline evaluation report in reports/eval/ (opens nothing)
 	$(BIN)/python -m rag.eval eval/qa_calais.jsonl --out reports/eval
+
+llm: $(VENV)/.runtime  ## optional: local/hosted LLM answer modes (builds llama-cpp-python)
+	$(BIN)/pip install --quiet -r requirements-llm.txt
+
+bench: $(VENV)/.dev  ## benchmarks vs the LangChain tutorial pipeline -> docs/BENCHMARKS.md
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) vectorstore/chroma.sqlite3 vectorstore/*/ .pytest_cache
