@@ -198,10 +198,12 @@ def sidebar_provider(settings: Settings) -> str:
     except RagError as exc:  # a bad RAG_LLM: say so, offer what works
         show_error(exc)
         configured = parse_spec(None)
-    providers = list(dict.fromkeys([configured.provider, *available_specs(settings)]))
+    # A configured provider that is not usable here stays listed: asking explains why.
+    providers = list(dict.fromkeys([*available_specs(settings), configured.provider]))
     provider = st.selectbox(
         "Answer mode",
         providers,
+        index=providers.index(configured.provider),
         key="mode",
         format_func=lambda p: PROVIDERS.get(p, p),
         help="Extractive: the answer is the document's own sentences. With a model, every "
@@ -414,10 +416,12 @@ def stream_generated(
                 shown = answer.answer
 
     draft = st.empty()
-    with draft.container(), st.chat_message("assistant", avatar=":material/edit_note:"):
-        st.caption("Draft from the model; every sentence is checked against its source next…")
-        st.write_stream(pieces())
-    draft.empty()
+    try:
+        with draft.container(), st.chat_message("assistant", avatar=":material/edit_note:"):
+            st.caption("Draft from the model; every sentence is checked against its source next…")
+            st.write_stream(pieces())
+    finally:
+        draft.empty()  # the checked answer replaces the draft, or an error does
     return final[-1]
 
 

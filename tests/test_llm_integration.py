@@ -247,3 +247,47 @@ def test_an_unreachable_server_is_one_clear_error(ingested) -> None:
     )
     with pytest.raises(ProviderError, match="check that it is running"):
         Assistant(settings, embeddings=ingested.embeddings).ask("Who is Khushal?")
+
+
+# ---- the chat page ---------------------------------------------------------------------
+@pytest.fixture
+def page(monkeypatch, ingested):
+    """The Streamlit page over the session's article store, in llama.cpp mode."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RAG_STORE_DIR", str(ingested.settings.store_dir))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(ingested.settings.seeds_dir))
+    monkeypatch.setenv("RAG_LLM", "llamacpp")
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+
+
+def test_page_names_the_model_and_says_what_the_check_did(page) -> None:
+    at = page.run()
+    assert not at.exception
+    assert at.selectbox(key="mode").value == "llamacpp"
+    at.chat_input[0].set_value("Who is Khushal?").run()
+    assert not at.exception, at.exception
+    [reply] = [m for m in at.chat_message if m.name == "assistant"]
+    captions = " ".join(c.value for c in reply.caption)
+    assert "SmolLM2\\-135M\\-Instruct" in captions  # escaped Markdown
+    notes = " ".join(i.value for i in reply.info)
+    assert "extractive answer instead" in notes or "removed" in notes or "Grounded" in captions
+    turn = at.session_state["answers"][-1]
+    assert turn.complete and turn.info["model"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def test_page_lists_only_providers_whose_packages_import(page, monkeypatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "langchain_ollama" else real(name, *a),
+    )
+    at = page.run()
+    assert at.selectbox(key="mode").options == [
+        "Extractive: quotes the documents (no model)",
+        "llama.cpp: local GGUF model",
+        "OpenAI-compatible API",
+    ]
