@@ -138,6 +138,7 @@ def stream_answer(
     info: dict[str, Any] = {
         **describe(settings, model),
         "passages_in_prompt": len(fitted.passages),
+        "prompt_passage_ranks": [p.rank for p in fitted.passages],  # prompt [n] -> rank
         "passages_dropped": fitted.dropped,
         "prompt_tokens": fitted.prompt_tokens,
     }
@@ -146,12 +147,13 @@ def stream_answer(
         reason = "no passage was retrieved" if not passages else "no passage fits the context"
         yield _fallback(draft, embeddings, settings, previous_answer, reason)
         return
-    generated, timings = "", dict[str, float]()
+    generated, timings, began = "", dict[str, float](), time.perf_counter()
     for generated in _generate(model, build_messages(question, fitted.passages)):
         timings.setdefault("first_token", _ms(started))
         yield replace(draft, answer=generated)
-    timings["generate"] = _ms(started)
-    checked = _checked(replace(draft, info={**info, "draft": generated}), embeddings, settings)
+    timings["generate"] = _ms(began)
+    draft = replace(draft, info={**info, "draft": generated})
+    checked = _checked(draft, fitted.passages, embeddings, settings)
     if not checked.refused and not checked.citations:
         checked = _fallback(checked, embeddings, settings, previous_answer, checked.info["why"])
     yield checked.with_timings(**timings)
@@ -173,10 +175,14 @@ def _generate(model: BaseChatModel, messages: list[BaseMessage]) -> Iterator[str
         ) from exc
 
 
-def _checked(draft: Answer, embeddings: Encoder, settings: Settings) -> Answer:
-    """Keep the supported sentences (renumbered); a leading refusal refuses."""
+def _checked(
+    draft: Answer, prompt: Sequence[Passage], embeddings: Encoder, settings: Settings
+) -> Answer:
+    """Keep the supported sentences (renumbered); a leading refusal refuses.
+
+    *prompt* are the passages as numbered in the prompt, which the markers refer to.
+    """
     began = time.perf_counter()
-    prompt = draft.passages[: draft.info["passages_in_prompt"]]
     check: Check = check_answer(draft.info["draft"], prompt, embeddings, settings)
     info = {**draft.info, **check.report(), "model_refused": check.refused, "fallback": None}
     timing = {"check": _ms(began)}

@@ -122,6 +122,22 @@ def test_dropped_passages_are_reported_in_the_answer(embeddings) -> None:
     )
     assert final(answers).info["passages_dropped"] == 1
     assert final(answers).info["passages_in_prompt"] == 1
+    assert final(answers).info["prompt_passage_ranks"] == [PLEDGE.rank]
+
+
+def test_markers_refer_to_prompt_numbers_when_a_passage_was_left_out(embeddings) -> None:
+    tight = Settings(_env_file=None, llm="openai:fake", llm_context=512, llm_max_tokens=16)
+    long = Passage(1, "long.txt", "Long", 0, 3000, 0.5, "word " * 600)
+    reply = "Theresa May will visit Calais on Thursday [2]."  # prompt: [1] PLEDGE, [2] VISIT
+    pledge, visit = (
+        Passage(r, p.source, p.title, p.start, p.end, 0.5, p.text)
+        for r, p in ((2, PLEDGE), (3, VISIT))
+    )
+    answer = final(
+        list(stream_answer("Who?", [long, pledge, visit], fake(reply), embeddings, tight))
+    )
+    assert answer.info["prompt_passage_ranks"] == [2, 3]
+    assert [c.passage_rank for c in answer.citations] == [3]
 
 
 # ---- the citation check -------------------------------------------------------------
