@@ -414,6 +414,7 @@ def describe(embeddings: Embeddings) -> dict[str, Any]:
     info: dict[str, Any] = {
         "embedding_model": getattr(embeddings, "name", type(embeddings).__name__)
     }
-    if getattr(real, "backend", None):
-        info["embedding_backend"] = real.backend
+    backend = getattr(real, "backend", None)
+    if backend:
+        info["embedding_backend"] = backend
     return info

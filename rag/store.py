@@ -265,9 +265,10 @@ class DocumentStore:
         collection = self.chunks._collection  # noqa: SLF001 - add with precomputed vectors
         for first in range(0, len(items), BATCH):
             batch = items[first : first + BATCH]
+            embeddings: list[Sequence[float]] = [vectors[chunk.text] for _, (_, chunk) in batch]
             collection.upsert(
                 ids=[cid for cid, _ in batch],
-                embeddings=[vectors[chunk.text] for _, (_, chunk) in batch],
+                embeddings=embeddings,
                 documents=[chunk.text for _, (_, chunk) in batch],
                 metadatas=[self._chunk_metadata(doc, chunk) for _, (doc, chunk) in batch],
             )
@@ -290,7 +291,7 @@ class DocumentStore:
         owners = self.owners() if owners is None else owners
         if (sha256, fingerprint) in owners:
             return
-        where = {"$and": [{"doc_sha256": sha256}, {"fingerprint": fingerprint}]}
+        where: Any = {"$and": [{"doc_sha256": sha256}, {"fingerprint": fingerprint}]}
         stale = self.chunks.get(where=where, include=[])["ids"]
         if stale:
             self.chunks.delete(ids=stale)
