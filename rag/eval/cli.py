@@ -6,8 +6,9 @@ seeds if it is empty), asks every question with a progress bar on stderr, writes
 reports into DIR and prints the summary table on stdout.
 
 ``--llm SPEC`` chooses the answerer (``extractive``, ``llamacpp``, ``llamacpp:PATH``,
-``ollama:MODEL``, ``openai:MODEL``; see :mod:`rag.llm`) and also runs the
-deterministic judge (:mod:`rag.eval.judge`). Expected problems
+``ollama:MODEL``, ``openai:MODEL``; see :mod:`rag.llm`) and also runs the judge
+(:mod:`rag.eval.judge`): the deterministic one for ``extractive``, otherwise the same
+chat model that answers, asked for a JSON verdict. Expected problems
 (:class:`rag.errors.RagError`) print one line on stderr and exit with code 2.
 
 It holds no metric or report logic of its own.
@@ -51,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="SPEC",
         help="answer with this provider (extractive, llamacpp, llamacpp:PATH, ollama:MODEL, "
-        "openai:MODEL) and run the deterministic judge",
+        "openai:MODEL) and judge the answers: without a model for extractive, else with it",
     )
     parser.add_argument("--baseline", type=Path, default=None, help="an earlier report.json")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -84,6 +85,17 @@ def generation_lines(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def judge_line(summary: dict[str, Any]) -> str | None:
+    """Which judge ran and what became of its judgements (None when none ran)."""
+    info = summary.get("judge")
+    if not info:
+        return None
+    return (
+        f"judge {info['provider']}: {info['ok']} ok, {info['failed']} failed, "
+        f"{info['skipped']} skipped (refusals), {info['cached']} from the cache"
+    )
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
@@ -93,13 +105,12 @@ def run(args: argparse.Namespace) -> int:
     from rag.config import Settings
     from rag.eval.compare import load_baseline
     from rag.eval.dataset import load_dataset
-    from rag.eval.judge import check_spec, make_judge
+    from rag.eval.judge import make_judge
     from rag.eval.report import summary_table, write_reports
     from rag.eval.runner import open_assistant, run_dataset
     from rag.llm import make_chat_model, parse_spec
 
     spec = parse_spec(args.llm) if args.llm else None
-    judge_spec = check_spec("extractive" if spec else None)  # the judge needs no model
     rows = load_dataset(args.qa_file)
     baseline = load_baseline(args.baseline) if args.baseline else None
     overrides: dict[str, Any] = {"k": args.k} if args.k else {}
@@ -107,8 +118,15 @@ def run(args: argparse.Namespace) -> int:
         overrides["llm"] = str(spec)
     settings = Settings(**overrides)
     make_chat_model(settings)  # a missing package or key fails now, before any ingest
+    if spec and spec.generative and settings.llm_temperature:
+        log.warning("llm_temperature is not 0: the judge's verdicts will not be repeatable")
     assistant = open_assistant(settings)
-    judge = make_judge(judge_spec, assistant.embeddings.encode, args.out / "judge_cache")
+    judge = make_judge(
+        str(spec) if spec else None,
+        assistant.embeddings.encode,
+        args.out / "judge_cache",
+        model=assistant.llm,  # the answering model judges too; None for extractive
+    )
     bar, tick = _progress(len(rows))
     try:
         report = run_dataset(
@@ -119,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
     paths = write_reports(report, args.out)
     print(summary_table(report["summary"], report.get("comparison")))
     print(generation_lines(report["summary"]))
+    if line := judge_line(report["summary"]):
+        print(line)
     print(f"\nReports: {', '.join(str(p) for p in paths)}")
     return 0
 
