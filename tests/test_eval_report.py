@@ -15,11 +15,10 @@ import pytest
 
 from rag.answer import Answer, Citation, Passage
 from rag.config import REFUSAL, Settings
-from rag.errors import ProviderError
 from rag.eval import metrics as m
 from rag.eval.compare import BaselineError, compare, load_baseline
 from rag.eval.dataset import parse_row
-from rag.eval.judge import FAILED, OK, CachedJudge, ExtractiveJudge, JudgeError, Verdict, make_judge
+from rag.eval.judge import FAILED, OK, CachedJudge, ExtractiveJudge, JudgeError, Verdict
 from rag.eval.report import build_report, summary_table, write_reports
 from rag.eval.scoring import blank_result, locate_evidence, relevance_for, score_answer
 from rag.eval.summary import summarise
@@ -192,13 +191,6 @@ def test_extractive_judge_is_deterministic():
     assert verdict.answer_relevance == 1.0
     with pytest.raises(JudgeError):
         judge.judge("q", "[1]", [DOC])
-
-
-def test_unknown_judge_provider_says_llm_providers_come_later(tmp_path):
-    assert make_judge(None, lambda t: None, tmp_path) is None
-    assert make_judge("extractive", lambda t: None, tmp_path).name == "extractive"
-    with pytest.raises(ProviderError, match="LLM providers arrive with the LLM issue"):
-        make_judge("openai:gpt-4o", lambda t: None, tmp_path)
 
 
 def test_report_html_renders_without_rows_failing(tmp_path):
