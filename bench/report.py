@@ -53,13 +53,17 @@ def ingest_table() -> list[str]:
     """Ingest throughput and memory, ours vs the tutorial pipeline."""
     rows = [
         "| corpus | pipeline | docs | chunks | seconds | chunks/s | docs/s | peak RSS MB "
-        "| speed-up (chunks/s, docs/s) | load avg |",
+        "| speed-up over baseline (chunks/s, docs/s) | load avg |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for size, label in SIZES:
         ours, base = _load(f"{size}-ingest-ours"), _load(f"{size}-ingest-baseline")
-        rates = {}
-        for name, res in (("ours", ours), ("baseline", base)):
+        torch_run = _load(f"{size}-ingest-ours-torch")
+        rates: dict[str, tuple[float, float]] = {}
+        runs = [("ours", ours), ("ours, torch backend", torch_run), ("baseline", base)]
+        for name, res in runs:
+            if name == "ours, torch backend" and not res:
+                continue
             if not res:
                 rows.append(f"| {label} | {name} | not measured | | | | | | | |")
                 continue
@@ -69,8 +73,12 @@ def ingest_table() -> list[str]:
             rates[name] = (cps, dps)
             note = " (resumed part)" if res.get("resumed") else ""
             speed = ""
-            if name == "baseline" and "ours" in rates:
-                speed = f"{_ratio(rates['ours'][0], cps)}, {_ratio(rates['ours'][1], dps)}"
+            if name == "baseline":
+                speed = "; ".join(
+                    f"{who}: {_ratio(r[0], cps)}, {_ratio(r[1], dps)}"
+                    for who, r in rates.items()
+                    if who != "baseline"
+                )
             rows.append(
                 f"| {label} | {name}{note} | {docs:,} | {chunks:,} | {_f(res['seconds'])} "
                 f"| {_f(cps)} | {_f(dps, 2)} | {_f(res['peak_rss_mb'], 0)} | {speed} "

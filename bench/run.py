@@ -102,7 +102,11 @@ def _worker(task: str, **args: Any) -> dict[str, Any]:
 
 # ----- workers (each runs in its own process) ----------------------------------------
 def work_ingest_ours(
-    corpus: str, store: str, limit: int | None = None, resume: bool = False
+    corpus: str,
+    store: str,
+    limit: int | None = None,
+    resume: bool = False,
+    backend: str = "auto",
 ) -> dict[str, Any]:
     """Our ingest from an empty store: load, chunk, embed distinct texts, upsert, manifest.
 
@@ -113,7 +117,9 @@ def work_ingest_ours(
     from rag.config import Settings
     from rag.service import Assistant
 
-    settings = Settings(_env_file=None, store_dir=Path(store), seeds_dir=Path(corpus))
+    settings = Settings(
+        _env_file=None, store_dir=Path(store), seeds_dir=Path(corpus), embedding_backend=backend
+    )
     paths = _files(Path(corpus), limit) if limit else [Path(corpus)]
     assistant = Assistant(settings)
     log_file = Path(f"{store}.progress").open("a")  # noqa: SIM115 - closed below
@@ -388,6 +394,12 @@ def run_size(size: str, args: argparse.Namespace) -> None:
         lambda: _worker("ingest_ours", corpus=corpus, store=ours, resume=args.resume),
     )
     step(
+        "ingest-ours-torch",
+        lambda: _worker(
+            "ingest_ours", corpus=corpus, store=f"{ours}-torch", backend="torch", limit=limit
+        ),
+    )
+    step(
         "ingest-baseline",
         lambda: _worker("ingest_baseline", corpus=corpus, store=base, limit=limit),
     )
@@ -419,8 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--steps",
         default="all",
-        help="comma list of ingest-ours, ingest-baseline, query-ours, query-baseline, "
-        "cold-ours, cold-baseline, app (default: all)",
+        help="comma list of ingest-ours, ingest-ours-torch, ingest-baseline, query-ours, "
+        "query-baseline, cold-ours, cold-baseline, app (default: all)",
     )
     parser.add_argument("--no-app", action="store_true", help="skip the browser measurement")
     parser.add_argument("--report-only", action="store_true", help="only render the results")
