@@ -4,7 +4,8 @@ Starts the page on a free loopback port against a temporary store holding the se
 article, then, as a reader would: asks a question and waits for the streamed answer,
 checks the cited passage and its highlighted sentence, opens "show in document",
 follows up, uploads a new document and asks about it, uploads a hostile document and
-checks it renders inert, and refreshes the page. Saves docs/screenshot.png.
+checks it renders inert, and refreshes the page. Saves a screenshot of the answered chat
+to tests/artifacts/screenshot.png (docs/screenshot.png with UPDATE_SCREENSHOT=1).
 
 Needs Debian's Chromium at /usr/bin/chromium (skipped with a hint otherwise).
 """
@@ -35,7 +36,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOT = ROOT / "docs" / "screenshot.png"
+SCREENSHOT = (
+    ROOT / "docs" / "screenshot.png"
+    if os.environ.get("UPDATE_SCREENSHOT") == "1"
+    else ROOT / "tests" / "artifacts" / "screenshot.png"
+)
 WAIT_MS = 120_000  # any single wait; the first page load also loads the model
 ASK = "Ask a question about the documents"
 WORD_JOINER = "\u2060"
@@ -193,6 +198,7 @@ def test_ask_check_citation_show_in_document_and_follow_up(page, server) -> None
     assert highlighted.is_visible()
     assert "Home Secretary Theresa May will visit Calais" in text_of(highlighted)
     SCREENSHOT.parent.mkdir(exist_ok=True)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
 
     cited.get_by_text("Show in document").click()
