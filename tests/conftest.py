@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,3 +68,35 @@ def ingested(tmp_path_factory: pytest.TempPathFactory, embeddings) -> Iterator:
     finally:
         os.chdir(old)
     yield assistant
+
+
+def store_env(settings) -> dict[str, str]:
+    """The process environment with RAG_STORE_DIR / RAG_SEEDS_DIR pointing at *settings*."""
+    return {
+        **os.environ,
+        "RAG_STORE_DIR": str(settings.store_dir),
+        "RAG_SEEDS_DIR": str(settings.seeds_dir),
+    }
+
+
+def run_module(
+    module: str, args: list[str], env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``python -m module args`` from the project root, capturing text output."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        input=stdin,
+        timeout=600,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

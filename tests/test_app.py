@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_settings
 
 from rag.config import REFUSAL
 from rag.highlight import HIGHLIGHT, WORD_JOINER, escape_markdown
+from tests.conftest import ROOT, make_settings
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,6 @@ Needs Debian's Chromium at /usr/bin/chromium (skipped with a hint otherwise).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEEDS
+
+from tests.conftest import ROOT, SEEDS, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -59,12 +59,6 @@ HOSTILE = (
     "<img src=x onerror=alert(document.domain)> Tickets: [buy](javascript:alert(1)) "
     "or www.example.com, ![track](http://127.0.0.1:9/track.gif)\n"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +10,7 @@ import pytest
 from rag.config import REFUSAL
 from rag.errors import StoreEmptyError
 from rag.service import Assistant
-from tests.conftest import ROOT, make_settings
+from tests.conftest import make_settings, run_module, store_env
 
 pytestmark = pytest.mark.integration
 
@@ -130,26 +127,12 @@ def test_an_interrupted_ingest_leaves_no_half_document(settings, embeddings):
 
 
 def _cli(args: list[str], env: dict[str, str], stdin: str | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "rag", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        input=stdin,
-        timeout=300,
-        check=False,
-    )
+    return run_module("rag", args, env, stdin)
 
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
-    settings = make_settings(tmp_path)
-    return {
-        **os.environ,
-        "RAG_STORE_DIR": str(settings.store_dir),
-        "RAG_SEEDS_DIR": str(settings.seeds_dir),
-    }
+    return store_env(make_settings(tmp_path))
 
 
 def test_cli_ingest_ask_and_chat(cli_env):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_settings
+
+from tests.conftest import make_settings, run_module, store_env
 
 # RAGAS's column names; `answerable` is ours (RAGAS has no unanswerable rows).
 RAGAS_ROWS = [
@@ -50,25 +49,12 @@ RAGAS_ROWS = [
 
 
 def _eval(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "rag.eval", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=600,
-        check=False,
-    )
+    return run_module("rag.eval", args, env)
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    settings = make_settings(tmp_path)
-    return {
-        **os.environ,
-        "RAG_STORE_DIR": str(settings.store_dir),
-        "RAG_SEEDS_DIR": str(settings.seeds_dir),
-    }
+    return store_env(make_settings(tmp_path))
 
 
 @pytest.fixture

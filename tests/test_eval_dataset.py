@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from conftest import ROOT
 
 from rag.eval.dataset import load_dataset
 from rag.eval.metrics import contains_reference
+from tests.conftest import ROOT
 
 QA_FILE = ROOT / "eval" / "qa_calais.jsonl"
 

@@ -11,10 +11,10 @@ import json
 import math
 
 import pytest
-from conftest import ROOT
 
 from rag.eval.dataset import load_dataset
 from rag.eval.runner import run_dataset
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
 

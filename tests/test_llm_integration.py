@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,12 +21,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_settings
 
 from rag.answer import Answer
 from rag.citecheck import is_supported, split_claims
 from rag.config import REFUSAL
 from rag.llm import bundled_gguf, missing_package
+from tests.conftest import ROOT, free_port, make_settings
 
 pytestmark = pytest.mark.integration
 
@@ -176,12 +175,6 @@ def test_injected_instructions_do_not_change_an_unrelated_answer(
 
 
 # ---- the openai provider against a real OpenAI-compatible server on loopback ---------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_ready(url: str, proc: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
@@ -199,7 +192,7 @@ def _wait_ready(url: str, proc: subprocess.Popen, log: Path) -> None:
 @pytest.fixture(scope="module")
 def openai_server(tmp_path_factory) -> Iterator[str]:
     """``python -m rag.llamacpp_server`` with the bundled GGUF; yields its /v1 URL."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     command = [
         sys.executable, "-m", "rag.llamacpp_server", "--model", str(bundled_gguf()),
@@ -242,7 +235,7 @@ def test_an_unreachable_server_is_one_clear_error(ingested) -> None:
     settings = ingested.settings.model_copy(
         update={
             "llm": "openai:smollm2",
-            "openai_base_url": f"http://127.0.0.1:{_free_port()}/v1",
+            "openai_base_url": f"http://127.0.0.1:{free_port()}/v1",
             "llm_timeout": 5,
         }
     )

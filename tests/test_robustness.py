@@ -23,7 +23,7 @@ from rag.errors import QuestionError, RagError
 from rag.extractive import answer_extractively
 from rag.ingest import ingest_lock
 from rag.service import Assistant
-from tests.conftest import ARTICLE, ROOT
+from tests.conftest import ARTICLE, ROOT, run_module, store_env
 from tests.fakes import HashingEmbeddings
 
 # ---- the citation mapper on arbitrary text (fast, fake embeddings) ------------------
@@ -170,25 +170,12 @@ def test_instructions_inside_a_document_do_not_change_other_answers(settings, em
 # ---- corrupted and locked stores, killed ingests (real processes) ------------------------
 
 
-def _cli(args: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "rag", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=600,
-        check=False,
-        **kw,
-    )
+def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return run_module("rag", args, env)
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "RAG_STORE_DIR": str(settings.store_dir),
-        "RAG_SEEDS_DIR": str(settings.seeds_dir),
-    }
+    return store_env(settings)
 
 
 @pytest.mark.integration
