@@ -3,6 +3,8 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+# Loopback by default: the page has no login. `make run ADDRESS=0.0.0.0` to share it.
+ADDRESS ?= 127.0.0.1
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
@@ -24,7 +26,8 @@ ingest: $(VENV)/.runtime  ## ingest seeds/ into vectorstore/ (a no-op when nothi
 	$(BIN)/python -m rag ingest
 
 run: ingest  ## start the chat page on http://localhost:$(PORT)
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true \
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
+		--server.headless true \
 		--browser.gatherUsageStats false
 
 lint: $(VENV)/.dev  ## ruff lint + format check
