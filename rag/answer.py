@@ -72,6 +72,26 @@ class Citation:
     doc_sha256: str = ""
     score: float | None = None
 
+    @classmethod
+    def of_span(
+        cls, number: int, passage: Passage, *, start: int, end: int, quote: str, score: float
+    ) -> Citation:
+        """Citation *number* for the span ``[start, end)`` (text *quote*) inside *passage*."""
+        return cls(
+            id=number,
+            source=passage.source,
+            title=passage.title,
+            quote=quote,
+            start=start,
+            end=end,
+            text=passage.text,
+            passage_rank=passage.rank,
+            passage_start=passage.start,
+            passage_end=passage.end,
+            doc_sha256=passage.doc_sha256,
+            score=score,
+        )
+
 
 @dataclass(frozen=True)
 class Answer:

@@ -320,18 +320,7 @@ def renumber(check: Check) -> tuple[str, list[Citation]]:
 
 
 def _citation(number: int, support: Support) -> Citation:
-    span, passage = support.span, support.span.passage
-    return Citation(
-        id=number,
-        source=passage.source,
-        title=passage.title,
-        quote=span.text,
-        start=span.start,
-        end=span.end,
-        text=passage.text,
-        passage_rank=passage.rank,
-        passage_start=passage.start,
-        passage_end=passage.end,
-        doc_sha256=passage.doc_sha256,
-        score=support.score,
+    span = support.span
+    return Citation.of_span(
+        number, span.passage, start=span.start, end=span.end, quote=span.text, score=support.score
     )

@@ -186,18 +186,12 @@ def select(scored: Sequence[Scored], settings: Settings) -> list[Scored]:
 def to_citations(chosen: Sequence[Scored]) -> list[Citation]:
     """Number the chosen sentences 1..n in answer order."""
     return [
-        Citation(
-            id=i,
-            source=s.candidate.passage.source,
-            title=s.candidate.passage.title,
-            quote=s.candidate.text,
+        Citation.of_span(
+            i,
+            s.candidate.passage,
             start=s.candidate.start,
             end=s.candidate.end,
-            text=s.candidate.passage.text,
-            passage_rank=s.candidate.passage.rank,
-            passage_start=s.candidate.passage.start,
-            passage_end=s.candidate.passage.end,
-            doc_sha256=s.candidate.passage.doc_sha256,
+            quote=s.candidate.text,
             score=s.score,
         )
         for i, s in enumerate(chosen, start=1)
