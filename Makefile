@@ -30,9 +30,10 @@ run: ingest  ## start the chat page on http://localhost:$(PORT)
 		--server.headless true \
 		--browser.gatherUsageStats false
 
-lint: $(VENV)/.dev  ## ruff lint + format check
+lint: $(VENV)/.dev  ## ruff lint + format check, mypy on rag/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: lint  ## lint, then the whole suite (unit + integration + browser)
 	$(BIN)/python -m pytest
