@@ -25,7 +25,7 @@ import hashlib
 import logging
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +42,7 @@ from rag.errors import StoreCorruptError, StoreEmptyError
 log = logging.getLogger(__name__)
 
 BATCH = 256
+SCAN_PAGE = 5000  # chunk records per read when scanning the whole collection
 _GENERATION_ID = "__generation__"
 
 
@@ -151,8 +152,12 @@ class DocumentStore:
     # ----- manifest -------------------------------------------------------------
     def manifest(self) -> dict[str, ManifestEntry]:
         """Every document in the store, by source."""
-        got = self._manifest.get(include=["metadatas"])
-        metas = (meta for meta in got["metadatas"] or [] if "generation" not in meta)
+        metas = (
+            meta
+            for got in self._scan(["metadatas"], self._manifest)
+            for meta in got["metadatas"] or []
+            if "generation" not in meta
+        )
         entries = (ManifestEntry(**meta) for meta in metas)
         return {entry.source: entry for entry in entries}
 
@@ -319,9 +324,9 @@ class DocumentStore:
         valid = self.owners()
         if self.count_chunks() == sum(entries[0].chunks for entries in valid.values()):
             return 0
-        got = self.chunks.get(include=["metadatas"])
         orphans = [
             cid
+            for got in self._scan(["metadatas"])
             for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
             if self._key(meta) not in valid
         ]
@@ -360,12 +365,29 @@ class DocumentStore:
         meta["also_in"] = ", ".join(e.source for e in entries[1:])
         return Document(page_content=doc.page_content, metadata=meta, id=doc.id)
 
+    def _scan(self, include: list[str], collection: Any = None) -> Iterator[dict[str, Any]]:
+        """Every record of *collection* (default: the chunks), ``SCAN_PAGE`` at a time.
+
+        One unpaged ``get`` of a large collection fails inside Chroma ("too many SQL
+        variables", from about 32,000 records), so full reads go page by page.
+        """
+        offset = 0
+        while True:
+            source = self.chunks if collection is None else collection
+            got = source.get(include=include, limit=SCAN_PAGE, offset=offset)
+            if not got["ids"]:
+                return
+            yield got
+            if len(got["ids"]) < SCAN_PAGE:
+                return
+            offset += SCAN_PAGE
+
     def all_chunks(self, owners: Owners | None = None) -> list[Document]:
         """Every trusted chunk, in a stable order (source, index)."""
         owners = owners if owners is not None else self.owners()
-        got = self.chunks.get(include=["documents", "metadatas"])
         docs = [
             self._attributed(Document(page_content=text, metadata=meta, id=cid), owners)
+            for got in self._scan(["documents", "metadatas"])
             for cid, text, meta in zip(
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
             )
