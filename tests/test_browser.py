@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SEEDS, free_port
+from tests.conftest import ROOT, SEEDS, free_port, stop_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -106,12 +106,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         wait_healthy(url, proc)
         yield {"url": url, "tmp": tmp}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop_process(proc)
         log.close()
         if proc.returncode not in (0, -15):
             sys.stderr.write((tmp / "streamlit.log").read_text())

@@ -26,7 +26,7 @@ from rag.answer import Answer
 from rag.citecheck import is_supported, split_claims
 from rag.config import REFUSAL
 from rag.llm import bundled_gguf, missing_package
-from tests.conftest import ROOT, free_port, make_settings
+from tests.conftest import ROOT, free_port, make_settings, stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -205,12 +205,7 @@ def openai_server(tmp_path_factory) -> Iterator[str]:
         _wait_ready(f"http://127.0.0.1:{port}/v1/models", proc, log)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop_process(proc)
 
 
 def test_openai_provider_against_a_real_compatible_server(ingested, openai_server) -> None:
