@@ -141,7 +141,8 @@ def cold_table() -> list[str]:
         runs = ", ".join(f"{s:.1f}" for s in ours["seconds"]) if ours else ""
         rows.append(
             f"| {label} | {_f(o, 2)} ({runs}) | {_f(b, 2)} | {_ratio(o, b, False)} "
-            f"| {_f(ours and ours['peak_rss_mb'], 0)} | {_f(app and app.get('ready_s'), 1)} "
+            f"| {_f(ours and ours['peak_rss_mb'], 0)} "
+            f"| {(app or {}).get('error') or _f(app and app.get('ready_s'), 1)} "
             f"| {_f(app and app.get('first_answer_s'), 1)} "
             f"| {_f(app and app.get('server_peak_rss_mb'), 0)} | {_load_note(ours, base, app)} |"
         )

@@ -294,7 +294,9 @@ def _vm_peak_mb(pid: int) -> float:
     return total
 
 
-def app_first_answer(store: str, question: str, expect: str | None) -> dict[str, Any]:
+def app_first_answer(
+    store: str, question: str, expect: str | None, wait_s: int = 180
+) -> dict[str, Any]:
     """``streamlit run app.py`` to the first answer shown in Chromium; server RSS."""
     from playwright.sync_api import sync_playwright
 
@@ -302,7 +304,7 @@ def app_first_answer(store: str, question: str, expect: str | None) -> dict[str,
     env = _env(RAG_STORE_DIR=store)
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     cmd += ["--server.address", "127.0.0.1", "--server.headless", "true"]
-    cmd += ["--browser.gatherUsageStats", "false"]
+    cmd += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     started = time.perf_counter()
     server = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -333,13 +335,19 @@ def app_first_answer(store: str, question: str, expect: str | None) -> dict[str,
                         raise
                     time.sleep(0.2)
             box = page.locator("textarea[data-testid='stChatInputTextArea']")
-            box.wait_for(timeout=300_000)
+            try:
+                box.wait_for(timeout=wait_s * 1000)
+            except Exception as exc:  # noqa: BLE001 - recorded in the results, not fatal
+                result["error"] = f"no chat input after {wait_s} s ({type(exc).__name__})"
+                result["server_peak_rss_mb"] = _vm_peak_mb(server.pid)
+                browser.close()
+                return result
             result["ready_s"] = time.perf_counter() - started
             box.fill(question)
             box.press("Enter")
             shown = re.compile(re.escape(expect) if expect else rf"\[1\]|{re.escape(REFUSAL)}")
             answer = page.locator("[data-testid='stChatMessage']").filter(has_text=shown)
-            answer.first.wait_for(timeout=300_000)
+            answer.first.wait_for(timeout=wait_s * 1000)
             result["first_answer_s"] = time.perf_counter() - started
             result["server_peak_rss_mb"] = _vm_peak_mb(server.pid)
             browser.close()
