@@ -126,12 +126,20 @@ def show_error(exc: RagError) -> None:
 
 
 # ----- sidebar ------------------------------------------------------------------------
+SIDEBAR_DOCS = 50  # documents listed in the sidebar at most (a filter box finds the rest)
+
+
 def sidebar_documents(docs: list[ManifestEntry]) -> None:
     """The documents in the store, with chunk counts."""
     st.header("Documents")
     if not docs:
         st.caption("No documents yet.")
-    for doc in docs:
+    if len(docs) > SIDEBAR_DOCS:
+        # Rendering 20,000 entries stalls the page: show a filtered, bounded list.
+        needle = st.text_input("Filter documents", placeholder="title or file name").lower()
+        docs = [d for d in docs if needle in d.title.lower() or needle in d.source.lower()]
+        st.caption(f"{len(docs):,} documents; showing the first {min(len(docs), SIDEBAR_DOCS)}.")
+    for doc in docs[:SIDEBAR_DOCS]:
         st.markdown(
             f"**{escape_markdown(doc.title)}**  \n"
             f"{doc.chunks} chunks · {doc.chars:,} characters · {escape_markdown(doc.source)}"
