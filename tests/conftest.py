@@ -80,15 +80,19 @@ def store_env(settings) -> dict[str, str]:
 
 
 def run_module(
-    module: str, args: list[str], env: dict[str, str], stdin: str | None = None
+    module: str,
+    args: list[str],
+    env: dict[str, str],
+    stdin: str | None = None,
+    cwd: Path = ROOT,
 ) -> subprocess.CompletedProcess:
-    """Run ``python -m module args`` from the project root, capturing text output."""
+    """Run ``python -m module args`` (from the project root by default), capturing output."""
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         env=env,
-        cwd=ROOT,
+        cwd=cwd,
         input=stdin,
         timeout=600,
         check=False,

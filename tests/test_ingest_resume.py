@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTICLE, ROOT, make_settings
+from tests.conftest import ARTICLE, ROOT, make_settings, run_module
 
 DOCS = 12
 
@@ -44,15 +44,7 @@ def _env(settings) -> dict[str, str]:
 
 
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "rag", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    out = run_module("rag", args, env, cwd=cwd)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
