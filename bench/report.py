@@ -49,6 +49,9 @@ def _load_note(*results: dict[str, Any] | None) -> str:
     return f"{min(loads):.1f}–{max(loads):.1f}" if loads else "–"
 
 
+FP32_ROW = "ours, fp32 only (no bf16 ingest)"
+
+
 def ingest_table() -> list[str]:
     """Ingest throughput and memory, ours vs the tutorial pipeline."""
     rows = [
@@ -58,11 +61,11 @@ def ingest_table() -> list[str]:
     ]
     for size, label in SIZES:
         ours, base = _load(f"{size}-ingest-ours"), _load(f"{size}-ingest-baseline")
-        torch_run = _load(f"{size}-ingest-ours-torch")
+        fp32_run = _load(f"{size}-ingest-ours-fp32")
         rates: dict[str, tuple[float, float]] = {}
-        runs = [("ours", ours), ("ours, torch backend", torch_run), ("baseline", base)]
+        runs = [("ours", ours), (FP32_ROW, fp32_run), ("baseline", base)]
         for name, res in runs:
-            if name == "ours, torch backend" and not res:
+            if name == FP32_ROW and not res:
                 continue
             if not res:
                 rows.append(f"| {label} | {name} | not measured | | | | | | | |")

@@ -105,8 +105,10 @@ def work_ingest_ours(
     corpus: str,
     store: str,
     limit: int | None = None,
+    *,
     resume: bool = False,
     backend: str = "auto",
+    precision: str = "auto",
 ) -> dict[str, Any]:
     """Our ingest from an empty store: load, chunk, embed distinct texts, upsert, manifest.
 
@@ -115,10 +117,15 @@ def work_ingest_ours(
     """
     started = time.perf_counter()
     from rag.config import Settings
+    from rag.embeddings import describe
     from rag.service import Assistant
 
     settings = Settings(
-        _env_file=None, store_dir=Path(store), seeds_dir=Path(corpus), embedding_backend=backend
+        _env_file=None,
+        store_dir=Path(store),
+        seeds_dir=Path(corpus),
+        embedding_backend=backend,
+        embedding_precision=precision,
     )
     paths = _files(Path(corpus), limit) if limit else [Path(corpus)]
     assistant = Assistant(settings)
@@ -139,7 +146,7 @@ def work_ingest_ours(
         "chunks": report.chunks,
         "embedded": report.embedded,
         "peak_rss_mb": _peak_rss_mb(),
-        "backend": getattr(assistant.embeddings.real, "backend", "?"),
+        **describe(assistant.embeddings),
     }
 
 
@@ -402,9 +409,9 @@ def run_size(size: str, args: argparse.Namespace) -> None:
         lambda: _worker("ingest_ours", corpus=corpus, store=ours, resume=args.resume),
     )
     step(
-        "ingest-ours-torch",
+        "ingest-ours-fp32",
         lambda: _worker(
-            "ingest_ours", corpus=corpus, store=f"{ours}-torch", backend="torch", limit=limit
+            "ingest_ours", corpus=corpus, store=f"{ours}-fp32", precision="fp32", limit=limit
         ),
     )
     step(
@@ -439,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--steps",
         default="all",
-        help="comma list of ingest-ours, ingest-ours-torch, ingest-baseline, query-ours, "
+        help="comma list of ingest-ours, ingest-ours-fp32, ingest-baseline, query-ours, "
         "query-baseline, cold-ours, cold-baseline, app (default: all)",
     )
     parser.add_argument("--no-app", action="store_true", help="skip the browser measurement")

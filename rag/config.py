@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         description="auto: ONNX Runtime (exported once from the local weights) when "
         "possible, else sentence-transformers on torch.",
     )
+    embedding_precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto",
+        description="Precision of bulk ingest embedding. bf16 runs sentence-transformers "
+        "under torch bf16 autocast (~2.5x faster on CPUs with AMX or AVX512-BF16, cosine "
+        "0.99998 to fp32); auto: bf16 when the CPU has it. Questions are always fp32.",
+    )
     cache_dir: Path | None = Field(
         None, description="Where the exported ONNX model is kept; default ~/.cache/rag."
     )

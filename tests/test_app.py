@@ -259,3 +259,36 @@ def test_reruns_and_new_sessions_never_reload_the_model_or_re_embed(
     ask(second, "Who is Bernard Cazeneuve?")
     assert len(loads) == 1
     assert embedded == []  # answering embeds questions only, never the documents again
+
+
+def test_a_large_store_lists_a_bounded_sidebar_with_a_working_filter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embeddings
+) -> None:
+    """At 20,000 documents, rendering every entry stalled the page (docs/BENCHMARKS.md)."""
+    from streamlit.testing.v1 import AppTest
+
+    from rag.service import Assistant
+
+    # app.py runs the page when imported, so read its limit from the source.
+    limit = int(re.search(r"^SIDEBAR_DOCS = (\d+)", Path(APP).read_text(), re.M).group(1))
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    total = limit + 12
+    for i in range(total):
+        (seeds / f"orchard-{i:03d}.txt").write_text(
+            f"Orchard log {i:03d}\n\nRow {i} of the orchard gave {i * 3} baskets of quinces.",
+            encoding="utf-8",
+        )
+    Assistant(make_settings(tmp_path), embeddings=embeddings).ingest()
+    use_store(monkeypatch, tmp_path)
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    listed = [m.value for m in at.sidebar.markdown if "Orchard log" in m.value]
+    assert len(listed) == limit
+    assert any(f"{total} documents; showing the first" in c.value for c in at.sidebar.caption)
+
+    at.sidebar.text_input[0].set_value("orchard-061").run()
+    listed = [plain(m.value) for m in at.sidebar.markdown if "Orchard log" in m.value]
+    assert len(listed) == 1 and "Orchard log 061" in listed[0]
+    assert at.chat_input  # the page stays usable
