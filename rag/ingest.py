@@ -2,7 +2,9 @@
 
 Loads documents, chunks them, and hands them to the store in groups of about
 ``settings.ingest_batch`` chunks (each group: chunks first, manifest entries last), under an
-exclusive lock so two ingests never interleave. A folder is *synced*: documents
+exclusive lock so two ingests never interleave: a file lock on this machine and,
+with a Chroma server, a lease in the server (:mod:`rag.lease`) renewed before every
+group, so machines sharing the server take turns too. A folder is *synced*: documents
 previously ingested from inside it that no longer exist are removed. A bad file in
 a folder is reported and skipped; the others are still ingested.
 
@@ -81,6 +83,22 @@ def ingest_lock(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def server_lease(store: DocumentStore) -> Iterator[Callable[[], None]]:
+    """Hold the Chroma server's ingest lease (server mode only); yields its renew call."""
+    if not store.settings.chroma_url:
+        yield lambda: None
+        return
+    from rag.lease import ServerLease
+
+    lease = ServerLease(store.client, store.settings.collection)
+    lease.acquire()
+    try:
+        yield lease.renew
+    finally:
+        lease.release()
 
 
 @dataclass
@@ -184,8 +202,12 @@ def _store_plan(
     *,
     progress: Progress | None,
     documents: Progress | None,
+    renew: Callable[[], None],
 ) -> None:
-    """Embed and write the planned documents group by group, reporting progress."""
+    """Embed and write the planned documents group by group, reporting progress.
+
+    *renew* runs before each group: it raises when this ingest may no longer write.
+    """
     total_chunks, total_docs = sum(p.chunks for p in plan), len(plan)
     done_chunks = done_docs = 0
     if progress:
@@ -193,6 +215,7 @@ def _store_plan(
     if documents:
         documents(0, total_docs)
     for group in _groups(plan, store.settings, report):
+        renew()
         existed = [doc.source in manifest for doc, _ in group]
         report.embedded += store.upsert_documents(group, manifest)
         report.updated += sum(existed)
@@ -204,24 +227,6 @@ def _store_plan(
             progress(done_chunks, total_chunks)
         if documents:
             documents(done_docs, total_docs)
-
-
-def ingest_documents(
-    store: DocumentStore,
-    docs: Sequence[SourceDocument],
-    report: IngestReport,
-    progress: Progress | None = None,
-) -> None:
-    """Upsert in-memory *docs* into *store*, counting added/updated/unchanged in *report*."""
-    settings, manifest = store.settings, store.manifest()
-    plan = []
-    for doc in docs:
-        if _unchanged(doc, manifest, store):
-            report.unchanged += 1
-            continue
-        count = len(chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap))
-        plan.append(_Planned(None, doc.source, count, doc))
-    _store_plan(store, plan, manifest, report, progress=progress, documents=None)
 
 
 def ingest_paths(
@@ -238,14 +243,17 @@ def ingest_paths(
     """
     started = time.perf_counter()
     report = IngestReport()
-    with ingest_lock(store.settings):
+    with ingest_lock(store.settings), server_lease(store) as renew:
         if reset:
             store.reset()
         report.reconciled = store.reconcile()
         manifest = store.manifest()
         seen: set[str] = set()
         plan = _plan(paths, store, manifest, report, seen)
-        _store_plan(store, plan, manifest, report, progress=progress, documents=documents)
+        _store_plan(
+            store, plan, manifest, report, progress=progress, documents=documents, renew=renew
+        )
+        renew()
         _remove_missing(store, paths, seen, manifest, report)
     if reset or report.added or report.updated or report.removed:
         _prepare_lexical_index(store)

@@ -3,7 +3,8 @@
 Ingest is idempotent, answers carry checked citations, the lexical (BM25) side
 works from the server's collection, and a server restarted on the same data path
 has lost nothing. The local ``store_dir`` only holds the ingest lock and the
-lexical index cache in this mode.
+lexical index cache in this mode; ingests from different machines (different
+``store_dir``, so different file locks) take turns through the lease in the server.
 """
 
 from __future__ import annotations
@@ -154,3 +155,124 @@ def test_server_mode_cli_end_to_end(chroma_server: ChromaServer, tmp_path: Path)
     assert cli("ingest")["embedded"] == 0
     answer = cli("ask", QUESTION)
     assert not answer["refused"] and "22 million" in answer["citations"][0]["quote"]
+
+
+def _lease(url: str, ttl: float = 30.0):
+    """A lease from a client of its own, as another machine would hold it."""
+    from rag.config import Settings
+    from rag.lease import ServerLease
+    from rag.store import make_client
+
+    return ServerLease(make_client(Settings(_env_file=None, chroma_url=url)), "rag", ttl=ttl)
+
+
+@pytest.mark.integration
+def test_an_ingest_waits_while_another_machine_is_between_chunks_and_manifest(
+    chroma_server: ChromaServer, tmp_path: Path, embeddings
+):
+    """Machine A has written a group's chunks but not yet its manifest entries (the
+    moment a crash-recovery sweep would call them orphans). Machine B, with its own
+    store_dir and so its own file lock, starts an ingest: the server lease makes it
+    wait, so its start-of-ingest sweep cannot delete A's chunks."""
+    import threading
+
+    from rag.errors import StoreLockedError
+
+    a = _assistant(tmp_path / "a", chroma_server.url, embeddings)
+    b = _assistant(tmp_path / "b", chroma_server.url, embeddings)
+    b_docs = tmp_path / "b" / "notes"
+    b_docs.mkdir()
+    (b_docs / "quince.txt").write_text("Quince report\n\nThe orchard made 4,200 jars.")
+    between, go = threading.Event(), threading.Event()
+    write_manifest = a.store._write_manifest
+
+    def paused(docs):
+        between.set()
+        go.wait(60)
+        return write_manifest(docs)
+
+    a.store._write_manifest = paused
+    first = threading.Thread(target=a.ingest)
+    first.start()
+    assert between.wait(120)
+    with pytest.raises(StoreLockedError, match="Another ingest"):
+        _lease(chroma_server.url).acquire(timeout=1.5)
+    second = threading.Thread(target=b.ingest, args=([b_docs],))
+    second.start()
+    second.join(timeout=3)
+    assert second.is_alive()  # waiting for A's lease
+    go.set()
+    first.join(timeout=120)
+    second.join(timeout=120)
+    assert not first.is_alive() and not second.is_alive()
+
+    manifest = a.store.manifest()
+    assert sorted(Path(source).name for source in manifest) == ["fortress-calais.txt", "quince.txt"]
+    assert a.store.count_chunks() == sum(e.chunks for e in manifest.values())
+    _check_answer(a)
+    assert _lease(chroma_server.url).holder() is None  # both released
+
+
+@pytest.mark.integration
+def test_a_stalled_holder_loses_its_lease_and_stops_writing(chroma_server: ChromaServer):
+    from rag.errors import StoreLockedError
+
+    stalled = _lease(chroma_server.url, ttl=1.0)
+    stalled.acquire()
+    time.sleep(1.2)  # past its expiry: another machine may take over
+    taker = _lease(chroma_server.url)
+    taker.acquire(timeout=5)
+    assert taker.holder()[0] == taker.owner
+    with pytest.raises(StoreLockedError, match="lost its lease"):
+        stalled.renew()
+    stalled.release()  # not ours any more: must leave the taker's lease alone
+    assert taker.holder()[0] == taker.owner
+    taker.renew()
+    taker.release()
+    assert taker.holder() is None
+
+
+@pytest.mark.integration
+def test_two_cli_ingests_at_once_into_one_server_both_land_whole(
+    chroma_server: ChromaServer, tmp_path: Path
+):
+    """Two processes with separate folders and store_dirs, started together.
+
+    Sources are named relative to each process's working folder, so the folders have
+    different names: a folder ingest syncs every document under that name.
+    """
+    import json
+    import os
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "RAG_CHROMA_URL": chroma_server.url, "HF_HUB_OFFLINE": "1"}
+    env["PYTHONPATH"] = str(ROOT)
+    procs = []
+    for name in ("alpha", "beta"):
+        folder = tmp_path / name / f"{name}-docs"
+        folder.mkdir(parents=True)
+        for i in range(3):
+            line = f"The {name} depot shipped {i + 7} crates. "
+            (folder / f"{i}.txt").write_text(f"{name} ledger {i}\n\n" + line * 40)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "rag", "ingest", folder.name, "--json"],
+                cwd=folder.parent,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in outs]
+    assert sorted(json.loads(out)["added"] for out, _ in outs) == [3, 3]
+
+    from rag.config import Settings
+    from rag.store import DocumentStore
+
+    store = DocumentStore(Settings(_env_file=None, chroma_url=chroma_server.url), embeddings=None)
+    manifest = store.manifest()
+    assert len(manifest) == 6
+    assert store.count_chunks() == sum(e.chunks for e in manifest.values())
