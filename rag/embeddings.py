@@ -146,6 +146,7 @@ class Bf16Bulk:
         if self._model is None and not self._failed:
             try:
                 self._model = self._load()
+                log.info("bulk ingest embeds in bf16 (torch autocast)")
             except ImportError as exc:
                 self._failed = True
                 log.warning("bf16 ingest unavailable (%s); embedding in fp32", exc)
