@@ -29,6 +29,7 @@ It never downloads anything: the hub is switched off before a model loads.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
@@ -140,6 +141,7 @@ class Bf16Bulk:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
+        _trim_heap()
         return np.asarray(vectors, dtype=np.float32)
 
     def _model_or_none(self) -> Any:
@@ -153,8 +155,32 @@ class Bf16Bulk:
         return self._model
 
 
+@lru_cache(maxsize=1)
+def _libc() -> Any:
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to trim
+        return None
+
+
+def _trim_heap() -> None:
+    """Give freed heap pages back to the OS (glibc only).
+
+    Every batch of a long ingest has a different padded length, so torch allocates
+    tensors of ever-changing sizes and glibc's heap fragments: without this, a
+    20,000-document ingest grew to 3.1 GB (docs/BENCHMARKS.md). Called once per
+    ingest group, it costs well under a millisecond.
+    """
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
 def _load_sentence_transformer(model_path: Path) -> Any:
     _offline()
+    # oneDNN keeps a kernel per tensor shape (1,024 by default); ingest meets
+    # hundreds of shapes, and 64 recent ones keep the speed (docs/BENCHMARKS.md).
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
