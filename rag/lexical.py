@@ -63,16 +63,23 @@ class LexicalIndex:
 
     def __init__(self, texts: Iterable[str], _bm25: Any = None, _size: int = 0) -> None:
         import bm25s
+        from bm25s.tokenization import Tokenized
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
         if _bm25 is not None:
             self._bm25, self.size = _bm25, _size
             return
-        corpus = [tokenize(text) or ["\u2205"] for text in texts]
-        self.size = len(corpus)
+        # Token ids, not token strings: 116,000 chunks of ~100 tokens held as strings
+        # cost several hundred MB at the end of a large ingest.
+        vocab: dict[str, int] = {}
+        ids = [
+            [vocab.setdefault(t, len(vocab)) for t in tokenize(text) or ["\u2205"]]
+            for text in texts
+        ]
+        self.size = len(ids)
         self._bm25 = bm25s.BM25()
         if self.size:
-            self._bm25.index(corpus, show_progress=False)
+            self._bm25.index(Tokenized(ids=ids, vocab=vocab), show_progress=False)
 
     def save(self, folder: Path) -> None:
         """Write the index to *folder* (numpy arrays + vocabulary JSON)."""
