@@ -186,12 +186,13 @@ def test_ask_check_citation_show_in_document_and_follow_up(page, server) -> None
     highlighted = marks(cited).first
     assert highlighted.is_visible()
     assert "Home Secretary Theresa May will visit Calais" in text_of(highlighted)
-    SCREENSHOT.parent.mkdir(exist_ok=True)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
 
     cited.get_by_text("Show in document").click()
     cited.get_by_text("is highlighted").wait_for()
+    # The caption renders before the document body: wait for the article's own text.
+    cited.get_by_text("Dover", exact=False).first.wait_for(timeout=30_000)
     in_document = marks(cited).last
     in_document.scroll_into_view_if_needed()
     assert in_document.is_visible()
