@@ -9,6 +9,8 @@ lexical index cache in this mode; ingests from different machines (different
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, make_settings, stop_process
+from tests.conftest import ROOT, free_port, make_settings, run_module, stop_process
 
 QUESTION = "How much has the UK pledged towards security?"
 CHROMA = Path(sys.executable).with_name("chroma")
@@ -36,6 +38,15 @@ class ChromaServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def client_env(self) -> dict[str, str]:
+        """The environment of a CLI process that uses this server (RAG_CHROMA_URL alone)."""
+        return {
+            **os.environ,
+            "RAG_CHROMA_URL": self.url,
+            "HF_HUB_OFFLINE": "1",
+            "PYTHONPATH": str(ROOT),
+        }
 
     def start(self, timeout: float = 60.0) -> None:
         cmd = [str(CHROMA), "run", "--path", str(self.data), "--host", "127.0.0.1"]
@@ -128,25 +139,11 @@ def test_server_mode_ingests_answers_and_survives_a_restart(
 @pytest.mark.integration
 def test_server_mode_cli_end_to_end(chroma_server: ChromaServer, tmp_path: Path):
     """The CLI switches to the server with RAG_CHROMA_URL alone."""
-    import json
-    import os
-
-    from tests.conftest import ROOT
-
     make_settings(tmp_path)  # copies the seed article into tmp_path/seeds
-    env = {**os.environ, "RAG_CHROMA_URL": chroma_server.url, "HF_HUB_OFFLINE": "1"}
-    env["PYTHONPATH"] = str(ROOT)
+    env = chroma_server.client_env()
 
     def cli(*args: str) -> dict:
-        out = subprocess.run(
-            [sys.executable, "-m", "rag", *args, "--json"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        out = run_module("rag", [*args, "--json"], env, cwd=tmp_path)
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
@@ -241,13 +238,7 @@ def test_two_cli_ingests_at_once_into_one_server_both_land_whole(
     Sources are named relative to each process's working folder, so the folders have
     different names: a folder ingest syncs every document under that name.
     """
-    import json
-    import os
-
-    from tests.conftest import ROOT
-
-    env = {**os.environ, "RAG_CHROMA_URL": chroma_server.url, "HF_HUB_OFFLINE": "1"}
-    env["PYTHONPATH"] = str(ROOT)
+    env = chroma_server.client_env()
     procs = []
     for name in ("alpha", "beta"):
         folder = tmp_path / name / f"{name}-docs"
