@@ -128,19 +128,20 @@ class Bf16Bulk:
         """Normalised float32 rows, or None when bf16 is unavailable."""
         import numpy as np
 
-        model = self._model_or_none()
-        if model is None:
-            return None
-        import torch
+        with self._lock:  # also makes concurrent first calls load the model once
+            model = self._model_or_none()
+            if model is None:
+                return None
+            import torch
 
-        with self._lock, torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-            vectors = model.encode(
-                texts,
-                batch_size=BF16_BATCH,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+                vectors = model.encode(
+                    texts,
+                    batch_size=BF16_BATCH,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
         _trim_heap()
         return np.asarray(vectors, dtype=np.float32)
 
