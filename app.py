@@ -9,6 +9,11 @@ highlight a span, and :mod:`rag.export` for the Markdown/JSON export.
 It does not retrieve, score, answer or parse documents itself, and it never renders
 document or answer text as HTML.
 
+Three outcomes look different: a grounded answer (green caption with the answerer's
+confidence, cited passages below, the words that answer marked inside the cited
+sentence), "not sure" (a blue box, then the closest passages, labelled as not an
+answer) and "not in the documents" (a yellow box, no sources).
+
 Answer providers: the sidebar lists the ones usable on this machine
 (:func:`rag.llm.available_specs`: packages importable, llama.cpp only with its GGUF).
 With a model, the draft streams token by token, then is replaced by the checked
@@ -21,7 +26,8 @@ punctuation character of document, answer, title and question text is
 backslash-escaped before it reaches ``st.markdown`` or a widget label (Markdown
 renders an escaped character literally: no HTML, link, image, maths or directive can
 start from it), and only then do we add our own ``:yellow-background[...]``
-directive around the cited span. ``unsafe_allow_html`` is never used.
+directive around the cited span (and ``:orange-background[**...**]`` around the words
+that answer). ``unsafe_allow_html`` is never used.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from collections.abc import Iterator
 import streamlit as st
 from pydantic import ValidationError
 
-from rag.answer import Answer, Citation
+from rag.answer import Answer, Citation, Passage
 from rag.config import Settings
 from rag.documents import SUPPORTED_SUFFIXES
 from rag.errors import RagError
@@ -287,7 +293,7 @@ def render_document(assistant: Assistant, cite: Citation) -> None:
         )
         body = text_markdown(text)
     else:
-        body = highlight_markdown(text, cite.start, cite.end)
+        body = highlight_markdown(text, cite.start, cite.end, answer=answer_span(cite, 0))
         st.caption(
             f"Whole document, {len(text):,} characters; the cited span "
             f"(characters {cite.start:,}–{cite.end:,}) is highlighted."
@@ -295,6 +301,13 @@ def render_document(assistant: Assistant, cite: Citation) -> None:
     # Long documents scroll inside a box so the chat stays readable.
     with st.container(height=420 if len(text) > 1500 else "content", border=True):
         st.markdown(body)
+
+
+def answer_span(cite: Citation, base: int) -> tuple[int, int] | None:
+    """The short answer's offsets in a text that starts at *base* in the document."""
+    if cite.answer_start is None or cite.answer_end is None:
+        return None
+    return cite.answer_start - base, cite.answer_end - base
 
 
 def render_citation(assistant: Assistant, cite: Citation, key: str, chars: int | None) -> None:
@@ -307,9 +320,10 @@ def render_citation(assistant: Assistant, cite: Citation, key: str, chars: int |
             f"characters {cite.passage_start:,}–{cite.passage_end:,}{of} · "
             f"document sha256 {cite.doc_sha256[:12]}"
         )
+        base = cite.passage_start
         st.markdown(
             highlight_markdown(
-                cite.text, cite.start - cite.passage_start, cite.end - cite.passage_start
+                cite.text, cite.start - base, cite.end - base, answer=answer_span(cite, base)
             )
         )
         if st.toggle("Show in document", key=key, help="The whole document, span highlighted"):
@@ -319,15 +333,18 @@ def render_citation(assistant: Assistant, cite: Citation, key: str, chars: int |
 def render_answer(
     assistant: Assistant, answer: Answer, turn: int, chars: dict[str, int], stream: bool = False
 ) -> None:
-    """A grounded answer with its cited sources, or a clearly different refusal.
+    """One answer as its outcome reads: grounded, not sure, or not in the documents.
 
-    *chars* gives each document's length, to show where a passage sits.
+    A grounded answer lists its cited sources; "not sure" shows the closest passages
+    (none presented as the answer); a refusal shows no sources. *chars* gives each
+    document's length, to show where a passage sits.
     """
-    if answer.refused:
-        st.warning(
-            escape_markdown(answer.answer), title="Not in the documents", icon=":material/block:"
-        )
+    if answer.outcome == "not_found":
+        st.warning(escape_markdown(answer.answer), title=answer.label, icon=":material/block:")
         st.caption("No passage supports an answer. Rephrase, or add a document that covers it.")
+        return
+    if answer.outcome == "unsure":
+        render_unsure(answer, chars)
         return
     if stream:
         st.write_stream(stream_words(answer.answer))
@@ -336,13 +353,49 @@ def render_answer(
     seconds = answer.timings_ms.get("total", 0) / 1000
     n = len(answer.citations)
     st.caption(
-        f":green[:material/verified: Grounded] in {n} cited passage{'s' * (n != 1)} · "
-        f"{escape_markdown(mode_label(answer))} · {seconds:.1f} s"
+        f":green[:material/verified: {answer.label}] in {n} cited passage{'s' * (n != 1)}"
+        f"{confidence_note(answer)} · {escape_markdown(mode_label(answer))} · {seconds:.1f} s"
     )
     render_check(answer)
     for cite in answer.citations:
         key = f"doc-{st.session_state.cid}-{turn}-{cite.id}"
         render_citation(assistant, cite, key, chars.get(cite.source))
+
+
+def confidence_note(answer: Answer) -> str:
+    """' · confidence 83%', or '' when the answerer gave none (a model's answer)."""
+    if answer.confidence is None:
+        return ""
+    return f" · confidence {answer.confidence:.0%}"
+
+
+def render_unsure(answer: Answer, chars: dict[str, int]) -> None:
+    """No sentence answers clearly: say so, then show the closest passages as passages."""
+    st.info(escape_markdown(answer.answer), title=answer.label, icon=":material/help:")
+    render_check(answer)
+    if not answer.passages:
+        return
+    best = "" if answer.confidence is None else f" (best sentence: {answer.confidence:.0%})"
+    st.caption(
+        f"**Closest passages — not an answer**{best}. Read them yourself, or rephrase the question."
+    )
+    for n, passage in enumerate(answer.passages):
+        render_passage(passage, chars.get(passage.source), expanded=n == 0)
+
+
+def render_passage(passage: Passage, chars: int | None, expanded: bool) -> None:
+    """A retrieved passage shown as it is: title, source, position, text (nothing marked)."""
+    of = f" of {chars:,}" if chars else ""
+    label = (
+        f"Passage #{passage.rank} · {escape_markdown(passage.title)} · "
+        f"characters {passage.start:,}–{passage.end:,}"
+    )
+    with st.expander(label, expanded=expanded, icon=":material/article:"):
+        st.caption(
+            f"{escape_markdown(passage.source)} · characters {passage.start:,}–"
+            f"{passage.end:,}{of} · document sha256 {passage.doc_sha256[:12]}"
+        )
+        st.markdown(text_markdown(passage.text))
 
 
 def mode_label(answer: Answer) -> str:
@@ -373,9 +426,12 @@ def render_check(answer: Answer) -> None:
         )
 
 
+AVATARS = {"answered": ":material/verified:", "unsure": ":material/help:"}
+
+
 def avatar(answer: Answer) -> str:
-    """Different avatars make refusals recognisable at a glance."""
-    return ":material/block:" if answer.refused else ":material/verified:"
+    """Different avatars make each outcome recognisable at a glance."""
+    return AVATARS.get(answer.outcome, ":material/block:")
 
 
 def render_turn(assistant: Assistant, answer: Answer, turn: int, chars: dict[str, int]) -> None:

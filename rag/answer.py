@@ -15,11 +15,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.documents import Document
 
 MARKER = re.compile(r"\[(\d+)\]")
+
+Outcome = Literal["answered", "unsure", "not_found"]
+OUTCOMES: tuple[Outcome, ...] = ("answered", "unsure", "not_found")
+# What the page, CLI and exports call each outcome.
+OUTCOME_LABELS: dict[str, str] = {
+    "answered": "Grounded",
+    "unsure": "Not sure",
+    "not_found": "Not in the documents",
+}
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,17 @@ class Citation:
     passage_end: int
     doc_sha256: str = ""
     score: float | None = None
+    # The words inside the quote that answer (a number, date, name or phrase): offsets
+    # into the source like start/end, so source_text[answer_start:answer_end] is them.
+    answer_start: int | None = None
+    answer_end: int | None = None
+
+    @property
+    def short_answer(self) -> str:
+        """The answering words inside :attr:`quote` ('' when none were found)."""
+        if self.answer_start is None or self.answer_end is None:
+            return ""
+        return self.quote[self.answer_start - self.start : self.answer_end - self.start]
 
     @classmethod
     def of_span(
@@ -95,7 +115,14 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
-    """One answered (or refused) question with its evidence and timings."""
+    """One answered (or refused) question with its evidence and timings.
+
+    ``outcome`` is ``answered`` (grounded in the citations), ``unsure`` (the passages are
+    about the question but no sentence clearly answers it: no citation, the closest
+    passages are in ``passages``) or ``not_found``. ``refused`` is True for the last two,
+    so consumers that only know answered/refused keep working. ``confidence`` is the
+    answerer's probability that its best sentence answers (None when it has none).
+    """
 
     question: str
     answer: str
@@ -108,6 +135,20 @@ class Answer:
     info: dict[str, Any] = field(default_factory=dict)
     # False for the drafts a generating answerer streams before its citations are checked.
     complete: bool = True
+    outcome: Outcome = "answered"
+    confidence: float | None = None
+
+    def __post_init__(self) -> None:
+        # Answerers that only say "refused" (the LLM path) mean "not found".
+        if self.refused and self.outcome == "answered":
+            object.__setattr__(self, "outcome", "not_found")
+        elif not self.refused and self.outcome != "answered":
+            object.__setattr__(self, "refused", True)
+
+    @property
+    def label(self) -> str:
+        """The outcome as people read it: Grounded, Not sure, Not in the documents."""
+        return OUTCOME_LABELS[self.outcome]
 
     def __add__(self, other: Answer) -> Answer:
         # Streams yield growing snapshots; LangChain adds chunks, the newest wins.

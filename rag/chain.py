@@ -35,6 +35,7 @@ from rag.errors import QuestionError
 from rag.extractive import answer_extractively
 from rag.followup import depends_on_history, resolve
 from rag.retrieval import HybridRetriever
+from rag.verifier import VerifierScores
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def build_chain(
     embeddings: Encoder,
     settings: Settings,
     llm: BaseChatModel | None = None,
+    verifier: VerifierScores | None = None,
 ) -> Runnable[dict[str, Any], Answer]:
     """The LCEL pipeline: condense follow-up -> hybrid retrieve -> answer (+ check)."""
 
@@ -141,6 +143,7 @@ def build_chain(
                 embeddings,
                 settings,
                 resolution.previous_answer,
+                verifier=verifier,
             )
             yield stamp(answer, inputs, started)
             return
@@ -154,6 +157,7 @@ def build_chain(
             settings,
             previous_answer=resolution.previous_answer,
             started=inputs["t0"],
+            verifier=verifier,
         ):
             yield stamp(answer, inputs, started)
 

@@ -2,6 +2,9 @@
 
 Parses arguments, calls :class:`rag.service.Assistant`, and writes either
 human-readable text or one JSON object to stdout (progress goes to stderr).
+Human-readable answers start with their outcome (Grounded, Not sure, Not in the
+documents); in a quote the words that answer are bold on a terminal, and repeated
+on an ``answer:`` line when the output is a pipe or a file.
 Expected problems (:class:`rag.errors.RagError`) become one line on stderr and
 exit code 2; there is no traceback for them.
 
@@ -14,14 +17,18 @@ import argparse
 import json
 import logging
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from rag.answer import Answer
+from rag.answer import Answer, Citation, Passage
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
+
+BOLD, RESET = "\033[1m", "\033[0m"
+PASSAGE_PREVIEW = 300  # characters of each closest passage an unsure answer prints
 
 LLM_HELP = (
     "answer provider: extractive (default, RAG_LLM), llamacpp, llamacpp:PATH.gguf, "
@@ -65,17 +72,57 @@ def _assistant(llm: str | None = None) -> Any:
 
 
 def render_answer(answer: Answer, out: TextIO) -> None:
-    """The answer, then its numbered sources, for a person reading a terminal."""
+    """The outcome, the answer, then its numbered sources, for a person reading a terminal.
+
+    A "not sure" answer is followed by the closest passages instead of sources.
+    """
+    out.write(outcome_line(answer) + "\n")
     out.write(answer.answer + "\n")
-    if answer.refused:
+    if answer.outcome == "not_found":
         out.write("(No passage in the documents supports an answer.)\n")
+    if answer.outcome == "unsure":
+        render_passages(answer.passages, out)
+    bold = out.isatty()
     for cite in answer.citations:
         out.write(
             f"\n[{cite.id}] {cite.title} ({cite.source}, characters {cite.start}-{cite.end})\n"
         )
-        out.write(f"    “{cite.quote}”\n")
+        out.write(f"    “{marked_quote(cite, bold)}”\n")
+        if cite.short_answer and not bold:
+            out.write(f"    answer: {cite.short_answer}\n")
     if "model" in answer.info:
         out.write(f"\n({model_line(answer)})\n")
+
+
+def outcome_line(answer: Answer) -> str:
+    """'Grounded (confidence 83%)', 'Not sure (best sentence 41%)' or 'Not in the documents'."""
+    if answer.confidence is None or answer.outcome == "not_found":
+        return answer.label
+    what = "confidence" if answer.outcome == "answered" else "best sentence"
+    return f"{answer.label} ({what} {answer.confidence:.0%})"
+
+
+def marked_quote(cite: Citation, bold: bool) -> str:
+    """The quote, its short answer in ANSI bold when *bold* (a terminal)."""
+    a, b = cite.answer_start, cite.answer_end
+    if not bold or a is None or b is None or not cite.start <= a < b <= cite.end:
+        return cite.quote
+    start, end = a - cite.start, b - cite.start
+    return f"{cite.quote[:start]}{BOLD}{cite.quote[start:end]}{RESET}{cite.quote[end:]}"
+
+
+def render_passages(passages: list[Passage], out: TextIO) -> None:
+    """The closest passages of an unsure answer: rank, title, place, start of the text."""
+    if not passages:
+        return
+    out.write("\nClosest passages (not an answer):\n")
+    for passage in passages:
+        out.write(
+            f"\n#{passage.rank} {passage.title} "
+            f"({passage.source}, characters {passage.start}-{passage.end})\n"
+        )
+        preview = textwrap.shorten(passage.text, PASSAGE_PREVIEW, placeholder=" …")
+        out.write(f"    {preview}\n")
 
 
 def model_line(answer: Answer) -> str:

@@ -10,6 +10,7 @@ This module does not open stores or load models; it only describes them.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +18,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REFUSAL = "I could not find this in the documents."
+UNSURE = "No sentence in the documents clearly answers this; the closest passages are below."
 
 
 class Settings(BaseSettings):
@@ -73,7 +75,23 @@ class Settings(BaseSettings):
         "ollama:MODEL or openai:MODEL (see rag.llm).",
     )
     refusal_threshold: float = Field(
-        0.36, description="Minimum sentence score for an extractive answer."
+        0.36,
+        description="Minimum relevance score (meaning + word overlap) of the best sentence; "
+        "below it the answer is 'not found'.",
+    )
+    answer_threshold: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Minimum verifier confidence to quote a sentence as the answer; "
+        "between the two thresholds the answer is 'not sure'. Chosen on training "
+        "articles only (see rag/models/verifier/MODEL_CARD.md).",
+    )
+    verifier_path: Path | None = Field(
+        None, description="Folder of the answer verifier (ONNX); default: the bundled one."
+    )
+    verify_top: int = Field(
+        8, ge=1, le=50, description="Candidate sentences the verifier reads per question."
     )
     max_answer_sentences: int = Field(2, ge=1, le=5)
     answer_margin: float = Field(
@@ -129,6 +147,11 @@ class Settings(BaseSettings):
     def default_paths(self) -> list[Path]:
         """What a plain ``ingest`` covers: the seeds, plus uploads when there are any."""
         return [self.seeds_dir] + ([self.uploads_dir] if self.uploads_dir.is_dir() else [])
+
+    def cache_root(self) -> Path:
+        """Where derived files live (ONNX exports, evaluation stores)."""
+        default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag"
+        return self.cache_dir or default
 
     def chunking_fingerprint(self) -> str:
         """Short hash of everything that changes chunk ids (chunker and model)."""

@@ -387,11 +387,8 @@ def onnx_file(settings: Settings, model_path: Path) -> Path:
     weights = sorted(model_path.glob("*.safetensors")) + sorted(model_path.glob("*.bin"))
     stamp = "|".join(f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}" for w in weights)
     key = f"{model_path.resolve()}|{stamp}|{_EXPORT_VERSION}"
-    base = (
-        settings.cache_dir
-        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag"
-    )
-    return base / "onnx" / hashlib.sha256(key.encode()).hexdigest()[:16] / "model.onnx"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return settings.cache_root() / "onnx" / digest / "model.onnx"
 
 
 def export_onnx(model_path: Path, target: Path) -> Path:

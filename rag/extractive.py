@@ -1,12 +1,18 @@
-"""The default answerer: quote the sentences that answer the question, or refuse.
+"""The default answerer: quote the sentences that answer the question, say "not sure", or refuse.
 
-Every sentence of every retrieved passage is scored by meaning (cosine similarity
-with the embedding model), by word overlap with the question (BM25-style IDF
-weighting over the candidate sentences) and by whether it holds the kind of thing
-the question asks for (a number for "how many", a name for "who"...). The best
-sentences become the answer, each followed by an ``[n]`` marker whose citation is
-that exact sentence in the source. Below ``refusal_threshold`` it refuses with
-:data:`rag.config.REFUSAL`.
+1. **Relevance**: every sentence of every retrieved passage is scored by meaning
+   (cosine similarity with the embedding model), word overlap with the question
+   (IDF-weighted over the candidates) and whether it holds the kind of thing the
+   question asks for. Below ``refusal_threshold`` nothing is about the question:
+   *not found* (:data:`rag.config.REFUSAL`).
+2. **Rules** (:mod:`rag.gates`): headings, titles, fragments and sentences lacking
+   what the question asks for, or the names and numbers it names, are never quoted.
+3. **Verifier** (:mod:`rag.verifier`): a cross-encoder reads the question with each
+   of the best remaining sentences and gives the probability that it answers. At
+   ``answer_threshold`` or above the sentence is quoted with an ``[n]`` marker whose
+   citation is that exact sentence in the source, its answering words located
+   (:mod:`rag.shortanswer`); below it the answer is *not sure*
+   (:data:`rag.config.UNSURE`) and the passages are shown without a quoted answer.
 
 It never writes words that are not in the documents, and it needs no LLM.
 """
@@ -18,36 +24,30 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
+from rag import gates
 from rag.answer import Answer, Citation, Passage
 from rag.chunking import split_sentences
-from rag.config import REFUSAL, Settings
+from rag.config import REFUSAL, UNSURE, Settings
 from rag.embeddings import Encoder
-from rag.lexical import STOPWORDS, tokenize
+from rag.lexical import tokenize
+from rag.shortanswer import short_answer
+from rag.verifier import VerifierScores, pair_text
 
 log = logging.getLogger(__name__)
 
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b",
-    re.I,
-)
-_TIME = re.compile(
-    r"\b(\d{4}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|"
-    r"yesterday|january|february|march|april|may|june|july|august|september|october|"
-    r"november|december|since|week|month|year)\b",
-    re.I,
-)
-_NAME = re.compile(r"\b[A-Z][a-z]+")
 W_SEMANTIC, W_LEXICAL, W_TYPE, W_RANK = 0.55, 0.45, 0.06, 0.03
 W_ENTITY, W_FOLLOWUP = 0.15, 0.08
 # A "how many" question and a sentence without a number cannot match: near veto.
 TYPE_MISS = -5.0
 # A sentence opening with one of these needs the one before it to be understood.
 _POINTS_BACK = re.compile(
-    r"(it|its|he|she|his|her|they|their|this|that|these|those|however|but|the agency|the group)\b",
+    r"(it|its|he|she|his|her|they|their|this|that|these|those|however|but|"
+    r"the (agency|group|company|organi[sz]ation|government|council|party|team|city|town))\b",
     re.I,
 )
 
@@ -110,28 +110,18 @@ def _lexical_scores(question: str, texts: Sequence[str]) -> list[float]:
 
 def _type_fit(question: str, sentence: str) -> float:
     """+1 when the sentence holds what the question asks for, negative when it cannot."""
-    q = question.lower()
-    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|amount)\b", q):
-        return 1.0 if _NUMBER.search(sentence) else TYPE_MISS
-    if re.search(r"\bwhen\b|\bwhat (year|day|date|month)\b|\bsince when\b", q):
-        return 1.0 if _TIME.search(sentence) else TYPE_MISS
-    if re.search(r"\bwho(m|se)?\b|\bname\b|\bcalled\b", q):
-        asked = set(tokenize(question))
-        names = [m for m in _NAME.finditer(sentence) if m.start() and _stem_of(m) not in asked]
-        return 0.5 if names else -0.5
-    return 0.0
-
-
-def _stem_of(match: re.Match[str]) -> str:
-    words = tokenize(match.group(), keep_stopwords=True)
-    return words[0] if words else ""
+    kind = gates.question_kind(question)
+    if kind == "other":
+        return 0.0
+    fits = gates.holds_kind(kind, sentence, question)
+    if kind in ("number", "time"):
+        return 1.0 if fits else TYPE_MISS
+    return 0.5 if fits else -0.5
 
 
 def _missing_entities(question: str, context: str) -> int:
-    """Names in the question (capitalised, not first word) absent from the context."""
-    names = {_stem_of(m) for m in _NAME.finditer(question) if m.start()}
-    present = set(tokenize(context, keep_stopwords=True))
-    return len({n for n in names if n and n not in STOPWORDS and n not in present})
+    """Names the question uses that the context does not mention."""
+    return len(gates.missing_names(question, context))
 
 
 def _near(cand: Candidate, anchors: Sequence[tuple[str, int, int]]) -> bool:
@@ -174,28 +164,81 @@ def score_candidates(
     return sorted(scored, key=lambda s: -s.score)
 
 
-def select(scored: Sequence[Scored], settings: Settings) -> list[Scored]:
-    """The best sentence, plus close runners-up, in reading order; empty to refuse."""
-    if not scored or scored[0].score < settings.refusal_threshold:
+@dataclass(frozen=True)
+class Judged:
+    """A candidate after the rules and the verifier: may it answer, and how surely."""
+
+    scored: Scored
+    confidence: float
+    reason: str = ""  # why the rules rejected it ('' when they did not)
+
+
+def judge(
+    question: str,
+    scored: Sequence[Scored],
+    verifier: VerifierScores | None,
+    settings: Settings,
+) -> list[Judged]:
+    """Rules first (:mod:`rag.gates`), then the verifier on the best remaining few.
+
+    Without a verifier the relevance score stands in for the confidence (tests, and
+    installs whose model files are missing; see :mod:`rag.verifier`). Best first.
+    """
+    passed: list[tuple[Scored, str]] = []
+    rejected: list[tuple[Scored, str]] = []
+    for item in scored:
+        c = item.candidate
+        verdict = gates.check(question, c.text, c.context, c.passage.title, c.passage.text)
+        (passed if verdict.ok else rejected).append((item, verdict.reason))
+    top = [item for item, _ in passed[: settings.verify_top]]
+    if verifier is None:
+        sure = [min(1.0, max(0.0, item.score)) for item in top]
+    else:
+        texts = [pair_text(i.candidate.passage.title, i.candidate.context) for i in top]
+        sure = verifier.probabilities(question, texts)
+    judged = [Judged(item, round(p, 4)) for item, p in zip(top, sure, strict=True)]
+    judged.sort(key=lambda j: -j.confidence)
+    return judged + [Judged(item, 0.0, reason) for item, reason in rejected]
+
+
+def select(judged: Sequence[Judged], settings: Settings) -> list[Judged]:
+    """The surest sentence, plus close runners-up, in reading order; empty when unsure."""
+    if not judged or judged[0].reason or judged[0].confidence < settings.answer_threshold:
         return []
-    floor = max(settings.refusal_threshold, scored[0].score - settings.answer_margin)
-    chosen = [s for s in scored if s.score >= floor][: settings.max_answer_sentences]
-    return sorted(chosen, key=lambda s: (s.candidate.passage.rank, s.candidate.start))
+    floor = max(settings.answer_threshold, judged[0].confidence - settings.answer_margin)
+    chosen = [j for j in judged if not j.reason and j.confidence >= floor]
+    chosen = chosen[: settings.max_answer_sentences]
+    return sorted(chosen, key=lambda j: (j.scored.candidate.passage.rank, j.scored.candidate.start))
 
 
-def to_citations(chosen: Sequence[Scored]) -> list[Citation]:
-    """Number the chosen sentences 1..n in answer order."""
-    return [
-        Citation.of_span(
-            i,
-            s.candidate.passage,
-            start=s.candidate.start,
-            end=s.candidate.end,
-            quote=s.candidate.text,
-            score=s.score,
+def to_citations(question: str, chosen: Sequence[Judged]) -> list[Citation]:
+    """Number the chosen sentences 1..n in answer order, with their short answers."""
+    citations = []
+    for number, item in enumerate(chosen, start=1):
+        c = item.scored.candidate
+        cite = Citation.of_span(
+            number, c.passage, start=c.start, end=c.end, quote=c.text, score=item.confidence
         )
-        for i, s in enumerate(chosen, start=1)
-    ]
+        span = short_answer(question, c.text)
+        if span is not None:
+            cite = replace(cite, answer_start=c.start + span[0], answer_end=c.start + span[1])
+        citations.append(cite)
+    return citations
+
+
+def _info(scored: Sequence[Scored], judged: Sequence[Judged], settings: Settings) -> dict[str, Any]:
+    best = judged[0] if judged else None
+    info: dict[str, Any] = {
+        "best_score": round(scored[0].score, 4) if scored else 0.0,
+        "threshold": settings.refusal_threshold,
+        "answer_threshold": settings.answer_threshold,
+        "rejected_by_rules": sum(bool(j.reason) for j in judged),
+    }
+    if best is not None:
+        info["best_candidate"] = best.scored.candidate.text
+        if best.reason:
+            info["best_candidate_rejected"] = best.reason
+    return info
 
 
 def answer_extractively(
@@ -204,18 +247,57 @@ def answer_extractively(
     embeddings: Encoder,
     settings: Settings,
     previous_answer: str = "",
+    *,
+    verifier: VerifierScores | None = None,
 ) -> Answer:
-    """Quote the best supporting sentences with ``[n]`` markers, or refuse.
+    """Quote the sentences that answer, say "not sure", or "not found".
 
-    *previous_answer* (a follow-up's last answer) favours sentences at or next to
-    the ones it quoted: follow-ups usually continue where the last answer was.
+    *Not found*: no sentence of the passages is even about the question (relevance
+    below ``refusal_threshold``). *Not sure*: some are, but none passes the rules with
+    the verifier's confidence at least ``answer_threshold``; the passages are kept for
+    the reader, and no sentence is presented as the answer. *previous_answer* (a
+    follow-up's last answer) favours sentences at or next to the ones it quoted.
     """
     scored = score_candidates(question, candidates(passages), embeddings, previous_answer)
-    chosen = select(scored, settings)
-    best = scored[0].score if scored else 0.0
-    info = {"best_score": round(best, 4), "threshold": settings.refusal_threshold}
+    if not scored or scored[0].score < settings.refusal_threshold:
+        info = _info(scored, [], settings)
+        return Answer(
+            question,
+            REFUSAL,
+            True,
+            [],
+            list(passages),
+            question,
+            info=info,
+            outcome="not_found",
+            confidence=0.0,
+        )
+    judged = judge(question, scored, verifier, settings)
+    info = _info(scored, judged, settings)
+    confidence = judged[0].confidence if judged else 0.0
+    chosen = select(judged, settings)
     if not chosen:
-        return Answer(question, REFUSAL, True, [], list(passages), question, info=info)
-    citations = to_citations(chosen)
+        return Answer(
+            question,
+            UNSURE,
+            True,
+            [],
+            list(passages),
+            question,
+            info=info,
+            outcome="unsure",
+            confidence=confidence,
+        )
+    citations = to_citations(question, chosen)
     text = " ".join(f"{c.quote} [{c.id}]" for c in citations)
-    return Answer(question, text, False, citations, list(passages), question, info=info)
+    return Answer(
+        question,
+        text,
+        False,
+        citations,
+        list(passages),
+        question,
+        info=info,
+        outcome="answered",
+        confidence=confidence,
+    )

@@ -39,6 +39,7 @@ from rag.embeddings import Encoder
 from rag.errors import ProviderError
 from rag.extractive import answer_extractively
 from rag.llm import describe, model_name, provider_failures, token_counter
+from rag.verifier import VerifierScores
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,7 @@ def stream_answer(
     *,
     previous_answer: str = "",
     started: float | None = None,
+    verifier: VerifierScores | None = None,
 ) -> Iterator[Answer]:
     """Draft snapshots while the model writes, then the checked answer (last).
 
@@ -145,7 +147,7 @@ def stream_answer(
     draft = Answer(question, "", False, passages=list(passages), complete=False, info=info)
     if not fitted.passages:
         reason = "no passage was retrieved" if not passages else "no passage fits the context"
-        yield _fallback(draft, embeddings, settings, previous_answer, reason)
+        yield _fallback(draft, embeddings, settings, previous_answer, reason, verifier=verifier)
         return
     generated, timings, began = "", dict[str, float](), time.perf_counter()
     for generated in _generate(model, build_messages(question, fitted.passages)):
@@ -155,7 +157,8 @@ def stream_answer(
     draft = replace(draft, info={**info, "draft": generated})
     checked = _checked(draft, fitted.passages, embeddings, settings)
     if not checked.refused and not checked.citations:
-        checked = _fallback(checked, embeddings, settings, previous_answer, checked.info["why"])
+        why = checked.info["why"]
+        checked = _fallback(checked, embeddings, settings, previous_answer, why, verifier=verifier)
     yield checked.with_timings(**timings)
 
 
@@ -199,11 +202,17 @@ def _checked(
 
 
 def _fallback(
-    answer: Answer, embeddings: Encoder, settings: Settings, previous_answer: str, reason: str
+    answer: Answer,
+    embeddings: Encoder,
+    settings: Settings,
+    previous_answer: str,
+    reason: str,
+    *,
+    verifier: VerifierScores | None = None,
 ) -> Answer:
     """The extractive answer in place of a generated one, saying why."""
     extractive = answer_extractively(
-        answer.question, answer.passages, embeddings, settings, previous_answer
+        answer.question, answer.passages, embeddings, settings, previous_answer, verifier=verifier
     )
     info = {**answer.info, **extractive.info, "fallback": "extractive", "fallback_reason": reason}
     info.pop("why", None)
@@ -214,6 +223,8 @@ def _fallback(
         citations=extractive.citations,
         complete=True,
         info=info,
+        outcome=extractive.outcome,
+        confidence=extractive.confidence,
     )
 
 

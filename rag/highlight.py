@@ -10,7 +10,8 @@ a literal character: no HTML, link, image, emphasis, heading, list, code, entity
 ``$`` maths or ``:colour[...]`` directive can start from document text. Bare URLs
 (which GFM links after parsing, escapes or not) get an invisible word joiner.
 Only after escaping do we add our own markup: a ``:yellow-background[...]``
-directive around the cited span (never HTML, so the page needs no
+directive around the cited span and, inside it, ``:orange-background[**...**]``
+around the words that answer (never HTML, so the page needs no
 ``unsafe_allow_html``).
 
 This module produces strings only; it does not import Streamlit or render anything.
@@ -23,6 +24,7 @@ import string
 from dataclasses import dataclass
 
 HIGHLIGHT = "yellow-background"
+ANSWER_HIGHLIGHT = "orange-background"  # the short answer, inside the cited span
 
 _PUNCTUATION = frozenset(string.punctuation)  # exactly the ASCII punctuation CommonMark escapes
 WORD_JOINER = "\u2060"  # invisible, and not a character an autolink may start after
@@ -59,10 +61,24 @@ def escape_markdown(text: str) -> str:
     return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in text)
 
 
-def _pieces_to_markdown(pieces: list[tuple[str, bool]], style: str) -> str:
+def _mark(part: str, style: str | None, strong: bool) -> str:
+    """One line of a piece, escaped, inside our directive when it is marked."""
+    escaped = escape_markdown(part)
+    if style is None or not part.strip():
+        return escaped
+    if not strong:
+        return f":{style}[{escaped}]"
+    # Bold cannot open after or close before a blank, so blanks stay outside the stars.
+    core = part.strip()
+    lead, trail = part[: part.index(core)], part[part.index(core) + len(core) :]
+    return f"{lead}:{style}[**{escape_markdown(core)}**]{trail}"
+
+
+def _pieces_to_markdown(pieces: list[tuple[str, str | None, bool]]) -> str:
+    """Inert Markdown of consecutive (text, directive style or None, bold) pieces."""
     out: list[str] = []
     line_start = True
-    for text, marked in pieces:
+    for text, style, strong in pieces:
         for raw in re.split(r"(\n)", text):
             if raw == "\n":
                 out.append("\n")
@@ -72,9 +88,8 @@ def _pieces_to_markdown(pieces: list[tuple[str, bool]], style: str) -> str:
             part = raw.lstrip(" \t") if line_start else raw
             if not part:
                 continue
-            escaped = escape_markdown(part)
             # A directive cannot span lines, so each marked line gets its own.
-            out.append(f":{style}[{escaped}]" if marked and part.strip() else escaped)
+            out.append(_mark(part, style, strong))
             line_start = False
     # A single newline becomes a hard break (Markdown would join the lines);
     # blank lines stay paragraph breaks.
@@ -83,16 +98,50 @@ def _pieces_to_markdown(pieces: list[tuple[str, bool]], style: str) -> str:
 
 def text_markdown(text: str) -> str:
     """Inert Markdown that displays *text* as it is (line breaks kept)."""
-    return _pieces_to_markdown([(text, False)], HIGHLIGHT)
+    return _pieces_to_markdown([(text, None, False)])
 
 
-def highlight_markdown(text: str, start: int, end: int, style: str = HIGHLIGHT) -> str:
+def highlight_markdown(
+    text: str,
+    start: int,
+    end: int,
+    style: str = HIGHLIGHT,
+    *,
+    answer: tuple[int, int] | None = None,
+) -> str:
     """Inert Markdown of *text* with ``text[start:end]`` highlighted.
 
     *style* is a Streamlit colour directive name such as ``orange-background``.
+    *answer*, offsets in *text* like *start* and *end*, marks the words that answer
+    more strongly (:data:`ANSWER_HIGHLIGHT`, bold); it is clipped to the span and
+    ignored when None or blank.
     """
     seg = split_span(text, start, end)
-    return _pieces_to_markdown([(seg.before, False), (seg.quote, True), (seg.after, False)], style)
+    inner = _inner_span(seg, answer)
+    if inner is None:
+        return _pieces_to_markdown(
+            [(seg.before, None, False), (seg.quote, style, False), (seg.after, None, False)]
+        )
+    words = split_span(seg.quote, *inner)
+    return _pieces_to_markdown(
+        [
+            (seg.before, None, False),
+            (words.before, style, False),
+            (words.quote, ANSWER_HIGHLIGHT, True),
+            (words.after, style, False),
+            (seg.after, None, False),
+        ]
+    )
+
+
+def _inner_span(seg: Segments, answer: tuple[int, int] | None) -> tuple[int, int] | None:
+    """*answer* as offsets into ``seg.quote``, or None when there is nothing to mark."""
+    if answer is None:
+        return None
+    offset = len(seg.before)
+    start = max(0, min(answer[0] - offset, len(seg.quote)))
+    end = max(start, min(answer[1] - offset, len(seg.quote)))
+    return (start, end) if seg.quote[start:end].strip() else None
 
 
 def stream_pieces(text: str) -> list[str]:

@@ -19,6 +19,7 @@ from rag.answer import Answer
 from rag.config import Settings
 from rag.ingest import IngestReport, Progress, ingest_lock, ingest_paths
 from rag.store import DocumentStore, ManifestEntry, wipe_embedded_store
+from rag.verifier import VerifierScores
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,15 @@ log = logging.getLogger(__name__)
 class Assistant:
     """Everything needed to ingest and answer, built once from settings."""
 
-    def __init__(self, settings: Settings | None = None, embeddings: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embeddings: Any = None,
+        verifier: VerifierScores | None = None,
+    ) -> None:
         self.settings = settings or Settings()
         self._embeddings = embeddings
+        self._verifier = verifier
         self._store: DocumentStore | None = None
         self._retriever: Any = None
         self._chain: Any = None
@@ -62,6 +69,15 @@ class Assistant:
         return self._retriever
 
     @property
+    def verifier(self) -> VerifierScores:
+        """The answer verifier (its ONNX model loads on first use; see :mod:`rag.verifier`)."""
+        if self._verifier is None:
+            from rag.verifier import Verifier, bundled_verifier_path
+
+            self._verifier = Verifier(self.settings.verifier_path or bundled_verifier_path())
+        return self._verifier
+
+    @property
     def llm(self) -> Any:
         """The chat model ``settings.llm`` names (None for extractive; see :mod:`rag.llm`)."""
         if self._llm is None and self.settings.llm.strip() != "extractive":
@@ -76,7 +92,9 @@ class Assistant:
         if self._chain is None:
             from rag.chain import build_chain
 
-            self._chain = build_chain(self.retriever, self.embeddings, self.settings, self.llm)
+            self._chain = build_chain(
+                self.retriever, self.embeddings, self.settings, self.llm, self.verifier
+            )
         return self._chain
 
     def ingest(

@@ -55,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
         "openai:MODEL) and judge the answers: without a model for extractive, else with it",
     )
     parser.add_argument("--baseline", type=Path, default=None, help="an earlier report.json")
+    parser.add_argument(
+        "--documents",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help="score against a store of exactly these documents (built once, reused) "
+        "instead of the default store",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     return parser
 
@@ -120,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     make_chat_model(settings)  # a missing package or key fails now, before any ingest
     if spec and spec.generative and settings.llm_temperature:
         log.warning("llm_temperature is not 0: the judge's verdicts will not be repeatable")
-    assistant = open_assistant(settings)
+    assistant = open_assistant(settings, documents=args.documents)
     judge = make_judge(
         str(spec) if spec else None,
         assistant.embeddings.encode,

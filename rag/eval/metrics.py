@@ -98,6 +98,25 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec(
         "decision_accuracy", "Answer/refuse acc.", "refusal", "Right choice to answer or refuse."
     ),
+    MetricSpec(
+        "grounded_precision",
+        "Grounded precision",
+        "trust",
+        "Share of answers shown as grounded that contain a reference answer.",
+    ),
+    MetricSpec(
+        "coverage",
+        "Coverage",
+        "trust",
+        "Share of answerable questions answered (grounded) with a reference in the answer.",
+    ),
+    MetricSpec(
+        "unanswerable_answered",
+        "Unanswerable answered",
+        "trust",
+        "Share of unanswerable questions given a grounded answer (not sure counts as not).",
+        higher_is_better=False,
+    ),
     MetricSpec("faithfulness", "Faithfulness", "judge", "Judge: answer supported by passages."),
     MetricSpec(
         "answer_relevance", "Answer relevance", "judge", "Judge: answer addresses question."
@@ -325,6 +344,47 @@ class Outcome:
     cited_evidence: bool
     markers_valid: bool
     cited_reference: bool = False
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One question for the precision/coverage curve."""
+
+    confidence: float
+    eligible: bool  # found, and its best sentence passed the rules
+    answerable: bool
+    correct: bool  # answerable and the best sentence contains a reference
+
+
+CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(20))
+
+
+def trust_curve(
+    points: Sequence[CurvePoint], thresholds: Sequence[float] = CURVE_THRESHOLDS
+) -> list[dict[str, float | int | None]]:
+    """Grounded precision, coverage and unanswerable answered if answering at each threshold.
+
+    A question counts as answered at threshold *t* when its best sentence is eligible and
+    its confidence is at least *t*; precision is then the share of answered questions
+    whose sentence holds a reference.
+    """
+    answerable = sum(p.answerable for p in points)
+    unanswerable = len(points) - answerable
+    curve: list[dict[str, float | int | None]] = []
+    for t in thresholds:
+        answered = [p for p in points if p.eligible and p.confidence >= t]
+        right = sum(p.correct for p in answered)
+        false = sum(not p.answerable for p in answered)
+        curve.append(
+            {
+                "threshold": t,
+                "answered": len(answered),
+                "grounded_precision": round(right / len(answered), 4) if answered else None,
+                "coverage": round(right / answerable, 4) if answerable else None,
+                "unanswerable_answered": round(false / unanswerable, 4) if unanswerable else None,
+            }
+        )
+    return curve
 
 
 def diagnose(outcome: Outcome) -> tuple[str, str]:

@@ -162,6 +162,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Latency per question: p50 {fmt(lat['p50'], 0)} ms, p95 {fmt(lat['p95'], 0)} ms "
         f"(max {fmt(lat['max'], 0)} ms).",
         "",
+        *_md_trust(s.get("trust")),
+        *_md_documents(s.get("documents")),
         "## Diagnosis",
         "",
         *_md_table(["Outcome", "Questions"], [[d, str(n)] for d, n in s["diagnosis"].items() if n]),
@@ -170,6 +172,48 @@ def render_markdown(report: dict[str, Any]) -> str:
         *_md_comparison(report.get("comparison")),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _md_documents(documents: list[dict[str, Any]] | None) -> list[str]:
+    """The documents the store held when the questions were asked."""
+    if not documents:
+        return []
+    rows = [[d["source"], d["title"], d["sha256"][:12], str(d["chunks"])] for d in documents]
+    return [
+        "## Documents scored against",
+        "",
+        *_md_table(["Source", "Title", "sha256", "Chunks"], rows),
+        "",
+    ]
+
+
+def _md_trust(trust: dict[str, Any] | None) -> list[str]:
+    """Outcome counts and the precision/coverage curve (older reports have neither)."""
+    if not trust:
+        return []
+    counts = trust["outcomes"]
+    lines = [
+        "## Trust: answered, not sure, not found",
+        "",
+        f"Answered {counts.get('answered', 0)}, not sure {counts.get('unsure', 0)}, "
+        f"not found {counts.get('not_found', 0)}; answer threshold {trust['answer_threshold']}.",
+        "",
+        "If the answerer quoted its best sentence whenever its confidence reached the "
+        "threshold (best sentence only):",
+        "",
+    ]
+    rows = [
+        [
+            fmt(p["threshold"]),
+            str(p["answered"]),
+            fmt(p["grounded_precision"]),
+            fmt(p["coverage"]),
+            fmt(p["unanswerable_answered"]),
+        ]
+        for p in trust["curve"]
+    ]
+    header = ["Threshold", "Answered", "Grounded precision", "Coverage", "Unanswerable answered"]
+    return [*lines, *_md_table(header, rows), ""]
 
 
 def _md_failures(rows: Sequence[dict[str, Any]]) -> list[str]:

@@ -40,6 +40,7 @@ from rag.eval.scoring import (
     relevance_for,
     score_answer,
 )
+from rag.eval.stores import document_list, open_eval_assistant
 from rag.eval.summary import file_info, summarise
 from rag.service import Assistant
 
@@ -48,8 +49,13 @@ log = logging.getLogger(__name__)
 Tick = Callable[[RowResult], None]
 
 
-def open_assistant(settings: Settings, embeddings: Any = None) -> Assistant:
-    """The assistant over ``settings.store_dir``; seeds are ingested if the store is empty."""
+def open_assistant(
+    settings: Settings, embeddings: Any = None, documents: Path | None = None
+) -> Assistant:
+    """The assistant over the store of exactly *documents* (see :mod:`rag.eval.stores`),
+    else over ``settings.store_dir``, whose seeds are ingested if it is empty."""
+    if documents is not None:
+        return open_eval_assistant(settings, documents, embeddings)
     assistant = Assistant(settings, embeddings=embeddings)
     if not assistant.documents():
         log.info("the store is empty: ingesting %s first", settings.seeds_dir)
@@ -209,5 +215,7 @@ def run_dataset(
     settings = assistant.settings.model_copy(update={"k": k})
     summary = summarise(results, settings, k, file_info(path), time.perf_counter() - started)
     summary.update(generation_summary(results, assistant))
+    summary["documents"] = document_list(assistant)
+    summary["store"] = str(assistant.settings.store_dir)
     comparison = compare(summary, results, baseline) if baseline else None
     return build_report(summary, results, comparison)

@@ -42,6 +42,11 @@ class RowResult:
     history: list[str]
     answer: str = ""
     refused: bool = False
+    outcome: str = ""
+    confidence: float | None = None
+    # The answerer's best sentence, quoted or not (for the precision/coverage curve).
+    best_candidate: str = ""
+    best_candidate_ok: bool = False
     standalone_question: str = ""
     history_turns: list[dict[str, Any]] = field(default_factory=list)
     citations: list[dict[str, Any]] = field(default_factory=list)
@@ -168,6 +173,11 @@ def score_answer(
     passage_flags = [relevance.passage(p) for p in answer.passages]
     citation_flags = [relevance.citation(c) for c in answer.citations]
     result.answer, result.refused = answer.answer, answer.refused
+    result.outcome, result.confidence = answer.outcome, answer.confidence
+    result.best_candidate = str(answer.info.get("best_candidate", ""))
+    result.best_candidate_ok = bool(result.best_candidate) and (
+        answer.outcome != "not_found" and "best_candidate_rejected" not in answer.info
+    )
     result.standalone_question = answer.standalone_question
     result.timings_ms = dict(answer.timings_ms)
     result.relevance_basis = relevance.basis
@@ -183,6 +193,7 @@ def score_answer(
     )
     result.marker_problem = None if answer.refused else marker_problem(answer, text_of)
     result.metrics.update(_refusal_metrics(result))
+    result.metrics.update(_trust_metrics(result, answer))
     if result.answerable:
         result.metrics.update(_retrieval_metrics(answer, passage_flags, relevance, k))
         result.metrics.update(_answer_metrics(answer, result.reference))
@@ -212,6 +223,20 @@ def _refusal_metrics(r: RowResult) -> dict[str, float | None]:
     }
 
 
+def _trust_metrics(r: RowResult, answer: Answer) -> dict[str, float | None]:
+    answered = answer.outcome == "answered"
+    right = answered and r.answerable and m.containment(_plain(answer), r.reference) == 1.0
+    return {
+        "grounded_precision": float(right) if answered else None,
+        "coverage": float(right) if r.answerable else None,
+        "unanswerable_answered": None if r.answerable else float(answered),
+    }
+
+
+def _plain(answer: Answer) -> str:
+    return "" if answer.refused else m.strip_markers(answer.answer)
+
+
 def _retrieval_metrics(
     answer: Answer, flags: list[bool], relevance: Relevance, k: int
 ) -> dict[str, float | None]:
@@ -226,7 +251,7 @@ def _retrieval_metrics(
 
 
 def _answer_metrics(answer: Answer, references: list[str]) -> dict[str, float | None]:
-    text = "" if answer.refused else m.strip_markers(answer.answer)
+    text = _plain(answer)
     return {
         "exact_match": m.exact_match(text, references),
         "f1": m.f1_score(text, references),

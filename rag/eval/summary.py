@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rag.answer import OUTCOMES
 from rag.config import Settings
 from rag.eval import metrics as m
 from rag.eval.scoring import RowResult
@@ -103,6 +104,24 @@ def judge_info(results: Sequence[RowResult]) -> dict[str, Any] | None:
     }
 
 
+def trust(results: Sequence[RowResult], settings: Settings) -> dict[str, Any]:
+    """Outcome counts and the precision/coverage curve over the confidence."""
+    points = [
+        m.CurvePoint(
+            confidence=r.confidence or 0.0,
+            eligible=r.best_candidate_ok,
+            answerable=r.answerable,
+            correct=r.answerable and m.contains_reference(r.best_candidate, r.reference),
+        )
+        for r in results
+    ]
+    return {
+        "outcomes": {o: sum(r.outcome == o for r in results) for o in OUTCOMES},
+        "answer_threshold": settings.answer_threshold,
+        "curve": m.trust_curve(points),
+    }
+
+
 def summarise(
     results: Sequence[RowResult],
     settings: Settings,
@@ -126,6 +145,7 @@ def summarise(
         "diagnosis": {d: sum(r.diagnosis == d for r in results) for d in m.DIAGNOSES},
         "relevance_basis": dict(Counter(r.relevance_basis for r in scored)),
         "judge": judge_info(results),
+        "trust": trust(scored, settings),
         "k": k,
         "settings": settings_dict(settings),
         "dataset": dataset,
