@@ -26,7 +26,7 @@ punctuation character of document, answer, title and question text is
 backslash-escaped before it reaches ``st.markdown`` or a widget label (Markdown
 renders an escaped character literally: no HTML, link, image, maths or directive can
 start from it), and only then do we add our own ``:yellow-background[...]``
-directive around the cited span (and ``:orange-background[**...**]`` around the words
+directive around the cited span (and, nested in it, ``:orange[**...**]`` around the words
 that answer). ``unsafe_allow_html`` is never used.
 """
 
@@ -526,8 +526,9 @@ def main() -> None:
 
     st.title("Ask the documents")
     st.caption(
-        "Answers come only from the documents in the sidebar. Every answer cites the "
-        "passages it comes from; open one to see the cited sentence highlighted."
+        "Answers come only from the documents in the sidebar. A grounded answer cites the "
+        "passages it comes from; open one to see the cited sentence highlighted and the "
+        "words that answer in bold."
     )
     if not docs:
         st.info(

@@ -79,13 +79,13 @@ class Settings(BaseSettings):
         description="Minimum relevance score (meaning + word overlap) of the best sentence; "
         "below it the answer is 'not found'.",
     )
-    answer_threshold: float = Field(
-        0.5,
+    answer_threshold: float | None = Field(
+        None,
         ge=0,
         le=1,
         description="Minimum verifier confidence to quote a sentence as the answer; "
-        "between the two thresholds the answer is 'not sure'. Chosen on training "
-        "articles only (see rag/models/verifier/MODEL_CARD.md).",
+        "below it (but relevant) the answer is 'not sure'. Default: the threshold chosen "
+        "with the model on training articles only (its calibration.json).",
     )
     verifier_path: Path | None = Field(
         None, description="Folder of the answer verifier (ONNX); default: the bundled one."

@@ -3,15 +3,18 @@
 Two formats, both built from the same answers:
 
 * JSON (:func:`conversation_json`): every turn's full ``Answer.to_dict()``
-  (question, standalone question, answer, refused, citations with exact quote,
-  character offsets, passage offsets and document SHA-256, retrieved passages,
-  timings; for a generated answer also the model, its settings, time to first
-  token, the model's draft and the sentences the citation check removed), plus the
-  documents in the store with their hashes.
+  (question, standalone question, answer, outcome, confidence, refused, citations
+  with exact quote, character offsets, the short answer's offsets, passage offsets
+  and document SHA-256, retrieved passages, timings; for a generated answer also the
+  model, its settings, time to first token, the model's draft and the sentences the
+  citation check removed), plus the documents in the store with their hashes.
   :func:`answers_from_json` reads it back.
-* Markdown (:func:`conversation_markdown`): the same for people. Document text
-  (quotes) sits in fenced code blocks, so a Markdown viewer shows it as text and
-  never fetches an image or follows a link hidden in a document.
+* Markdown (:func:`conversation_markdown`): the same for people: each turn's
+  outcome (Grounded, Not sure, Not in the documents) and confidence, every cited
+  span with its short answer, and for a "not sure" turn the closest passages.
+  Document text (quotes, short answers) sits in fenced code blocks, so a Markdown
+  viewer shows it as text and never fetches an image or follows a link hidden in a
+  document.
 
 This module formats data only; it does not ask questions or render a page.
 """
@@ -99,16 +102,33 @@ def _document_markdown(doc: ManifestEntry) -> str:
 
 
 def _citation_markdown(cite: Citation) -> str:
-    return "\n".join(
-        [
-            f"- [{cite.id}] `{_one_line(cite.title)}` (`{_one_line(cite.source)}`), "
-            f"characters {cite.start}-{cite.end} "
-            f"(passage {cite.passage_start}-{cite.passage_end}), "
-            f"document sha256 `{cite.doc_sha256}`",
-            "",
-            fenced(cite.quote),
-        ]
+    lines = [
+        f"- [{cite.id}] `{_one_line(cite.title)}` (`{_one_line(cite.source)}`), "
+        f"characters {cite.start}-{cite.end} "
+        f"(passage {cite.passage_start}-{cite.passage_end}), "
+        f"document sha256 `{cite.doc_sha256}`",
+        "",
+        fenced(cite.quote),
+    ]
+    if cite.short_answer:
+        where = f"characters {cite.answer_start}-{cite.answer_end}"
+        lines += ["", f"Short answer ({where}):", "", fenced(cite.short_answer)]
+    return "\n".join(lines)
+
+
+def _passage_markdown(passage: Passage) -> str:
+    return (
+        f"- #{passage.rank} `{_one_line(passage.title)}` (`{_one_line(passage.source)}`), "
+        f"characters {passage.start}-{passage.end}, document sha256 `{passage.doc_sha256}`"
     )
+
+
+def _status(answer: Answer) -> str:
+    """'Grounded, confidence 83%', 'Not sure, best sentence 41%' or 'Not in the documents'."""
+    if answer.confidence is None or answer.outcome == "not_found":
+        return answer.label
+    what = "confidence" if answer.outcome == "answered" else "best sentence"
+    return f"{answer.label}, {what} {answer.confidence:.0%}"
 
 
 def _model_markdown(answer: Answer) -> list[str]:
@@ -134,15 +154,17 @@ def _model_markdown(answer: Answer) -> list[str]:
 
 
 def _turn_markdown(number: int, answer: Answer) -> str:
-    status = "refused: not in the documents" if answer.refused else "grounded"
     lines = [f"## {number}. `{_one_line(answer.question)}`", ""]
     if answer.standalone_question and answer.standalone_question != answer.question:
         lines += [f"Understood as: `{_one_line(answer.standalone_question)}`", ""]
-    lines += [f"Answer ({status}, mode {answer.mode}):", "", fenced(answer.answer), ""]
+    lines += [f"Answer ({_status(answer)}; mode {answer.mode}):", "", fenced(answer.answer), ""]
     lines += _model_markdown(answer)
     if answer.citations:
         lines += ["Cited spans:", ""]
         lines += [_citation_markdown(c) + "\n" for c in answer.citations]
+    if answer.outcome == "unsure" and answer.passages:
+        lines += ["Closest passages (not an answer):", ""]
+        lines += [_passage_markdown(p) for p in answer.passages] + [""]
     return "\n".join(lines)
 
 

@@ -36,7 +36,12 @@ from rag.config import REFUSAL, UNSURE, Settings
 from rag.embeddings import Encoder
 from rag.lexical import tokenize
 from rag.shortanswer import short_answer
-from rag.verifier import VerifierScores, pair_text
+from rag.verifier import (
+    VerifierScores,
+    bundled_verifier_path,
+    calibrated_threshold,
+    pair_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -201,11 +206,19 @@ def judge(
     return judged + [Judged(item, 0.0, reason) for item, reason in rejected]
 
 
+def answer_threshold(settings: Settings) -> float:
+    """The configured threshold, else the one chosen with the verifier model."""
+    if settings.answer_threshold is not None:
+        return settings.answer_threshold
+    return calibrated_threshold(settings.verifier_path or bundled_verifier_path())
+
+
 def select(judged: Sequence[Judged], settings: Settings) -> list[Judged]:
     """The surest sentence, plus close runners-up, in reading order; empty when unsure."""
-    if not judged or judged[0].reason or judged[0].confidence < settings.answer_threshold:
+    threshold = answer_threshold(settings)
+    if not judged or judged[0].reason or judged[0].confidence < threshold:
         return []
-    floor = max(settings.answer_threshold, judged[0].confidence - settings.answer_margin)
+    floor = max(threshold, judged[0].confidence - settings.answer_margin)
     chosen = [j for j in judged if not j.reason and j.confidence >= floor]
     chosen = chosen[: settings.max_answer_sentences]
     return sorted(chosen, key=lambda j: (j.scored.candidate.passage.rank, j.scored.candidate.start))
@@ -231,7 +244,7 @@ def _info(scored: Sequence[Scored], judged: Sequence[Judged], settings: Settings
     info: dict[str, Any] = {
         "best_score": round(scored[0].score, 4) if scored else 0.0,
         "threshold": settings.refusal_threshold,
-        "answer_threshold": settings.answer_threshold,
+        "answer_threshold": answer_threshold(settings),
         "rejected_by_rules": sum(bool(j.reason) for j in judged),
     }
     if best is not None:

@@ -10,9 +10,11 @@ a literal character: no HTML, link, image, emphasis, heading, list, code, entity
 ``$`` maths or ``:colour[...]`` directive can start from document text. Bare URLs
 (which GFM links after parsing, escapes or not) get an invisible word joiner.
 Only after escaping do we add our own markup: a ``:yellow-background[...]``
-directive around the cited span and, inside it, ``:orange-background[**...**]``
-around the words that answer (never HTML, so the page needs no
-``unsafe_allow_html``).
+directive around the cited span and, nested inside it, ``:orange[**...**]`` (bold
+orange text) around the words that answer (never HTML, so the page needs no
+``unsafe_allow_html``). The answer is nested rather than put beside the span: a
+directive's padding would cut the highlighted sentence in three, and Streamlit drops
+a label's trailing blank, which glued the answer to the word before it.
 
 This module produces strings only; it does not import Streamlit or render anything.
 """
@@ -22,9 +24,10 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
+from itertools import groupby
 
 HIGHLIGHT = "yellow-background"
-ANSWER_HIGHLIGHT = "orange-background"  # the short answer, inside the cited span
+ANSWER_HIGHLIGHT = "orange"  # bold text in this colour: the short answer, inside the span
 
 _PUNCTUATION = frozenset(string.punctuation)  # exactly the ASCII punctuation CommonMark escapes
 WORD_JOINER = "\u2060"  # invisible, and not a character an autolink may start after
@@ -33,6 +36,7 @@ WORD_JOINER = "\u2060"  # invisible, and not a character an autolink may start a
 _AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)", re.I)
 _LINE_BREAK = re.compile(r"(?<!\n)\n(?!\n)")
 _WORDS = re.compile(r"\s*\S+")
+Piece = tuple[str, str | None, bool]  # text, directive style (None: unmarked), is the answer
 
 
 @dataclass(frozen=True)
@@ -61,39 +65,61 @@ def escape_markdown(text: str) -> str:
     return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in text)
 
 
-def _mark(part: str, style: str | None, strong: bool) -> str:
-    """One line of a piece, escaped, inside our directive when it is marked."""
-    escaped = escape_markdown(part)
-    if style is None or not part.strip():
-        return escaped
-    if not strong:
-        return f":{style}[{escaped}]"
+def _answer_markdown(text: str) -> str:
+    """The short answer, escaped, bold in :data:`ANSWER_HIGHLIGHT`."""
+    core = text.strip()
+    if not core:
+        return escape_markdown(text)
     # Bold cannot open after or close before a blank, so blanks stay outside the stars.
-    core = part.strip()
-    lead, trail = part[: part.index(core)], part[part.index(core) + len(core) :]
-    return f"{lead}:{style}[**{escape_markdown(core)}**]{trail}"
+    lead, trail = text[: text.index(core)], text[text.index(core) + len(core) :]
+    return f"{lead}:{ANSWER_HIGHLIGHT}[**{escape_markdown(core)}**]{trail}"
 
 
-def _pieces_to_markdown(pieces: list[tuple[str, str | None, bool]]) -> str:
-    """Inert Markdown of consecutive (text, directive style or None, bold) pieces."""
+def _line_markdown(runs: list[Piece]) -> str:
+    """One line: unmarked text escaped, each marked run in its directive."""
     out: list[str] = []
-    line_start = True
-    for text, style, strong in pieces:
+    for style, group in groupby(runs, key=lambda run: run[1]):
+        pieces = list(group)
+        body = "".join(
+            _answer_markdown(t) if answer else escape_markdown(t) for t, _, answer in pieces
+        )
+        marked = style is not None and any(t.strip() for t, _, _ in pieces)
+        out.append(f":{style}[{body}]" if marked else body)
+    return "".join(out)
+
+
+def _lines(pieces: list[Piece]) -> list[list[Piece]]:
+    """The pieces cut at newlines (a directive cannot span lines), blanks at line start dropped."""
+    lines: list[list[Piece]] = [[]]
+    for text, style, answer in _coalesced(pieces):
         for raw in re.split(r"(\n)", text):
             if raw == "\n":
-                out.append("\n")
-                line_start = True
+                lines.append([])
                 continue
             # Leading blanks would turn a line into a code block.
-            part = raw.lstrip(" \t") if line_start else raw
-            if not part:
-                continue
-            # A directive cannot span lines, so each marked line gets its own.
-            out.append(_mark(part, style, strong))
-            line_start = False
+            part = raw if lines[-1] else raw.lstrip(" \t")
+            if part:
+                lines[-1].append((part, style, answer))
+    return lines
+
+
+def _pieces_to_markdown(pieces: list[Piece]) -> str:
+    """Inert Markdown of consecutive pieces of one text."""
+    markdown = "\n".join(_line_markdown(runs) for runs in _lines(pieces))
     # A single newline becomes a hard break (Markdown would join the lines);
     # blank lines stay paragraph breaks.
-    return _LINE_BREAK.sub("  \n", "".join(out))
+    return _LINE_BREAK.sub("  \n", markdown)
+
+
+def _coalesced(pieces: list[Piece]) -> list[Piece]:
+    """Neighbours with the same marking joined, so no URL is escaped in two halves."""
+    out: list[Piece] = []
+    for text, style, answer in pieces:
+        if out and out[-1][1:] == (style, answer):
+            out[-1] = (out[-1][0] + text, style, answer)
+        elif text:
+            out.append((text, style, answer))
+    return out
 
 
 def text_markdown(text: str) -> str:
@@ -111,10 +137,10 @@ def highlight_markdown(
 ) -> str:
     """Inert Markdown of *text* with ``text[start:end]`` highlighted.
 
-    *style* is a Streamlit colour directive name such as ``orange-background``.
+    *style* is a Streamlit colour directive name such as ``blue-background``.
     *answer*, offsets in *text* like *start* and *end*, marks the words that answer
-    more strongly (:data:`ANSWER_HIGHLIGHT`, bold); it is clipped to the span and
-    ignored when None or blank.
+    more strongly inside the span (bold, :data:`ANSWER_HIGHLIGHT`); it is clipped to
+    the span and ignored when None or blank.
     """
     seg = split_span(text, start, end)
     inner = _inner_span(seg, answer)
@@ -127,7 +153,7 @@ def highlight_markdown(
         [
             (seg.before, None, False),
             (words.before, style, False),
-            (words.quote, ANSWER_HIGHLIGHT, True),
+            (words.quote, style, True),
             (words.after, style, False),
             (seg.after, None, False),
         ]

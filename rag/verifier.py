@@ -13,6 +13,8 @@ implements it. This module does not pick sentences or decide outcomes
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -40,6 +42,19 @@ class VerifierScores(Protocol):
 def bundled_verifier_path() -> Path:
     """The verifier shipped with the package."""
     return Path(__file__).resolve().parent / "models" / "verifier"
+
+
+@functools.lru_cache(maxsize=8)
+def calibrated_threshold(path: Path) -> float:
+    """The answer threshold chosen with the model (``calibration.json`` beside it)."""
+    calibration = path / "calibration.json"
+    try:
+        return float(json.loads(calibration.read_text())["answer_threshold"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelMissingError(
+            f"Cannot read the verifier's threshold from {calibration} ({exc}); restore it "
+            "with `git checkout rag/models`, run `make train`, or set RAG_ANSWER_THRESHOLD."
+        ) from None
 
 
 def pair_text(title: str, sentence: str) -> str:

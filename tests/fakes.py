@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import replace
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from rag.answer import Answer, Citation, Passage
+from rag.config import REFUSAL, UNSURE, Settings
 from rag.lexical import tokenize
+from rag.service import Assistant
+from rag.store import ManifestEntry
 
 
 class HashingEmbeddings(Embeddings):
@@ -37,3 +45,108 @@ class HashingEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._vector(text).tolist()
+
+
+# ---- canned answers, one per outcome, over a hostile little document -------------------
+# The title, the cited sentence, its short answer and the passages all carry markup a
+# renderer must not obey: HTML, a script, a remote image, a javascript: link, bold stars.
+DOC_SOURCE = "seeds/quince.txt"
+DOC_TITLE = "Quince <b>report</b>"
+DOC_SHA = "ab" * 32
+DOC_TEXT = (
+    "Quince report\n\n"
+    "The orchard made **4,200** jars <script>alert(1)</script> of marmalade. "
+    "Its press ![x](http://evil/p.png) was mended.\n\n"
+    "Rain fell in [June](javascript:alert(2)) and July, and the pickers went home early."
+)
+QUOTE = "The orchard made **4,200** jars <script>alert(1)</script> of marmalade."
+SHORT_ANSWER = "**4,200** jars"
+
+
+def doc_entry() -> ManifestEntry:
+    """The manifest entry of :data:`DOC_TEXT`."""
+    return ManifestEntry(DOC_SOURCE, DOC_TITLE, DOC_SHA, "fp", 2, len(DOC_TEXT), "2026-01-01")
+
+
+def passage(rank: int) -> Passage:
+    """Paragraph *rank* (1 or 2) of the body as a retrieved passage."""
+    start = DOC_TEXT.index("The orchard") if rank == 1 else DOC_TEXT.index("Rain")
+    end = DOC_TEXT.index("\n\nRain") if rank == 1 else len(DOC_TEXT)
+    return Passage(rank, DOC_SOURCE, DOC_TITLE, start, end, 0.5, DOC_TEXT[start:end], DOC_SHA)
+
+
+def answered(question: str = "How many jars did the orchard make?") -> Answer:
+    """A grounded answer citing :data:`QUOTE`, its short answer marked, confidence 83%."""
+    start = DOC_TEXT.index(QUOTE)
+    short = DOC_TEXT.index(SHORT_ANSWER)
+    cite = replace(
+        Citation.of_span(
+            1, passage(1), start=start, end=start + len(QUOTE), quote=QUOTE, score=0.83
+        ),
+        answer_start=short,
+        answer_end=short + len(SHORT_ANSWER),
+    )
+    return Answer(
+        question,
+        QUOTE + " [1]",
+        False,
+        [cite],
+        [passage(1), passage(2)],
+        question,
+        outcome="answered",
+        confidence=0.83,
+    )
+
+
+def unsure(question: str = "Who mended the press?") -> Answer:
+    """'Not sure': no citation, the two closest passages, best sentence at 41%."""
+    return Answer(
+        question,
+        UNSURE,
+        True,
+        [],
+        [passage(1), passage(2)],
+        question,
+        outcome="unsure",
+        confidence=0.41,
+    )
+
+
+def not_found(question: str = "What is the capital of Peru?") -> Answer:
+    """'Not in the documents': the refusal, no citation, no passage."""
+    return Answer(question, REFUSAL, True, [], [], question, outcome="not_found", confidence=0.0)
+
+
+class CannedAssistant(Assistant):
+    """An :class:`Assistant` over :data:`DOC_TEXT` that answers from ``answers`` by question.
+
+    Nothing is embedded or stored: documents, document text and answers are canned,
+    so the page and the CLI can be driven through every outcome in milliseconds.
+    """
+
+    answers: ClassVar[dict[str, Answer]] = {}
+
+    def __init__(self, settings: Settings | None = None, embeddings: Any = None) -> None:
+        settings = settings or Settings(_env_file=None)
+        # A fixed threshold, so no verifier calibration is read.
+        fixed = settings.model_copy(update={"answer_threshold": settings.answer_threshold or 0.5})
+        super().__init__(fixed, embeddings)
+
+    @property
+    def retriever(self) -> Any:
+        return SimpleNamespace(snapshot=lambda: None)  # the page warms the index up
+
+    @property
+    def llm(self) -> None:
+        return None
+
+    def documents(self) -> list[ManifestEntry]:
+        return [doc_entry()]
+
+    def document_text(self, source: str) -> str:
+        return DOC_TEXT
+
+    def ask(
+        self, question: str, history: Sequence[Any] | None = None, k: int | None = None
+    ) -> Answer:
+        return self.answers[question.strip()]

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from rag.answer import Citation
 from rag.config import REFUSAL
-from rag.highlight import HIGHLIGHT, WORD_JOINER, escape_markdown
+from rag.highlight import ANSWER_HIGHLIGHT, HIGHLIGHT, WORD_JOINER, escape_markdown
 from tests.conftest import ROOT, make_settings
 
 pytestmark = pytest.mark.integration
@@ -43,6 +44,13 @@ def article_store(tmp_path_factory: pytest.TempPathFactory, embeddings) -> Path:
     finally:
         os.chdir(old)
     return tmp
+
+
+def cited_mark(cite: Citation) -> str:
+    """How the cited sentence is marked: its short answer in bold, or the whole quote."""
+    if cite.short_answer.strip():
+        return f":{ANSWER_HIGHLIGHT}[**{escape_markdown(cite.short_answer.strip())}**]"
+    return f":{HIGHLIGHT}[{escape_markdown(cite.quote)}]"
 
 
 def use_store(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
@@ -84,9 +92,9 @@ def test_answer_is_rendered_with_its_cited_passage(app, article_text: str) -> No
     assert expander.label.startswith("[1] ")
     assert "Fortress Calais" in plain(expander.label)
     assert f"characters {cite.start:,}–{cite.end:,}" in expander.label
-    # The passage is shown whole, with exactly the cited sentence highlighted.
+    # The passage is shown whole, the cited sentence highlighted (its short answer in bold).
     passage = next(m.value for m in expander.markdown if HIGHLIGHT in m.value)
-    assert f":{HIGHLIGHT}[{escape_markdown(cite.quote)}]" in passage
+    assert cited_mark(cite) in passage
     assert article_text[cite.start : cite.end] == cite.quote
     assert any("Grounded" in c.value for c in app.caption)
     assert not app.warning
@@ -100,7 +108,7 @@ def test_show_in_document_highlights_the_span_in_the_whole_article(app, article_
     whole = [m.value for m in app.markdown if HIGHLIGHT in m.value and len(m.value) > 3000]
     assert len(whole) == 1
     assert plain(whole[0]).startswith(article_text.splitlines()[0])
-    assert f":{HIGHLIGHT}[{escape_markdown(cite.quote)}]" in whole[0]
+    assert cited_mark(cite) in whole[0]
     assert any("is highlighted" in c.value for c in app.caption)
 
 
@@ -190,7 +198,7 @@ def test_export_has_cited_spans_offsets_and_hashes(app, media, article_text: str
     assert cite["quote"] in md
     assert f"characters {cite['start']}-{cite['end']}" in md
     assert doc["sha256"] in md
-    assert "refused: not in the documents" in md
+    assert "Answer (Not in the documents; mode extractive)" in md
 
 
 def test_empty_store_says_what_to_do_and_upload_fills_it(

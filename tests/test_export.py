@@ -7,6 +7,7 @@ import json
 import pytest
 
 from rag.answer import Answer, Citation, Passage
+from rag.config import UNSURE
 from rag.export import (
     FORMAT,
     answers_from_json,
@@ -15,6 +16,7 @@ from rag.export import (
     fenced,
 )
 from rag.store import ManifestEntry
+from tests.fakes import DOC_TEXT, SHORT_ANSWER, answered, not_found, unsure
 
 TEXT = "Title\n\nMay will visit Calais. She meets Cazeneuve ![x](http://evil/p.png)."
 SHA = "ab" * 32
@@ -61,7 +63,8 @@ def test_json_round_trips_answers_with_spans_and_hashes() -> None:
 def test_markdown_lists_questions_answers_and_cited_spans() -> None:
     md = conversation_markdown([make_answer(), REFUSED], [DOC], {"k": 4})
     assert "## 1. `Who visits Calais?`" in md
-    assert "grounded" in md and "refused: not in the documents" in md
+    assert "Answer (Grounded; mode extractive)" in md
+    assert "Answer (Not in the documents; mode extractive)" in md
     assert f"sha256 `{SHA}`" in md
     cite = make_answer().citations[0]
     assert f"characters {cite.start}-{cite.end}" in md
@@ -81,3 +84,42 @@ def test_document_text_in_markdown_is_fenced_so_images_do_not_render() -> None:
 def test_empty_conversation_exports() -> None:
     assert json.loads(conversation_json([]))["turns"] == []
     assert "(none)" in conversation_markdown([])
+
+
+def test_json_carries_outcome_confidence_and_short_answer_offsets() -> None:
+    turns = json.loads(conversation_json([answered(), unsure(), not_found()]))["turns"]
+    assert [t["outcome"] for t in turns] == ["answered", "unsure", "not_found"]
+    assert [t["confidence"] for t in turns] == [0.83, 0.41, 0.0]
+    cite = turns[0]["citations"][0]
+    assert DOC_TEXT[cite["answer_start"] : cite["answer_end"]] == SHORT_ANSWER
+    assert turns[1]["citations"] == [] and len(turns[1]["passages"]) == 2
+    back = answers_from_json(conversation_json([answered(), unsure(), not_found()]))
+    assert back == [answered(), unsure(), not_found()]
+    assert back[0].citations[0].short_answer == SHORT_ANSWER
+
+
+def test_markdown_shows_each_outcome_confidence_and_short_answer() -> None:
+    md = conversation_markdown([answered(), unsure(), not_found()])
+    turns = md.split("\n## ")[2:]  # after the documents section
+    assert "Answer (Grounded, confidence 83%; mode extractive)" in turns[0]
+    cite = answered().citations[0]
+    short = f"Short answer (characters {cite.answer_start}-{cite.answer_end}):"
+    assert f"{short}\n\n{fenced(SHORT_ANSWER)}" in turns[0]
+    assert "Answer (Not sure, best sentence 41%; mode extractive)" in turns[1]
+    assert fenced(UNSURE) in turns[1] and "Cited spans" not in turns[1]
+    assert "Closest passages (not an answer):" in turns[1]
+    for p in unsure().passages:  # title, source and characters of each, no text
+        assert f"- #{p.rank} `Quince <b>report</b>` (`seeds/quince.txt`), " in turns[1]
+        assert f"characters {p.start}-{p.end}" in turns[1]
+    assert "Answer (Not in the documents; mode extractive)" in turns[2]
+    assert "Closest passages" not in turns[2] and "Short answer" not in turns[2]
+
+
+def test_hostile_short_answer_and_titles_stay_text_in_markdown() -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+    rendered = markdown_it.MarkdownIt("commonmark").render(
+        conversation_markdown([answered(), unsure()])
+    )
+    assert "<img" not in rendered and "<script" not in rendered and "<b>" not in rendered
+    assert "<strong>" not in rendered  # the document's **4,200** is shown, not obeyed
+    assert "**4,200** jars" in rendered

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rag.highlight import (
+    ANSWER_HIGHLIGHT,
     HIGHLIGHT,
     WORD_JOINER,
     escape_markdown,
@@ -21,6 +22,7 @@ from rag.highlight import (
 
 markdown_it = pytest.importorskip("markdown_it")
 ALLOWED_TAGS = {"p", "/p", "br", "br /"}
+OPENERS = (f":{HIGHLIGHT}[", f":{ANSWER_HIGHLIGHT}[")
 # Markup-heavy text: every ASCII punctuation mark, letters, digits, spaces, newlines.
 MARKUPISH = st.lists(
     st.sampled_from(
@@ -94,6 +96,12 @@ def test_highlight_spanning_lines_marks_each_line() -> None:
     assert markdown.startswith(f":{HIGHLIGHT}[Title line]\n\n:{HIGHLIGHT}[Body one\\.]  \n")
 
 
+def test_an_empty_span_does_not_cut_a_url_in_two() -> None:
+    text = "see www.example.com"
+    cut = text.index(".")
+    assert highlight_markdown(text, cut, cut) == text_markdown(text)
+
+
 def test_line_breaks_kept_and_indentation_cannot_make_code() -> None:
     assert text_markdown("a\nb\n\n    c") == "a  \nb\n\nc"
     assert "<pre" not in render(text_markdown("para\n\n        indented"))
@@ -104,3 +112,64 @@ def test_stream_pieces_rejoin_and_keep_markers() -> None:
     pieces = stream_pieces(text)
     assert "".join(pieces) == text
     assert " [1]" in pieces and " [2]" in pieces
+
+
+def without_our_markup(markdown: str) -> str:
+    """*markdown* minus the directives and bold we add (document text is all escaped)."""
+    out, i = [], 0
+    while i < len(markdown):
+        opener = next((o for o in OPENERS if markdown.startswith(o, i)), "")
+        if markdown[i] == "\\":
+            out.append(markdown[i : i + 2])
+            i += 2
+        elif opener or markdown.startswith("**", i) or markdown[i] == "]":
+            i += len(opener) or (2 if markdown[i] == "*" else 1)
+        else:
+            out.append(markdown[i])
+            i += 1
+    return "".join(out)
+
+
+def test_short_answer_is_bold_and_stronger_inside_the_cited_span() -> None:
+    text = "Intro. The UK pledged $22 million (about £17m) towards it. End."
+    start, end = text.index("The"), text.index(" End")
+    answer = (text.index("$22"), text.index(" (about"))
+    # Nested, so the sentence stays one highlight and keeps the blank before the answer.
+    assert highlight_markdown(text, start, end, answer=answer) == (
+        f"Intro\\. :{HIGHLIGHT}[The UK pledged :{ANSWER_HIGHLIGHT}[**\\$22 million**]"
+        f" \\(about £17m\\) towards it\\.] End\\."
+    )
+    rendered = render(highlight_markdown(text, start, end, answer=answer))
+    assert "<strong>$22 million</strong>" in rendered
+
+
+def test_short_answer_outside_the_span_is_clipped_and_blank_is_ignored() -> None:
+    text = "One. Two three. Four."
+    start, end = text.index("Two"), text.index(" Four")
+    plain = highlight_markdown(text, start, end)
+    assert highlight_markdown(text, start, end, answer=None) == plain
+    assert highlight_markdown(text, start, end, answer=(0, 3)) == plain  # before the span
+    assert highlight_markdown(text, start, end, answer=(start + 3, start + 4)) == plain  # " "
+    clipped = highlight_markdown(text, start, end, answer=(0, start + 3))
+    assert f":{ANSWER_HIGHLIGHT}[**Two**]" in clipped and "One\\." in clipped
+
+
+def test_hostile_short_answer_stays_text_and_cannot_end_our_bold() -> None:
+    text = "x **4** <script>alert(1)</script> ![i](http://evil/i.png) y."
+    answer = (text.index("**4**"), text.index(" y."))
+    rendered = render(highlight_markdown(text, 0, len(text), answer=answer))
+    assert "<script" not in rendered and "<img" not in rendered
+    assert rendered.count("<strong>") == 1  # ours; the document's stars are literal
+    strong = re.search(r"<strong>(.*)</strong>", rendered).group(1)
+    assert html.unescape(strong).replace(WORD_JOINER, "") == text[answer[0] : answer[1]]
+
+
+@given(MARKUPISH, st.lists(st.integers(-2, 62), min_size=4, max_size=4))
+def test_marks_add_nothing_but_our_markup(text: str, cuts: list[int]) -> None:
+    start, a, b, end = sorted(cuts)
+    markdown = highlight_markdown(text, start, end, answer=(a, b))
+    # Word joiners depend on the neighbours a piece has, so compare without them.
+    unmarked = without_our_markup(markdown).replace(WORD_JOINER, "")
+    assert unmarked == text_markdown(text).replace(WORD_JOINER, "")
+    tags = set(re.findall(r"<(/?[a-z0-9]+(?: /)?)", render(markdown)))
+    assert tags <= ALLOWED_TAGS | {"strong", "/strong"}, markdown

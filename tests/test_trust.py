@@ -1,0 +1,90 @@
+"""Trust on documents nobody tuned for: the real model, the real verifier, real Chroma.
+
+The documents in tests/data/ were written for these tests (a town history, a gardening
+guide, a report with Markdown headings, a club history). Each question either has its
+answer in them (it must be answered, with the right words highlighted) or has not (it
+must come back *not sure* or *not found*, never a grounded quote).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+
+DATA = ROOT / "tests" / "data"
+
+NOT_ANSWERED = [
+    "Who won the Ferry Festival boat race in 2019?",  # the race is described, no winner
+    "Who founded Ashwick Ferry?",  # only the heading names the town
+    "Who wrote the guide to growing tomatoes?",  # only the title
+    "When was the Gannet Rock lighthouse automated?",  # first lit in 1868, never automated
+    "How many rowers won the 1952 race?",
+    "How many people work at the Ashwick Heritage Centre?",
+    "When will the breakwater be finished?",
+    "Who was the first president of the Riverside Chess Club?",
+    "How much will the town council pay for the breakwater?",
+    "What is the capital of Peru?",
+]
+ANSWERED = [
+    ("Who designed the Lunt Bridge?", "Margaret Holloway"),
+    ("When did the Lunt Bridge open?", "1887"),
+    ("How many people lost their jobs when the paper mill closed?", "2,000"),
+    ("When was the Riverside Chess Club founded?", "1974"),
+    ("How long will the breakwater be?", "240 metres"),
+]
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory, embeddings):
+    from rag.config import Settings
+    from rag.service import Assistant
+
+    tmp = tmp_path_factory.mktemp("trust")
+    shutil.copytree(DATA, tmp / "docs")
+    old = Path.cwd()
+    os.chdir(tmp)
+    try:
+        settings = Settings(_env_file=None, store_dir=tmp / "store", seeds_dir=tmp / "docs")
+        helper = Assistant(settings, embeddings=embeddings)
+        helper.ingest()
+    finally:
+        os.chdir(old)
+    return helper
+
+
+@pytest.mark.parametrize("question", NOT_ANSWERED)
+def test_questions_the_documents_do_not_answer_are_not_grounded(assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.outcome in ("unsure", "not_found"), (answer.answer, answer.confidence)
+    assert answer.refused and not answer.citations
+    if answer.outcome == "unsure":
+        assert answer.passages  # the closest passages are there to read
+
+
+@pytest.mark.parametrize(("question", "expected"), ANSWERED)
+def test_questions_the_documents_answer_are_answered_with_the_words(
+    assistant, question: str, expected: str
+) -> None:
+    answer = assistant.ask(question)
+    assert answer.outcome == "answered", (answer.answer, answer.confidence, answer.info)
+    assert expected in answer.answer
+    first = answer.citations[0]
+    assert expected in first.short_answer
+    source = assistant.document_text(first.source)
+    assert source[first.answer_start : first.answer_end] == first.short_answer
+    assert 0 < (answer.confidence or 0) <= 1
+
+
+def test_headings_are_never_quoted(assistant) -> None:
+    for question in ("What is the harbour improvement report about?", "What are the costs?"):
+        answer = assistant.ask(question)
+        for cite in answer.citations:
+            assert not cite.quote.lstrip().startswith("#"), cite.quote
+            assert "\n" not in cite.quote
