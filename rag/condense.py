@@ -25,7 +25,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from rag.answer import MARKER
-from rag.config import REFUSAL
+from rag.config import REFUSAL, UNSURE
 from rag.errors import ProviderError
 from rag.followup import Resolution, Turn, as_turns, resolve
 from rag.lexical import tokenize
@@ -47,7 +47,7 @@ def _conversation(turns: Sequence[Turn]) -> str:
     lines = []
     for turn in turns[-3:]:  # recent turns carry the referents; older ones add noise
         lines.append(f"User: {turn.question}")
-        if turn.answer and turn.answer.strip() != REFUSAL:
+        if turn.answer and turn.answer.strip() not in (REFUSAL, UNSURE):
             lines.append(f"Assistant: {MARKER.sub('', turn.answer).strip()}")
     return "\n".join(lines)
 

@@ -91,7 +91,10 @@ class Settings(BaseSettings):
         None, description="Folder of the answer verifier (ONNX); default: the bundled one."
     )
     verify_top: int = Field(
-        8, ge=1, le=50, description="Candidate sentences the verifier reads per question."
+        3,
+        ge=1,
+        le=50,
+        description="Most relevant sentences (passing the rules) the verifier reads.",
     )
     max_answer_sentences: int = Field(2, ge=1, le=5)
     answer_margin: float = Field(

@@ -24,7 +24,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -32,16 +32,12 @@ import numpy as np
 from rag import gates
 from rag.answer import Answer, Citation, Passage
 from rag.chunking import split_sentences
+from rag.confidence import Features
 from rag.config import REFUSAL, UNSURE, Settings
 from rag.embeddings import Encoder
 from rag.lexical import tokenize
 from rag.shortanswer import short_answer
-from rag.verifier import (
-    VerifierScores,
-    bundled_verifier_path,
-    calibrated_threshold,
-    pair_text,
-)
+from rag.verifier import VerifierScores, pair_text
 
 log = logging.getLogger(__name__)
 
@@ -171,11 +167,12 @@ def score_candidates(
 
 @dataclass(frozen=True)
 class Judged:
-    """A candidate after the rules and the verifier: may it answer, and how surely."""
+    """A candidate after the rules and the calibrator: may it answer, and how surely."""
 
     scored: Scored
     confidence: float
     reason: str = ""  # why the rules rejected it ('' when they did not)
+    features: Features | None = None
 
 
 def judge(
@@ -184,42 +181,67 @@ def judge(
     verifier: VerifierScores | None,
     settings: Settings,
 ) -> list[Judged]:
-    """Rules first (:mod:`rag.gates`), then the verifier on the best remaining few.
+    """Rules on every candidate, then confidence for the best few that pass.
 
-    Without a verifier the relevance score stands in for the confidence (tests, and
-    installs whose model files are missing; see :mod:`rag.verifier`). Best first.
+    *scored* is in relevance order, and so is the result: the most relevant sentence
+    that passes the rules is the answer candidate (relevance picks the right sentence
+    more often than the verifier does; the verifier and the margin say how sure to be).
+    Without a verifier the relevance score stands in for the confidence.
     """
-    passed: list[tuple[Scored, str]] = []
-    rejected: list[tuple[Scored, str]] = []
-    for item in scored:
-        c = item.candidate
-        verdict = gates.check(question, c.text, c.context, c.passage.title, c.passage.text)
-        (passed if verdict.ok else rejected).append((item, verdict.reason))
-    top = [item for item, _ in passed[: settings.verify_top]]
-    if verifier is None:
-        sure = [min(1.0, max(0.0, item.score)) for item in top]
-    else:
-        texts = [pair_text(i.candidate.passage.title, i.candidate.context) for i in top]
-        sure = verifier.probabilities(question, texts)
-    judged = [Judged(item, round(p, 4)) for item, p in zip(top, sure, strict=True)]
-    judged.sort(key=lambda j: -j.confidence)
-    return judged + [Judged(item, 0.0, reason) for item, reason in rejected]
+    verdicts = [
+        gates.check(
+            question,
+            s.candidate.text,
+            s.candidate.context,
+            s.candidate.passage.title,
+            s.candidate.passage.text,
+        )
+        for s in scored
+    ]
+    passed = [s for s, v in zip(scored, verdicts, strict=True) if v.ok][: settings.verify_top]
+    probabilities = _verify(question, passed, verifier)
+    top_rejected = float(bool(verdicts) and not verdicts[0].ok)
+    judged = []
+    for item, probability in zip(passed, probabilities, strict=True):
+        best_other = max((s.score for s in scored if s is not item), default=0.0)
+        features = Features(
+            relevance=item.score,
+            margin=item.score - best_other,
+            semantic=item.semantic,
+            lexical=item.lexical,
+            verifier=probability,
+            top_rejected=top_rejected,
+        )
+        sure = verifier.calibrator.probability(features) if verifier else _clamp(item.score)
+        judged.append(Judged(item, round(sure, 4), "", features))
+    rejected = [Judged(s, 0.0, v.reason) for s, v in zip(scored, verdicts, strict=True) if not v.ok]
+    return judged + rejected
 
 
-def answer_threshold(settings: Settings) -> float:
-    """The configured threshold, else the one chosen with the verifier model."""
+def _verify(question: str, items: Sequence[Scored], verifier: VerifierScores | None) -> list[float]:
+    if verifier is None or not items:
+        return [0.0 for _ in items]
+    texts = [pair_text(i.candidate.passage.title, i.candidate.context) for i in items]
+    return verifier.probabilities(question, texts)
+
+
+def _clamp(value: float) -> float:
+    return min(1.0, max(0.0, value))
+
+
+def answer_threshold(settings: Settings, verifier: VerifierScores | None) -> float:
+    """The configured threshold, else the one fitted with the verifier (0 without one)."""
     if settings.answer_threshold is not None:
         return settings.answer_threshold
-    return calibrated_threshold(settings.verifier_path or bundled_verifier_path())
+    return verifier.calibrator.threshold if verifier is not None else 0.0
 
 
-def select(judged: Sequence[Judged], settings: Settings) -> list[Judged]:
-    """The surest sentence, plus close runners-up, in reading order; empty when unsure."""
-    threshold = answer_threshold(settings)
+def select(judged: Sequence[Judged], threshold: float, settings: Settings) -> list[Judged]:
+    """The answer sentence, plus runners-up as relevant, in reading order; empty if unsure."""
     if not judged or judged[0].reason or judged[0].confidence < threshold:
         return []
-    floor = max(threshold, judged[0].confidence - settings.answer_margin)
-    chosen = [j for j in judged if not j.reason and j.confidence >= floor]
+    floor = judged[0].scored.score - settings.answer_margin
+    chosen = [j for j in judged if not j.reason and j.scored.score >= floor]
     chosen = chosen[: settings.max_answer_sentences]
     return sorted(chosen, key=lambda j: (j.scored.candidate.passage.rank, j.scored.candidate.start))
 
@@ -239,19 +261,40 @@ def to_citations(question: str, chosen: Sequence[Judged]) -> list[Citation]:
     return citations
 
 
-def _info(scored: Sequence[Scored], judged: Sequence[Judged], settings: Settings) -> dict[str, Any]:
+def _info(
+    scored: Sequence[Scored], judged: Sequence[Judged], settings: Settings, threshold: float
+) -> dict[str, Any]:
     best = judged[0] if judged else None
     info: dict[str, Any] = {
         "best_score": round(scored[0].score, 4) if scored else 0.0,
         "threshold": settings.refusal_threshold,
-        "answer_threshold": answer_threshold(settings),
+        "answer_threshold": threshold,
         "rejected_by_rules": sum(bool(j.reason) for j in judged),
     }
     if best is not None:
         info["best_candidate"] = best.scored.candidate.text
         if best.reason:
             info["best_candidate_rejected"] = best.reason
+    by_relevance = sorted(judged, key=lambda j: -j.scored.score)[:8]
+    info["candidates"] = [_explain(j) for j in by_relevance]
     return info
+
+
+def _explain(item: Judged) -> dict[str, Any]:
+    """One candidate as the answer's explanation shows it (and the eval records it)."""
+    s = item.scored
+    return {
+        "text": s.candidate.text,
+        "source": s.candidate.passage.source,
+        "start": s.candidate.start,
+        "relevance": round(s.score, 4),
+        "semantic": round(s.semantic, 4),
+        "lexical": round(s.lexical, 4),
+        "passage_rank": s.candidate.passage.rank,
+        "confidence": item.confidence,
+        "rejected": item.reason,
+        "features": asdict(item.features) if item.features else None,
+    }
 
 
 def answer_extractively(
@@ -272,8 +315,9 @@ def answer_extractively(
     follow-up's last answer) favours sentences at or next to the ones it quoted.
     """
     scored = score_candidates(question, candidates(passages), embeddings, previous_answer)
+    threshold = answer_threshold(settings, verifier)
     if not scored or scored[0].score < settings.refusal_threshold:
-        info = _info(scored, [], settings)
+        info = _info(scored, [], settings, threshold)
         return Answer(
             question,
             REFUSAL,
@@ -286,9 +330,9 @@ def answer_extractively(
             confidence=0.0,
         )
     judged = judge(question, scored, verifier, settings)
-    info = _info(scored, judged, settings)
+    info = _info(scored, judged, settings, threshold)
     confidence = judged[0].confidence if judged else 0.0
-    chosen = select(judged, settings)
+    chosen = select(judged, threshold, settings)
     if not chosen:
         return Answer(
             question,

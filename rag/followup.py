@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.answer import MARKER
-from rag.config import REFUSAL
+from rag.config import REFUSAL, UNSURE
 from rag.lexical import tokenize
 
 _PERSON = {"she": "", "he": "", "her": "", "him": "", "his": "’s", "hers": "’s"}
@@ -31,7 +31,12 @@ _ELLIPSIS = re.compile(r"^\s*(and|also|what about|how about|what else|why|how so
 _PHRASE = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)+")
 _STARTERS = {"The", "A", "An", "In", "On", "At", "When", "What", "Who", "Which", "How", "Why"}
 # Titles dropped from the front of a name; words that mark an organisation or place.
-_TITLES = {"Home", "Secretary", "Prime", "Minister", "President", "Mr", "Mrs", "Ms", "Dr", "Sir"}
+# A title ends where the name starts: "Home Secretary Theresa May", "Prime Minister X".
+_TITLES = {
+    "Secretary", "Minister", "President", "Chancellor", "Senator", "Governor", "Mayor",
+    "Mr", "Mrs", "Ms", "Dr", "Sir", "Dame", "Lord", "Lady", "Professor", "Prof", "General",
+    "Colonel", "Captain", "Judge", "Justice", "Chief", "Commissioner", "Ambassador",
+}  # fmt: skip
 _NOT_PERSON = {
     "Army",
     "International",
@@ -104,8 +109,10 @@ def _names(text: str) -> list[str]:
     found = []
     for match in _PHRASE.finditer(MARKER.sub("", text)):
         words = match.group().split()
-        while words and (words[0] in _STARTERS or words[0] in _TITLES):
+        while words and words[0] in _STARTERS:
             words = words[1:]
+        titled = [i for i, w in enumerate(words) if w in _TITLES]
+        words = words[titled[-1] + 1 :] if titled else words
         words = [w.removesuffix("’s").removesuffix("'s") for w in words]
         if len(words) >= 2 and not _NOT_PERSON & set(words):
             found.append(" ".join(words))
@@ -113,7 +120,7 @@ def _names(text: str) -> list[str]:
 
 
 def _person_for(turn: Turn) -> str | None:
-    answer = "" if turn.answer.strip() == REFUSAL else turn.answer
+    answer = "" if turn.answer.strip() in (REFUSAL, UNSURE) else turn.answer
     for text in (turn.standalone or turn.question, answer):
         names = _names(text)
         if names:
@@ -154,7 +161,7 @@ def resolve(question: str, history: Sequence[Any] | None) -> Resolution:
     words = re.findall(r"[\w£$’'.-]+", last.standalone or last.question)
     extra = [w.strip(".?") for w in words if tokenize(w) and not set(tokenize(w)) <= asked]
     topic = " ".join(dict.fromkeys(extra))
-    previous = "" if last.answer.strip() == REFUSAL else last.answer
+    previous = "" if last.answer.strip() in (REFUSAL, UNSURE) else last.answer
     return Resolution(rewritten, f"{rewritten} ({topic})" if topic else rewritten, previous)
 
 

@@ -9,7 +9,10 @@ A sentence the rules reject is never quoted as an answer, however well it scores
   ``how many/much`` -> a number, ``where`` -> a place;
 * **alignment**: every number the question names must be in the sentence (or the
   sentence it continues), and every name it names must be in the passage or the
-  document's title, so "the race in 2019" is not answered by the race of 2018.
+  document's title, so "the race in 2019" is not answered by the race of 2018;
+* **contradiction**: a negated question ("what is *not* ...") needs a negated sentence,
+  and a question about one of two common opposites ("exit") is not answered by a
+  sentence stating the other ("enter").
 
 The rules are about English questions in general, not about any one document; each has
 tests on text written for them. This module scores nothing and loads no model: it
@@ -309,6 +312,55 @@ def _normal(text: str) -> str:
     return " ".join(_words(text.lower()))
 
 
+_NEGATION = re.compile(r"\b(not|no|never|none|nor|neither|without|cannot)\b|n['’]t\b", re.I)
+# Common English opposites: a question that asks about one while the sentence states the
+# other ("exit" / "enter", "later" / "early") asks something the sentence does not say.
+_OPPOSITE_PAIRS = """
+early late earlier later earliest latest first last before after large small larger smaller
+largest smallest big little bigger smaller biggest smallest high low higher lower highest lowest
+long short longer shorter longest shortest old new older newer oldest newest young old
+younger older youngest oldest more less more fewer most least increase decrease increased
+decreased increases decreases rise fall rose fell gain lose gained lost win lose won lost
+wins loses victory defeat winner loser strong weak stronger weaker strongest weakest fast slow
+faster slower fastest slowest major minor majority minority maximum minimum upper lower inner
+outer internal external inside outside interior exterior import export imports exports
+imported exported enter exit entered exited enters exits arrive depart arrived departed accept
+reject accepted rejected allow forbid allowed forbidden permit prohibit permitted prohibited
+include exclude included excluded includes excludes start end started ended begin end began
+ended open close opened closed success failure successful unsuccessful succeeded failed
+positive negative true false right wrong correct incorrect legal illegal north south northern
+southern east west eastern western above below over under top bottom men women man woman male
+female boys girls boy girl king queen public private national international nationwide
+worldwide domestic foreign local global rich poor wealthy poor cheap expensive easy difficult
+direct indirect directly indirectly always never ancient modern past future previous next
+former latter friend enemy ally enemy allies enemies attack defend attacked defended offensive
+defensive agree disagree support oppose supported opposed supporters opponents add remove
+added removed create destroy created destroyed buy sell bought sold lend borrow lent borrowed
+give take gave took send receive sent received heavy light hot cold warm cool wet dry
+""".split()
+_OPPOSITES: dict[str, set[str]] = {}
+for _a, _b in zip(_OPPOSITE_PAIRS[0::2], _OPPOSITE_PAIRS[1::2], strict=True):
+    _OPPOSITES.setdefault(_a, set()).add(_b)
+    _OPPOSITES.setdefault(_b, set()).add(_a)
+
+
+def contradiction(question: str, context: str) -> str:
+    """Why *context* cannot answer *question* as asked ('' if nothing contradicts).
+
+    A negated question ("What is *not* ...?") needs a negated statement; a question about
+    one of two opposites needs that one, not the other.
+    """
+    if _NEGATION.search(question) and not _NEGATION.search(context):
+        return "the question is negated, the sentence is not"
+    asked = {w.lower() for w in _words(question)}
+    said = {w.lower() for w in _words(context)}
+    for word in sorted(asked - said):
+        opposite = _OPPOSITES.get(word, set())
+        if opposite & said and not opposite & asked:
+            return f"it says {sorted(opposite & said)[0]!r}, not {word!r}"
+    return ""
+
+
 def missing_names(question: str, text: str) -> list[str]:
     """Names *question* uses that *text* does not mention (stems, initialisms, typos)."""
     words = _words(text)
@@ -337,4 +389,6 @@ def check(
     missing = missing_names(question, " ".join((passage or context, title)))
     if missing:
         return Verdict(False, f"does not mention {missing[0]}")
+    if reason := contradiction(question, context):
+        return Verdict(False, reason)
     return OK

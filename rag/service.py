@@ -34,12 +34,6 @@ class Assistant:
         verifier: VerifierScores | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        if self.settings.answer_threshold is None:
-            from rag.verifier import bundled_verifier_path, calibrated_threshold
-
-            path = self.settings.verifier_path or bundled_verifier_path()
-            threshold = calibrated_threshold(path)
-            self.settings = self.settings.model_copy(update={"answer_threshold": threshold})
         self._embeddings = embeddings
         self._verifier = verifier
         self._store: DocumentStore | None = None

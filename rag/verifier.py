@@ -13,14 +13,13 @@ implements it. This module does not pick sentences or decide outcomes
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rag.confidence import Calibrator, load_calibrator
 from rag.errors import ModelMissingError
 
 if TYPE_CHECKING:
@@ -32,7 +31,12 @@ MAX_LENGTH = 96  # tokens: the length the model was trained with (training/train
 
 
 class VerifierScores(Protocol):
-    """Scores (question, text) pairs: the probability that each text answers."""
+    """Scores (question, text) pairs, with the calibrator fitted together with it."""
+
+    @property
+    def calibrator(self) -> Calibrator:
+        """Weights turning a sentence's features into the answer's confidence."""
+        ...
 
     def probabilities(self, question: str, texts: Sequence[str]) -> list[float]:
         """One probability in [0, 1] per text."""
@@ -42,19 +46,6 @@ class VerifierScores(Protocol):
 def bundled_verifier_path() -> Path:
     """The verifier shipped with the package."""
     return Path(__file__).resolve().parent / "models" / "verifier"
-
-
-@functools.lru_cache(maxsize=8)
-def calibrated_threshold(path: Path) -> float:
-    """The answer threshold chosen with the model (``calibration.json`` beside it)."""
-    calibration = path / "calibration.json"
-    try:
-        return float(json.loads(calibration.read_text())["answer_threshold"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelMissingError(
-            f"Cannot read the verifier's threshold from {calibration} ({exc}); restore it "
-            "with `git checkout rag/models`, run `make train`, or set RAG_ANSWER_THRESHOLD."
-        ) from None
 
 
 def pair_text(title: str, sentence: str) -> str:
@@ -71,6 +62,11 @@ class Verifier:
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
+
+    @property
+    def calibrator(self) -> Calibrator:
+        """The calibration shipped beside the model (``calibration.json``)."""
+        return load_calibrator(self.path)
 
     def _load(self) -> None:
         import onnxruntime as ort

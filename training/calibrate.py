@@ -1,13 +1,16 @@
-"""Choose the verifier's answer threshold on training articles only, from out-of-fold runs.
+"""Fit the confidence calibrator and choose the answer threshold, on training articles only.
 
 ``python -m training.calibrate`` (run by ``make train`` after :mod:`training.train_verifier`)
 asks every training-article question through the full pipeline (retrieval, rules,
 verifier) with the *fold* model that never saw that article, against a store of exactly
-the fold's held-out articles, and pools the rows. The threshold is the lowest confidence
-at which the pooled grounded precision reaches ``--precision`` (default 0.75), so as much
-as possible is answered at that precision. It is written with the curve and the pooled
-numbers to ``rag/models/verifier/calibration.json``, which the product reads as the
-default ``answer_threshold``. Dev articles are never read here.
+the fold's held-out articles, and records the features of the sentence the answerer would
+quote (:class:`rag.confidence.Features`) and whether it holds a reference answer.
+
+A logistic regression over those features is cross-fitted (fit on one fold's rows,
+predict the other's), and the threshold is the lowest confidence at which the pooled
+grounded precision reaches ``--precision`` (default 0.75), so as much as possible is
+answered at that precision. The final weights are fitted on all rows. Weights, threshold
+and curve go to ``rag/models/verifier/calibration.json``. Dev articles are never read.
 """
 
 from __future__ import annotations
@@ -20,9 +23,14 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from rag.confidence import Features
 from rag.eval import metrics as m
 from training.train_verifier import FOLDS, OUT, ROOT, TRAIN
 
@@ -50,6 +58,9 @@ def prepare_fold(fold: Path) -> tuple[Path, Path]:
 def run_fold(fold: Path) -> list[dict[str, Any]]:
     """Rows of the eval of the fold's held-out articles with the fold's model."""
     questions, documents = prepare_fold(fold)
+    placeholder = {"features": Features.names(), "weights": [0.0] * len(Features.names()),
+                   "bias": 0.0, "answer_threshold": 0.0}  # fmt: skip
+    (fold / "calibration.json").write_text(json.dumps(placeholder) + "\n")
     env = {**os.environ, "RAG_VERIFIER_PATH": str(fold), "RAG_ANSWER_THRESHOLD": "0"}
     out = fold / "eval"
     command = [sys.executable, "-m", "rag.eval", str(questions), "--documents", str(documents)]
@@ -57,18 +68,59 @@ def run_fold(fold: Path) -> list[dict[str, Any]]:
     return json.loads((out / "report.json").read_text())["rows"]
 
 
-def points(rows: Sequence[dict[str, Any]]) -> list[m.CurvePoint]:
-    """Curve points of eval rows (the same rule as the report's curve)."""
-    return [
-        m.CurvePoint(
-            confidence=r["confidence"] or 0.0,
-            eligible=r["best_candidate_ok"],
-            answerable=r["answerable"],
-            correct=r["answerable"] and m.contains_reference(r["best_candidate"], r["reference"]),
-        )
-        for r in rows
-        if r["error"] is None
+@dataclass(frozen=True)
+class Example:
+    """The sentence one question would be answered with, and whether that is right."""
+
+    fold: str
+    features: list[float]
+    answerable: bool
+    correct: bool
+
+
+def examples(fold: str, rows: Sequence[dict[str, Any]]) -> list[Example]:
+    """One example per question whose best sentence passes the rules (others never answer)."""
+    found = []
+    for r in rows:
+        passing = [c for c in r["candidates"] if not c["rejected"] and c["features"]]
+        if r["error"] is not None or r["outcome"] == "not_found" or not passing:
+            continue
+        chosen = passing[0]
+        right = r["answerable"] and m.contains_reference(chosen["text"], r["reference"])
+        vector = [float(chosen["features"][name]) for name in Features.names()]
+        found.append(Example(fold, vector, r["answerable"], right))
+    return found
+
+
+def fit(items: Sequence[Example]) -> LogisticRegression:
+    model = LogisticRegression(C=1.0, max_iter=1000)
+    model.fit(np.array([e.features for e in items]), np.array([e.correct for e in items]))
+    return model
+
+
+def cross_fitted(items: Sequence[Example]) -> list[float]:
+    """Each example's confidence from a model fitted on the other folds only."""
+    out = [0.0] * len(items)
+    for fold in sorted({e.fold for e in items}):
+        model = fit([e for e in items if e.fold != fold])
+        for i, e in enumerate(items):
+            if e.fold == fold:
+                out[i] = float(model.predict_proba(np.array([e.features]))[0, 1])
+    return out
+
+
+def curve_of(
+    items: Sequence[Example], sure: Sequence[float], total: dict[str, int]
+) -> list[dict[str, Any]]:
+    """The trust curve over all training questions (unanswered ones count as not answered)."""
+    points = [
+        m.CurvePoint(c, True, e.answerable, e.correct) for e, c in zip(items, sure, strict=True)
     ]
+    answerable = total["answerable"] - sum(e.answerable for e in items)
+    unanswerable = total["unanswerable"] - sum(not e.answerable for e in items)
+    points += [m.CurvePoint(0.0, False, True, False)] * answerable
+    points += [m.CurvePoint(0.0, False, False, False)] * unanswerable
+    return m.trust_curve(points, THRESHOLDS)
 
 
 def choose(curve: Sequence[dict[str, Any]], precision: float) -> dict[str, Any]:
@@ -85,20 +137,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse existing fold eval reports")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    rows: list[dict[str, Any]] = []
+    items: list[Example] = []
+    total = {"answerable": 0, "unanswerable": 0}
     for fold in sorted(FOLDS.glob("fold-*")):
         report = fold / "eval" / "report.json"
-        if args.reuse and report.is_file():
-            rows += json.loads(report.read_text())["rows"]
-        else:
-            rows += run_fold(fold)
-    curve = m.trust_curve(points(rows), THRESHOLDS)
+        rows = (
+            json.loads(report.read_text())["rows"]
+            if args.reuse and report.is_file()
+            else run_fold(fold)
+        )
+        items += examples(fold.name, rows)
+        total["answerable"] += sum(r["answerable"] for r in rows)
+        total["unanswerable"] += sum(not r["answerable"] for r in rows)
+    curve = curve_of(items, cross_fitted(items), total)
     chosen = choose(curve, args.precision)
+    final = fit(items)
     result = {
+        "features": Features.names(),
+        "weights": [round(float(w), 6) for w in final.coef_[0]],
+        "bias": round(float(final.intercept_[0]), 6),
         "answer_threshold": chosen["threshold"],
         "criterion": f"lowest threshold with grounded precision >= {args.precision} on "
-        "out-of-fold training-article rows",
-        "training_rows": len(rows),
+        "cross-fitted out-of-fold training-article questions",
+        "training_questions": total,
         "at_threshold": chosen,
         "curve": curve[::5],
     }

@@ -47,6 +47,7 @@ class RowResult:
     # The answerer's best sentence, quoted or not (for the precision/coverage curve).
     best_candidate: str = ""
     best_candidate_ok: bool = False
+    candidates: list[dict[str, Any]] = field(default_factory=list)
     standalone_question: str = ""
     history_turns: list[dict[str, Any]] = field(default_factory=list)
     citations: list[dict[str, Any]] = field(default_factory=list)
@@ -174,6 +175,7 @@ def score_answer(
     citation_flags = [relevance.citation(c) for c in answer.citations]
     result.answer, result.refused = answer.answer, answer.refused
     result.outcome, result.confidence = answer.outcome, answer.confidence
+    result.candidates = list(answer.info.get("candidates", []))
     result.best_candidate = str(answer.info.get("best_candidate", ""))
     result.best_candidate_ok = bool(result.best_candidate) and (
         answer.outcome != "not_found" and "best_candidate_rejected" not in answer.info
