@@ -6,11 +6,14 @@ verifier) with the *fold* model that never saw that article, against a store of 
 the fold's held-out articles, and records the features of the sentence the answerer would
 quote (:class:`rag.confidence.Features`) and whether it holds a reference answer.
 
-A logistic regression over those features is cross-fitted (fit on one fold's rows,
-predict the other's), and the threshold is the lowest confidence at which the pooled
-grounded precision reaches ``--precision`` (default 0.75), so as much as possible is
-answered at that precision. The final weights are fitted on all rows. Weights, threshold
-and curve go to ``rag/models/verifier/calibration.json``. Dev articles are never read.
+A logistic regression over those features is fitted on all these training questions, and
+the threshold is the lowest confidence at which their pooled grounded precision reaches
+``--precision`` (default 0.70), so as much as possible is answered at that precision.
+Six weights over ~1,400 questions do not overfit (cross-fitted AUCs, one fold predicted by
+a fit on the other, are recorded too), but the two folds' articles differ a lot in
+difficulty, so a threshold from cross-fitted scores mixes two calibrations; the in-sample
+one is what the shipped weights produce. Weights, threshold, AUCs and the curve go to
+``rag/models/verifier/calibration.json``. Dev articles are never read.
 """
 
 from __future__ import annotations
@@ -109,6 +112,28 @@ def cross_fitted(items: Sequence[Example]) -> list[float]:
     return out
 
 
+def auc(labels: Sequence[bool], scores: Sequence[float]) -> float | None:
+    """Area under the ROC curve (None when one class is missing)."""
+    pos = [s for s, y in zip(scores, labels, strict=True) if y]
+    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
+    if not pos or not neg:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return round(wins / (len(pos) * len(neg)), 4)
+
+
+def aucs(items: Sequence[Example], sure: Sequence[float]) -> dict[str, float | None]:
+    """In-sample AUC (correct vs not), and cross-fitted AUC per fold."""
+    crossed = cross_fitted(items)
+    result = {"in_sample": auc([e.correct for e in items], sure)}
+    for fold in sorted({e.fold for e in items}):
+        idx = [i for i, e in enumerate(items) if e.fold == fold]
+        result[f"cross_fitted_{fold}"] = auc(
+            [items[i].correct for i in idx], [crossed[i] for i in idx]
+        )
+    return result
+
+
 def curve_of(
     items: Sequence[Example], sure: Sequence[float], total: dict[str, int]
 ) -> list[dict[str, Any]]:
@@ -133,7 +158,7 @@ def choose(curve: Sequence[dict[str, Any]], precision: float) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--precision", type=float, default=0.75)
+    parser.add_argument("--precision", type=float, default=0.70)
     parser.add_argument("--reuse", action="store_true", help="reuse existing fold eval reports")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -149,16 +174,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         items += examples(fold.name, rows)
         total["answerable"] += sum(r["answerable"] for r in rows)
         total["unanswerable"] += sum(not r["answerable"] for r in rows)
-    curve = curve_of(items, cross_fitted(items), total)
-    chosen = choose(curve, args.precision)
     final = fit(items)
+    sure = final.predict_proba(np.array([e.features for e in items]))[:, 1].tolist()
+    curve = curve_of(items, sure, total)
+    chosen = choose(curve, args.precision)
     result = {
         "features": Features.names(),
         "weights": [round(float(w), 6) for w in final.coef_[0]],
         "bias": round(float(final.intercept_[0]), 6),
         "answer_threshold": chosen["threshold"],
-        "criterion": f"lowest threshold with grounded precision >= {args.precision} on "
-        "cross-fitted out-of-fold training-article questions",
+        "criterion": f"lowest threshold with grounded precision >= {args.precision} over "
+        "all training-article questions (verifier scores out of fold)",
+        "auc": aucs(items, sure),
         "training_questions": total,
         "at_threshold": chosen,
         "curve": curve[::5],
