@@ -11,10 +11,14 @@ export TOKENIZERS_PARALLELISM := false
 .PHONY: run test lint eval bench ingest llm train clean
 
 $(BIN)/python:
+	@echo "first run: creating $(VENV) and installing pinned packages" \
+		"(about 3-6 minutes on 2 cores)..."
 	$(shell command -v $(PY) >/dev/null 2>&1 && echo $(PY) || echo python3) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.runtime: requirements.txt | $(BIN)/python
+	@echo "installing the pinned packages of requirements.txt into $(VENV)" \
+		"(quiet; a few minutes the first time, seconds after)..."
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
@@ -26,6 +30,7 @@ ingest: $(VENV)/.runtime  ## ingest seeds/ into vectorstore/ (a no-op when nothi
 	$(BIN)/python -m rag ingest
 
 run: ingest  ## start the chat page on http://localhost:$(PORT)
+	@echo "starting the chat page on http://$(ADDRESS):$(PORT) (Ctrl+C to stop)"
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
 		--server.headless true \
 		--browser.gatherUsageStats false

@@ -2,12 +2,26 @@
 
 Run with ``streamlit run app.py`` (or ``make run``). This file is the Streamlit page
 only: session state, cached resources, rendering and error display. It calls
-:class:`rag.service.Assistant` for everything else (ingest, ask, list documents),
-:mod:`rag.uploads` to save an upload, :mod:`rag.highlight` to make text inert and
-highlight a span, and :mod:`rag.export` for the Markdown/JSON export.
+:class:`rag.service.Assistant` for everything else (ingest, ask, list and remove
+documents), :mod:`rag.conversations` to keep conversations in the local SQLite file
+and to draw example questions from the documents, :mod:`rag.uploads` to save an
+upload, :mod:`rag.highlight` to make text inert and highlight a span, and
+:mod:`rag.export` for the Markdown/JSON export.
 
-It does not retrieve, score, answer or parse documents itself, and it never renders
-document or answer text as HTML.
+It does not retrieve, score, answer or parse documents itself, it does not write
+SQL, and it never renders document or answer text as HTML.
+
+Conversations: each one is stored turn by turn as it is answered (the first answer
+creates it) and named in the URL (``?c=<id>``), so a refresh or a server restart
+reopens it with every citation; the sidebar lists them to reopen, rename or delete
+(after a confirmation). A ``?c=`` naming no stored conversation says so and offers a
+new one, rather than silently starting over. An empty conversation offers three
+example questions built from the documents; a follow-up that was rewritten shows
+what it was understood as.
+
+"Show in document" opens a dialog (always in view) with the part of the document
+around the cited span, which is strongly highlighted, and notes how much text comes
+before and after; a toggle shows the whole document.
 
 Three outcomes look different: a grounded answer (green caption with the answerer's
 confidence, cited passages below, the words that answer marked inside the cited
@@ -26,23 +40,32 @@ punctuation character of document, answer, title and question text is
 backslash-escaped before it reaches ``st.markdown`` or a widget label (Markdown
 renders an escaped character literally: no HTML, link, image, maths or directive can
 start from it), and only then do we add our own ``:yellow-background[...]``
-directive around the cited span (and, nested in it, ``:orange[**...**]`` around the words
-that answer). ``unsafe_allow_html`` is never used.
+directive around the cited span (``:orange-background[...]`` in the document dialog, and,
+nested in it, ``:orange[**...**]`` around the words that answer). Button labels built
+from document or question text are escaped the same way. ``unsafe_allow_html`` is
+never used.
 """
 
 from __future__ import annotations
 
-import re
-import threading
+import hashlib
 import time
-import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from pydantic import ValidationError
 
 from rag.answer import Answer, Citation, Passage
 from rag.config import Settings
+from rag.conversations import (
+    TITLE_CHARS,
+    ConversationNotFound,
+    ConversationStore,
+    ConversationSummary,
+    example_questions,
+)
 from rag.documents import SUPPORTED_SUFFIXES
 from rag.errors import RagError
 from rag.export import conversation_json, conversation_markdown
@@ -61,8 +84,14 @@ PROVIDERS = {
 }
 MODEL_EXAMPLES = {"ollama": "llama3.2", "openai": "gpt-4o-mini"}
 STREAM_DELAY = 0.02  # seconds between streamed words: visibly progressive, never slow
-MAX_CONVERSATIONS = 200
-_CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")
+SIDEBAR_CONVERSATIONS = 30  # conversations listed in the sidebar, most recent first
+EXAMPLES = 3  # example questions offered on an empty conversation
+EXAMPLE_DOCS = 5  # documents (the first by title) the examples are drawn from
+# The document dialog shows this much text around the cited span: little before it, so
+# the highlight sits near the top of the dialog, in view without scrolling.
+WINDOW_BEFORE = 600
+WINDOW_AFTER = 1500
+DOCUMENT_HIGHLIGHT = "orange-background"  # stronger than the passages' yellow
 
 
 # ----- cached resources (built once per server process, shared by sessions) ---------
@@ -85,37 +114,86 @@ def load_assistant(key: str, _settings: Settings) -> Assistant:
 
 
 @st.cache_resource
-def conversations() -> tuple[dict[str, list[Answer]], threading.Lock]:
-    """Answers by conversation id (and a lock), so a refresh of the same ?c= URL keeps them."""
-    return {}, threading.Lock()
+def load_conversations(path: str) -> ConversationStore:
+    """The conversation database (one engine per server process, shared by sessions)."""
+    return ConversationStore(Path(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def examples_for(documents: tuple[tuple[str, str, str], ...], _assistant: Assistant) -> list[str]:
+    """Example questions from *documents* (source, sha256, name); cached per content."""
+    texts = []
+    for source, _sha, name in documents:
+        try:
+            texts.append((name, _assistant.document_text(source)))
+        except RagError:
+            continue  # a document that cannot be read just offers no example
+    return example_questions(texts, EXAMPLES)
 
 
 # ----- session state ------------------------------------------------------------------
 def start_conversation() -> None:
-    """A fresh, empty conversation with its own id in the URL."""
-    cid = uuid.uuid4().hex
-    store, lock = conversations()
-    with lock:
-        while len(store) >= MAX_CONVERSATIONS:  # forget the oldest
-            store.pop(next(iter(store)))
-        store[cid] = []
-    st.session_state.cid = cid
-    st.session_state.answers = store[cid]
-    st.query_params["c"] = cid
+    """A fresh, empty conversation; it is stored (and named in the URL) at its first answer."""
+    for key in ("missing", "doc_view", "confirm_delete"):
+        st.session_state.pop(key, None)
+    st.session_state.cid = None
+    st.session_state.answers = []
+    st.query_params.pop("c", None)
 
 
-def init_state() -> None:
-    """Restore the conversation named in the URL, or start one."""
+def open_conversation(store: ConversationStore, cid: str) -> None:
+    """Show the stored conversation *cid*, every turn as it was answered."""
+    conversation = store.get(cid)
+    start_conversation()
+    st.session_state.cid = conversation.id
+    st.session_state.answers = conversation.answers
+    st.query_params["c"] = conversation.id
+
+
+def init_state(store: ConversationStore) -> None:
+    """Once per session: reopen the conversation the URL names, or start one."""
     st.session_state.setdefault("uploader", 0)
     if "cid" in st.session_state:
         return
     cid = st.query_params.get("c", "")
-    store, _ = conversations()
-    if _CONVERSATION_ID.fullmatch(cid) and cid in store:
-        st.session_state.cid = cid
-        st.session_state.answers = store[cid]
-    else:
-        start_conversation()
+    start_conversation()
+    if not cid:
+        return
+    try:
+        open_conversation(store, cid)
+    except ConversationNotFound:
+        st.session_state.missing = cid  # say so (main), rather than silently start over
+    except RagError as exc:
+        show_error(exc)
+
+
+def save_turn(store: ConversationStore, answer: Answer) -> None:
+    """Store *answer* as the next turn, creating the conversation at its first answer."""
+    if st.session_state.cid is None:
+        st.session_state.cid = store.create().id
+        st.query_params["c"] = st.session_state.cid
+    store.append_turn(st.session_state.cid, answer)
+
+
+def set_state(key: str, value: Any) -> None:
+    """Widget callback: remember *value* under *key*."""
+    st.session_state[key] = value
+
+
+def forget(key: str) -> None:
+    """Widget callback: drop *key* from the session (a cancelled confirmation)."""
+    st.session_state.pop(key, None)
+
+
+def remember_error(section: str, message: str) -> None:
+    """An error met in a widget callback, shown by the next run in the sidebar *section*."""
+    st.session_state.setdefault(f"errors-{section}", []).append(message)
+
+
+def show_remembered_errors(section: str) -> None:
+    """The errors :func:`remember_error` kept for *section*, once."""
+    for message in st.session_state.pop(f"errors-{section}", []):
+        st.error(escape_markdown(message), icon=":material/error:")
 
 
 def history(answers: list[Answer]) -> list[dict[str, str]]:
@@ -135,21 +213,90 @@ def show_error(exc: RagError) -> None:
 SIDEBAR_DOCS = 50  # documents listed in the sidebar at most (a filter box finds the rest)
 
 
-def sidebar_documents(docs: list[ManifestEntry]) -> None:
-    """The documents in the store, with chunk counts."""
+def doc_name(doc: ManifestEntry) -> str:
+    """The friendly name of a document: its display name when the store has one, else title."""
+    return str(getattr(doc, "display_name", "") or doc.title)
+
+
+def sidebar_documents(assistant: Assistant, docs: list[ManifestEntry]) -> None:
+    """The documents in the store, with chunk counts and a remove button each."""
     st.header("Documents")
+    notice = st.session_state.pop("remove_result", "")
+    if notice:
+        st.success(notice, icon=":material/check_circle:")
+    show_remembered_errors("documents")
+    confirm_removal(assistant, docs)
     if not docs:
         st.caption("No documents yet.")
     if len(docs) > SIDEBAR_DOCS:
-        # Rendering 20,000 entries stalls the page: show a filtered, bounded list.
+        # Rendering 20,000 entries stalled the page: show a filtered, bounded list.
         needle = st.text_input("Filter documents", placeholder="title or file name").lower()
-        docs = [d for d in docs if needle in d.title.lower() or needle in d.source.lower()]
+        docs = [d for d in docs if needle in f"{doc_name(d)} {d.title} {d.source}".lower()]
         st.caption(f"{len(docs):,} documents; showing the first {min(len(docs), SIDEBAR_DOCS)}.")
     for doc in docs[:SIDEBAR_DOCS]:
-        st.markdown(
-            f"**{escape_markdown(doc.title)}**  \n"
-            f"{doc.chunks} chunks · {doc.chars:,} characters · {escape_markdown(doc.source)}"
-        )
+        document_row(doc)
+
+
+def document_row(doc: ManifestEntry) -> None:
+    """One document: name, size, source, and a button that asks to remove it."""
+    text, action = st.columns([6, 1], vertical_alignment="center")
+    text.markdown(
+        f"**{escape_markdown(doc_name(doc))}**  \n"
+        f"{doc.chunks} chunks · {doc.chars:,} characters · {escape_markdown(doc.source)}"
+    )
+    digest = hashlib.sha256(doc.source.encode()).hexdigest()[:16]
+    action.button(
+        ":material/delete:",
+        key=f"remove-{digest}",
+        type="tertiary",
+        help="Remove this document from the store",
+        on_click=set_state,
+        args=("confirm_remove", doc.source),
+    )
+
+
+def confirm_removal(assistant: Assistant, docs: list[ManifestEntry]) -> None:
+    """The confirmation step of a removal the reader asked for."""
+    source = st.session_state.get("confirm_remove")
+    entry = next((d for d in docs if d.source == source), None)
+    if entry is None:
+        st.session_state.pop("confirm_remove", None)
+        return
+    st.warning(
+        f"Remove **{escape_markdown(doc_name(entry))}** ({entry.chunks} chunks, "
+        f"{escape_markdown(entry.source)}) from the store? New answers will not use it; "
+        "answers already given keep their quotes.",
+        icon=":material/delete:",
+    )
+    yes, no = st.columns(2)
+    yes.button(
+        "Remove",
+        type="primary",
+        key="remove-yes",
+        on_click=remove_document,
+        args=(assistant, entry),
+    )
+    no.button("Cancel", key="remove-no", on_click=forget, args=("confirm_remove",))
+
+
+def remove_document(assistant: Assistant, entry: ManifestEntry) -> None:
+    """Remove *entry* from the store (widget callback); the next run lists what is left."""
+    st.session_state.pop("confirm_remove", None)
+    try:
+        removed = assistant.remove_document(entry.source)
+    except RagError as exc:
+        remember_error("documents", str(exc))
+        return
+    # The store's generation changed, so every cached retriever rebuilds its keyword
+    # index on its next question, as after an upload; the examples are keyed by content.
+    notice = f"Removed {escape_markdown(doc_name(entry))}: {removed.chunks} chunks."
+    if removed.uploads_deleted:
+        notice += " Deleted the upload " + ", ".join(map(escape_markdown, removed.uploads_deleted))
+        notice += "."
+    if removed.still_on_disk:
+        kept = ", ".join(map(escape_markdown, removed.still_on_disk))
+        notice += f" Still on disk (ingesting it adds the document back): {kept}."
+    st.session_state.remove_result = notice
 
 
 def ingest_uploads(assistant: Assistant, files: list) -> None:
@@ -238,23 +385,125 @@ def sidebar_settings(settings: Settings) -> tuple[int, str]:
     st.header("Settings")
     k = st.slider("Passages retrieved (k)", 1, max(20, settings.k), settings.k, key="k")
     mode = sidebar_provider(settings)
+    return k, mode
+
+
+# ----- conversations in the sidebar -----------------------------------------------------
+def sidebar_conversations(store: ConversationStore) -> None:
+    """Past conversations, newest first: reopen, rename or delete (after confirming)."""
+    st.header("Conversations")
     st.button(
         "New conversation",
         on_click=start_conversation,
         icon=":material/add_comment:",
         width="stretch",
     )
-    return k, mode
+    show_remembered_errors("conversations")
+    try:
+        listed = store.list(limit=SIDEBAR_CONVERSATIONS)
+    except RagError as exc:
+        show_error(exc)
+        return
+    confirm_deletion(store, listed)
+    if not listed:
+        st.caption("Conversations are saved here from their first answer.")
+    for conversation in listed:
+        conversation_row(store, conversation)
+
+
+def conversation_title(conversation: ConversationSummary) -> str:
+    return conversation.title or "New conversation"
+
+
+def conversation_row(store: ConversationStore, conversation: ConversationSummary) -> None:
+    """One conversation: open it (title, date), or rename / delete it from its menu."""
+    current = conversation.id == st.session_state.cid
+    left, menu = st.columns([6, 1], vertical_alignment="center")
+    left.button(
+        escape_markdown(conversation_title(conversation)),
+        key=f"open-{conversation.id}",
+        type="primary" if current else "secondary",
+        width="stretch",
+        on_click=reopen,
+        args=(store, conversation.id),
+    )
+    turns = conversation.turns
+    left.caption(
+        f"{conversation.updated_at:%Y-%m-%d %H:%M} UTC · {turns} question{'s' * (turns != 1)}"
+    )
+    with menu.popover("", icon=":material/more_vert:", help="Rename or delete"):
+        st.text_input(
+            "Title",
+            value=conversation.title,
+            max_chars=TITLE_CHARS,
+            key=f"title-{conversation.id}",
+            on_change=rename,
+            args=(store, conversation.id),
+        )
+        st.button(
+            "Delete conversation",
+            key=f"delete-{conversation.id}",
+            icon=":material/delete:",
+            on_click=set_state,
+            args=("confirm_delete", conversation.id),
+        )
+
+
+def reopen(store: ConversationStore, cid: str) -> None:
+    """Widget callback: open the stored conversation *cid*."""
+    try:
+        open_conversation(store, cid)
+    except RagError as exc:
+        remember_error("conversations", str(exc))
+
+
+def rename(store: ConversationStore, cid: str) -> None:
+    """Widget callback: store the title typed for *cid*."""
+    try:
+        store.rename(cid, st.session_state[f"title-{cid}"])
+    except RagError as exc:
+        remember_error("conversations", str(exc))
+
+
+def confirm_deletion(store: ConversationStore, listed: list[ConversationSummary]) -> None:
+    """The confirmation step of a deletion the reader asked for."""
+    cid = st.session_state.get("confirm_delete")
+    conversation = next((c for c in listed if c.id == cid), None)
+    if conversation is None:
+        return
+    turns = conversation.turns
+    st.warning(
+        f"Delete **{escape_markdown(conversation_title(conversation))}** and its {turns} "
+        f"question{'s' * (turns != 1)}? This cannot be undone.",
+        icon=":material/delete:",
+    )
+    yes, no = st.columns(2)
+    yes.button("Delete", type="primary", key="delete-yes", on_click=delete, args=(store, cid))
+    no.button("Cancel", key="delete-no", on_click=forget, args=("confirm_delete",))
+
+
+def delete(store: ConversationStore, cid: str) -> None:
+    """Widget callback: delete *cid*; deleting the open conversation starts a new one."""
+    st.session_state.pop("confirm_delete", None)
+    try:
+        store.delete(cid)
+    except RagError as exc:
+        remember_error("conversations", str(exc))
+        return
+    if cid == st.session_state.cid:
+        start_conversation()
 
 
 def sidebar_export(answers: list[Answer], docs: list[ManifestEntry], meta: dict) -> None:
-    """Download the conversation with cited spans, offsets and document hashes."""
+    """Download the open conversation (a reopened one too) with spans, offsets and hashes."""
     st.header("Export")
     none = not answers
+    cid = st.session_state.cid
+    name = f"conversation-{cid[:8]}" if cid else "conversation"
     st.download_button(
         "Export Markdown",
         conversation_markdown(answers, docs, meta),
-        file_name="conversation.md",
+        file_name=f"{name}.md",
         mime="text/markdown",
         disabled=none,
         icon=":material/download:",
@@ -263,7 +512,7 @@ def sidebar_export(answers: list[Answer], docs: list[ManifestEntry], meta: dict)
     st.download_button(
         "Export JSON",
         conversation_json(answers, docs, meta),
-        file_name="conversation.json",
+        file_name=f"{name}.json",
         mime="application/json",
         disabled=none,
         icon=":material/data_object:",
@@ -279,28 +528,92 @@ def stream_words(text: str) -> Iterator[str]:
         time.sleep(STREAM_DELAY)
 
 
-def render_document(assistant: Assistant, cite: Citation) -> None:
-    """The whole document, cited span highlighted, in a scrollable box."""
+def document_window(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets of the text shown around ``[start, end)``: whole lines where possible.
+
+    At most WINDOW_BEFORE characters before the span and WINDOW_AFTER after it; the
+    window opens at a line start (else a word start) and closes at a line end (else a
+    word end), so no word is cut.
+    """
+    lo, hi = max(0, start - WINDOW_BEFORE), min(len(text), end + WINDOW_AFTER)
+    if lo > 0:
+        line = text.find("\n", lo, start)
+        space = text.find(" ", lo, start)
+        lo = line + 1 if line != -1 else space + 1 if space != -1 else lo
+    if hi < len(text):
+        line = text.rfind("\n", end, hi)
+        space = text.rfind(" ", end, hi)
+        hi = line if line != -1 else space if space != -1 else hi
+    # Blank lines at the edges are not shown: count them as before / after.
+    while lo < start and text[lo].isspace():
+        lo += 1
+    while hi > end and text[hi - 1].isspace():
+        hi -= 1
+    return lo, hi
+
+
+def open_document(turn: int, cite_id: int) -> None:
+    """Widget callback: show citation *cite_id* of *turn* in its document."""
+    st.session_state.doc_view = (st.session_state.cid, turn, cite_id)
+
+
+def close_document() -> None:
+    """The document dialog was dismissed: do not reopen it on the next run."""
+    st.session_state.pop("doc_view", None)
+
+
+def viewed_citation() -> tuple[str, Citation] | None:
+    """The citation whose document the reader opened (with a key naming it), if any."""
+    view = st.session_state.get("doc_view")
+    if not view or view[0] != st.session_state.cid:
+        return None
+    cid, turn, cite_id = view
+    answers = st.session_state.answers
+    cites = answers[turn].citations if 0 <= turn < len(answers) else []
+    cite = next((c for c in cites if c.id == cite_id), None)
+    return (f"{cid}-{turn}-{cite_id}", cite) if cite else None
+
+
+@st.dialog("Show in document", width="large", on_dismiss=close_document)
+def document_dialog(assistant: Assistant, cite: Citation, key: str) -> None:
+    """The dialog opens in view wherever the reader had scrolled to."""
+    render_document(assistant, cite, key)
+
+
+def render_document(assistant: Assistant, cite: Citation, key: str) -> None:
+    """The text around the cited span, span strongly highlighted; or the whole document."""
     try:
         text = assistant.document_text(cite.source)
     except RagError as exc:
         show_error(exc)
         return
+    st.markdown(f"**{escape_markdown(cite.title)}**")
     if text[cite.start : cite.end] != cite.quote:
         st.warning(
             "This document changed after the answer was given; ask again.",
             icon=":material/warning:",
         )
-        body = text_markdown(text)
-    else:
-        body = highlight_markdown(text, cite.start, cite.end, answer=answer_span(cite, 0))
-        st.caption(
-            f"Whole document, {len(text):,} characters; the cited span "
-            f"(characters {cite.start:,}–{cite.end:,}) is highlighted."
+        st.markdown(text_markdown(text))
+        return
+    st.caption(
+        f"{escape_markdown(cite.source)} · {len(text):,} characters · the cited span "
+        f"(characters {cite.start:,}–{cite.end:,}) is highlighted."
+    )
+    whole = st.toggle("Show the whole document", key=f"whole-{key}")
+    lo, hi = (0, len(text)) if whole else document_window(text, cite.start, cite.end)
+    if lo:
+        st.caption(f"… {lo:,} characters before")
+    st.markdown(
+        highlight_markdown(
+            text[lo:hi],
+            cite.start - lo,
+            cite.end - lo,
+            DOCUMENT_HIGHLIGHT,
+            answer=answer_span(cite, lo),
         )
-    # Long documents scroll inside a box so the chat stays readable.
-    with st.container(height=420 if len(text) > 1500 else "content", border=True):
-        st.markdown(body)
+    )
+    if hi < len(text):
+        st.caption(f"… {len(text) - hi:,} characters after")
 
 
 def answer_span(cite: Citation, base: int) -> tuple[int, int] | None:
@@ -310,7 +623,7 @@ def answer_span(cite: Citation, base: int) -> tuple[int, int] | None:
     return cite.answer_start - base, cite.answer_end - base
 
 
-def render_citation(assistant: Assistant, cite: Citation, key: str, chars: int | None) -> None:
+def render_citation(cite: Citation, turn: int, chars: int | None) -> None:
     """One cited source: passage with the cited sentence highlighted, title, position."""
     of = f" of {chars:,}" if chars else ""
     label = f"[{cite.id}] {escape_markdown(cite.title)} · characters {cite.start:,}–{cite.end:,}"
@@ -326,21 +639,34 @@ def render_citation(assistant: Assistant, cite: Citation, key: str, chars: int |
                 cite.text, cite.start - base, cite.end - base, answer=answer_span(cite, base)
             )
         )
-        if st.toggle("Show in document", key=key, help="The whole document, span highlighted"):
-            render_document(assistant, cite)
+        st.button(
+            "Show in document",
+            key=f"doc-{st.session_state.cid}-{turn}-{cite.id}",
+            icon=":material/open_in_full:",
+            help="The cited span highlighted in its document",
+            on_click=open_document,
+            args=(turn, cite.id),
+        )
 
 
-def render_answer(
-    assistant: Assistant, answer: Answer, turn: int, chars: dict[str, int], stream: bool = False
-) -> None:
+def understood_as(answer: Answer) -> None:
+    """What a rewritten follow-up was understood as (nothing when it was taken as typed)."""
+    standalone = answer.standalone_question.strip()
+    if standalone and standalone != answer.question.strip():
+        st.caption(f"Understood as: {escape_markdown(standalone)}")
+
+
+def render_answer(answer: Answer, turn: int, chars: dict[str, int], stream: bool = False) -> None:
     """One answer as its outcome reads: grounded, not sure, or not in the documents.
 
     A grounded answer lists its cited sources; "not sure" shows the closest passages
-    (none presented as the answer); a refusal shows no sources. *chars* gives each
-    document's length, to show where a passage sits.
+    (none presented as the answer); a refusal shows no sources. Each says what a
+    rewritten follow-up was understood as. *chars* gives each document's length, to
+    show where a passage sits.
     """
     if answer.outcome == "not_found":
         st.warning(escape_markdown(answer.answer), title=answer.label, icon=":material/block:")
+        understood_as(answer)
         st.caption("No passage supports an answer. Rephrase, or add a document that covers it.")
         return
     if answer.outcome == "unsure":
@@ -350,6 +676,7 @@ def render_answer(
         st.write_stream(stream_words(answer.answer))
     else:
         st.markdown(text_markdown(answer.answer))
+    understood_as(answer)
     seconds = answer.timings_ms.get("total", 0) / 1000
     n = len(answer.citations)
     st.caption(
@@ -358,8 +685,7 @@ def render_answer(
     )
     render_check(answer)
     for cite in answer.citations:
-        key = f"doc-{st.session_state.cid}-{turn}-{cite.id}"
-        render_citation(assistant, cite, key, chars.get(cite.source))
+        render_citation(cite, turn, chars.get(cite.source))
 
 
 def confidence_note(answer: Answer) -> str:
@@ -372,6 +698,7 @@ def confidence_note(answer: Answer) -> str:
 def render_unsure(answer: Answer, chars: dict[str, int]) -> None:
     """No sentence answers clearly: say so, then show the closest passages as passages."""
     st.info(escape_markdown(answer.answer), title=answer.label, icon=":material/help:")
+    understood_as(answer)
     render_check(answer)
     if not answer.passages:
         return
@@ -434,16 +761,18 @@ def avatar(answer: Answer) -> str:
     return AVATARS.get(answer.outcome, ":material/block:")
 
 
-def render_turn(assistant: Assistant, answer: Answer, turn: int, chars: dict[str, int]) -> None:
-    """One question and its answer, as stored in the session."""
+def render_turn(answer: Answer, turn: int, chars: dict[str, int]) -> None:
+    """One question and its answer, as stored in the conversation."""
     with st.chat_message("user"):
         st.markdown(text_markdown(answer.question))
     with st.chat_message("assistant", avatar=avatar(answer)):
-        render_answer(assistant, answer, turn, chars)
+        render_answer(answer, turn, chars)
 
 
-def ask(assistant: Assistant, question: str, k: int, chars: dict[str, int]) -> None:
-    """Answer a new question, keep it in the conversation, then stream it."""
+def ask(
+    assistant: Assistant, store: ConversationStore, question: str, k: int, chars: dict[str, int]
+) -> None:
+    """Answer a new question, store it in the conversation, then stream it."""
     answers = st.session_state.answers
     with st.chat_message("user"):
         st.markdown(text_markdown(question))
@@ -454,13 +783,34 @@ def ask(assistant: Assistant, question: str, k: int, chars: dict[str, int]) -> N
         else:
             with st.spinner("Searching the documents…"):
                 answer = assistant.ask(question, history=history(answers), k=k)
+        save_turn(store, answer)  # first: a rerun that interrupts the stream must not lose it
     except RagError as exc:
         show_error(exc)
         return
-    answers.append(answer)  # first: a rerun that interrupts the stream must not lose it
+    answers.append(answer)
     with st.chat_message("assistant", avatar=avatar(answer)):
-        render_answer(
-            assistant, answer, len(answers) - 1, chars, stream=answer.mode == "extractive"
+        render_answer(answer, len(answers) - 1, chars, stream=answer.mode == "extractive")
+
+
+def ask_later(question: str) -> None:
+    """Widget callback of an example question: the next run asks it."""
+    st.session_state.pending = question
+
+
+def render_examples(assistant: Assistant, docs: list[ManifestEntry]) -> None:
+    """Example questions drawn from the documents; clicking one asks it."""
+    key = tuple((d.source, d.sha256, doc_name(d)) for d in docs[:EXAMPLE_DOCS])
+    questions = examples_for(key, assistant)
+    if not questions:
+        return
+    st.caption("Not sure what to ask? Try a question drawn from the documents:")
+    for n, question in enumerate(questions):
+        st.button(
+            escape_markdown(question),
+            key=f"example-{n}",
+            icon=":material/lightbulb:",
+            on_click=ask_later,
+            args=(question,),
         )
 
 
@@ -501,17 +851,59 @@ def load_settings() -> Settings:
         raise  # unreachable: st.stop ends the run
 
 
+def open_store(settings: Settings) -> ConversationStore:
+    """The conversation database in the store folder; a failure stops the page, explained."""
+    try:
+        return load_conversations(str(ConversationStore.for_settings(settings).path))
+    except RagError as exc:
+        show_error(exc)
+        st.stop()
+        raise  # unreachable: st.stop ends the run
+
+
+def show_missing() -> None:
+    """The URL names a conversation that is not stored: say so, offer a new one."""
+    st.warning(
+        "This conversation does not exist; it may have been deleted. Its link no longer "
+        "opens anything. Pick one in the sidebar, or start a new one.",
+        icon=":material/link_off:",
+    )
+    st.button(
+        "Start a new conversation", on_click=start_conversation, icon=":material/add_comment:"
+    )
+
+
+def chat(assistant: Assistant, store: ConversationStore, docs: list[ManifestEntry], k: int) -> None:
+    """The conversation so far, example questions when it is empty, and the question box."""
+    chars = {doc.source: doc.chars for doc in docs}
+    pending = st.session_state.pop("pending", None)
+    for turn, answer in enumerate(st.session_state.answers):
+        render_turn(answer, turn, chars)
+    if not st.session_state.answers and pending is None:
+        render_examples(assistant, docs)
+    question = st.chat_input("Ask a question about the documents")
+    if question is None:
+        question = pending
+    if question is not None:
+        ask(assistant, store, question, k, chars)
+    viewed = viewed_citation()
+    if viewed:
+        document_dialog(assistant, viewed[1], viewed[0])
+
+
 def main() -> None:
     """Build the page top to bottom."""
     st.set_page_config(
         page_title="Ask the documents",
         page_icon="📑",  # emoji: an inline SVG; a :material: icon is fetched from Google
     )
-    init_state()
     settings = load_settings()
+    store = open_store(settings)
+    init_state(store)
     with st.sidebar:  # slots keep the visual order; they are filled when their data exists
         docs_slot = st.container()
         k, mode = sidebar_settings(settings)
+        conversations_slot = st.container()
         export_slot = st.container()
     settings = settings.model_copy(update={"llm": mode})
     try:
@@ -521,7 +913,7 @@ def main() -> None:
         show_error(exc)
         st.stop()
     with docs_slot:
-        sidebar_documents(docs)
+        sidebar_documents(assistant, docs)
         sidebar_upload(assistant)
 
     st.title("Ask the documents")
@@ -530,19 +922,16 @@ def main() -> None:
         "passages it comes from; open one to see the cited sentence highlighted and the "
         "words that answer in bold."
     )
-    if not docs:
+    if st.session_state.get("missing"):
+        show_missing()
+    elif not docs:
         st.info(
             "The document store is empty. Add a document with **Add documents** in the "
             "sidebar, or run `python -m rag ingest` (or `make run`) and reload.",
             icon=":material/inbox:",
         )
     else:
-        chars = {doc.source: doc.chars for doc in docs}
-        for turn, answer in enumerate(st.session_state.answers):
-            render_turn(assistant, answer, turn, chars)
-        question = st.chat_input("Ask a question about the documents")
-        if question is not None:
-            ask(assistant, question, k, chars)
+        chat(assistant, store, docs, k)
     meta = {"k": k, "mode": mode, "embedding_model": settings.embedding_model}
     if mode != "extractive":
         meta |= {
@@ -550,6 +939,8 @@ def main() -> None:
             "llm_max_tokens": settings.llm_max_tokens,
             "llm_context": settings.llm_context,
         }
+    with conversations_slot:  # filled after the chat, so it lists a conversation just begun
+        sidebar_conversations(store)
     with export_slot:  # filled last, so it includes an answer given in this run
         sidebar_export(st.session_state.answers, docs, meta)
 

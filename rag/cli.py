@@ -1,4 +1,4 @@
-"""Command line: ``python -m rag ingest|ask|chat|docs``.
+"""Command line: ``python -m rag ingest|ask|chat|docs|remove``.
 
 Parses arguments, calls :class:`rag.service.Assistant`, and writes either
 human-readable text or one JSON object to stdout (progress goes to stderr).
@@ -6,7 +6,9 @@ Human-readable answers start with their outcome (Grounded, Not sure, Not in the
 documents); in a quote the words that answer are bold on a terminal, and repeated
 on an ``answer:`` line when the output is a pipe or a file.
 Expected problems (:class:`rag.errors.RagError`) become one line on stderr and
-exit code 2; there is no traceback for them.
+exit code 2; there is no traceback for them. Output cut short by its reader
+(``ask ... | head -1``) ends quietly with exit code 141, as a program killed by
+SIGPIPE would.
 
 It holds no retrieval or answering logic of its own.
 """
@@ -16,20 +18,32 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from rag.answer import Answer, Citation, Passage
 from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.ingest import IngestReport
 
 log = logging.getLogger(__name__)
 
 BOLD, RESET = "\033[1m", "\033[0m"
 PASSAGE_PREVIEW = 300  # characters of each closest passage an unsure answer prints
 
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a program killed by SIGPIPE
+REMOVE_HELP = (
+    "remove a document: its passages and, if it was uploaded, its file. NAME is its path, "
+    "file name or title (see `docs`). Files anywhere else (seeds/, paths given to ingest) "
+    "stay on disk, so ingesting them again brings the document back: a plain `ingest` "
+    "(and `make run`) re-adds a removed seed."
+)
+K_HELP = "passages to retrieve (default: RAG_K)"
 LLM_HELP = (
     "answer provider: extractive (default, RAG_LLM), llamacpp, llamacpp:PATH.gguf, "
     "ollama:MODEL or openai:MODEL"
@@ -48,15 +62,44 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help="print one JSON object")
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question")
-    ask.add_argument("--k", type=int, default=None, help="passages to retrieve")
+    ask.add_argument("--k", type=passage_count, default=None, help=K_HELP)
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--llm", default=None, metavar="SPEC", help=LLM_HELP)
     chat = sub.add_parser("chat", help="a conversation in the terminal (follow-ups work)")
-    chat.add_argument("--k", type=int, default=None, help="passages to retrieve")
+    chat.add_argument("--k", type=passage_count, default=None, help=K_HELP)
     chat.add_argument("--llm", default=None, metavar="SPEC", help=LLM_HELP)
     docs = sub.add_parser("docs", help="list the documents in the store")
     docs.add_argument("--json", action="store_true", help="print one JSON object")
+    remove = sub.add_parser("remove", help="remove a document", description=REMOVE_HELP)
+    remove.add_argument("name", metavar="NAME", help="path, file name or title of the document")
+    remove.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+def _k_bounds() -> tuple[int, int]:
+    """The bounds of ``Settings.k``, so the CLI and the settings never disagree."""
+    from annotated_types import Ge, Le
+
+    from rag.config import Settings
+
+    limits = Settings.model_fields["k"].metadata
+    low = next(m.ge for m in limits if isinstance(m, Ge))
+    high = next(m.le for m in limits if isinstance(m, Le))
+    return cast(int, low), cast(int, high)
+
+
+def passage_count(text: str) -> int:
+    """argparse type of ``--k``: a whole number within the bounds of ``Settings.k``."""
+    low, high = _k_bounds()
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of passages from {low} to {high}, not {text!r}"
+        )
+    return value
 
 
 def _assistant(llm: str | None = None) -> Any:
@@ -182,14 +225,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
-        print(
-            f"{report.documents} documents, {report.chunks} chunks in the store "
-            f"(added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-            f"removed {report.removed}; embedded {report.embedded} chunks in {report.seconds:.1f}s)"
-        )
+        print(ingest_summary(report))
+    for name in report.missing:
+        print(f"not rebuilt, no longer on disk: {name}", file=sys.stderr)
     for error in report.errors:
         print(f"skipped {error['source']}: {error['error']}", file=sys.stderr)
     return 1 if report.errors else 0
+
+
+def ingest_summary(report: IngestReport) -> str:
+    """One line of counts; names added or dropped are mentioned only when there are some."""
+    names = ""
+    if report.names_added or report.names_removed:
+        names = f", new names {report.names_added}, names dropped {report.names_removed}"
+    return (
+        f"{report.documents} documents, {report.chunks} chunks in the store "
+        f"(added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"removed {report.removed}{names}; "
+        f"embedded {report.embedded} chunks in {report.seconds:.1f}s)"
+    )
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -231,28 +285,79 @@ def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    """``docs``: what is in the store."""
+    """``docs``: what is in the store, by display name (sources too with ``--json``)."""
     entries = _assistant().documents()
     if args.json:
-        print(json.dumps({"documents": [e.__dict__ for e in entries]}, ensure_ascii=False))
+        print(json.dumps({"documents": [e.to_dict() for e in entries]}, ensure_ascii=False))
     for entry in [] if args.json else entries:
-        print(f"{entry.title}  ({entry.source}, {entry.chunks} chunks, sha256 {entry.sha256[:12]})")
+        files = ", ".join(dict.fromkeys(Path(name).name for name in entry.names))
+        print(f"{entry.display_name}  ({files}; {entry.chunks} chunks; sha256 {entry.sha256[:12]})")
     return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """``remove``: what was removed, and which files stay on disk (and come back)."""
+    removed = _assistant().remove_document(args.name)
+    if args.json:
+        print(json.dumps(removed.to_dict(), ensure_ascii=False))
+        return 0
+    print(f"removed {removed.title!r} ({removed.source}): {removed.chunks} chunks")
+    for path in removed.uploads_deleted:
+        print(f"deleted the uploaded file {path}")
+    for path in removed.still_on_disk:
+        print(
+            f"note: {path} is still on disk, so ingesting it or its folder again adds it back "
+            "(a plain `python -m rag ingest`, and `make run`, ingest seeds/)"
+        )
+    return 0
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "ask": cmd_ask,
+    "chat": cmd_chat,
+    "docs": cmd_docs,
+    "remove": cmd_remove,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe fails here, inside the handler, not at exit
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    commands = {"ingest": cmd_ingest, "ask": cmd_ask, "chat": cmd_chat, "docs": cmd_docs}
     try:
-        return commands[args.command](args)
+        return COMMANDS[args.command](args)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit cannot fail again.
+
+    The reader of our output has gone (``| head -1``): what is left unwritten is not
+    wanted (see "Note on SIGPIPE" in the Python ``signal`` docs).
+    """
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file: nothing to flush at exit
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)

@@ -4,9 +4,13 @@ Loads documents, chunks them, and hands them to the store in groups of about
 ``settings.ingest_batch`` chunks (each group: chunks first, manifest entries last), under an
 exclusive lock so two ingests never interleave: a file lock on this machine and,
 with a Chroma server, a lease in the server (:mod:`rag.lease`) renewed before every
-group, so machines sharing the server take turns too. A folder is *synced*: documents
-previously ingested from inside it that no longer exist are removed. A bad file in
-a folder is reported and skipped; the others are still ingested.
+group, so machines sharing the server take turns too. A folder is *synced*: names
+previously ingested from inside it that no longer exist are dropped, and a document
+left without names is removed. A file whose content is already stored (the same file
+in ``seeds/`` and in the uploads) only adds its name to that document: nothing is
+embedded. A bad file in a folder is reported and skipped; the others are still ingested.
+A reset first reads every name the store knew, then rebuilds those whose file still
+exists and reports the others.
 
 Large folders: a first pass reads each file once to skip unchanged documents and
 count the chunks still to do (so progress has a total and an ETA); texts are kept
@@ -14,6 +18,8 @@ from that pass only up to ``KEEP_CHARS`` characters in all, the rest are read
 again when their group comes, so memory does not grow with the folder. An ingest
 interrupted at any point resumes without redoing finished documents: each group's
 manifest entries vouch for exactly the documents that are complete.
+
+:func:`exclusive` (the lock and the lease together) also guards document removal.
 
 This module does not know how chunks are embedded or stored (see :mod:`rag.store`).
 """
@@ -33,7 +39,7 @@ from rag.chunking import Chunk, chunk_text
 from rag.config import Settings
 from rag.documents import SourceDocument, iter_files, load_file, source_key
 from rag.errors import DocumentError, StoreLockedError
-from rag.store import DocumentStore, ManifestEntry
+from rag.store import DocumentStore, ManifestEntry, name_index
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +49,13 @@ KEEP_CHARS = 20_000_000  # document text kept between the two passes, at most
 
 @dataclass
 class IngestReport:
-    """What an ingest did, in numbers a user can check."""
+    """What an ingest did, in numbers a user can check.
+
+    ``names_added``: files whose content was already stored, now one more name of
+    that document (nothing embedded). ``names_removed``: names dropped by a folder
+    sync from documents that other names keep. ``missing``: after a reset, names the
+    store knew whose file no longer exists, so they were not rebuilt.
+    """
 
     documents: int = 0
     chunks: int = 0
@@ -51,6 +63,9 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    names_added: int = 0
+    names_removed: int = 0
+    missing: list[str] = field(default_factory=list)
     embedded: int = 0
     reconciled: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -101,6 +116,13 @@ def server_lease(store: DocumentStore) -> Iterator[Callable[[], None]]:
         lease.release()
 
 
+@contextmanager
+def exclusive(store: DocumentStore) -> Iterator[Callable[[], None]]:
+    """The ingest lock, and in server mode the server lease: one writer at a time."""
+    with ingest_lock(store.settings), server_lease(store) as renew:
+        yield renew
+
+
 @dataclass
 class _Planned:
     """A document that needs work; ``doc`` is None when its text was not kept."""
@@ -111,40 +133,55 @@ class _Planned:
     doc: SourceDocument | None
 
 
+@dataclass
+class _FirstPass:
+    """What reading every file found: work to do, and names for stored content."""
+
+    plan: list[_Planned] = field(default_factory=list)
+    aliases: list[tuple[str, str]] = field(default_factory=list)  # (name, sha256)
+    seen: set[str] = field(default_factory=set)
+
+
 def _plan(
     paths: Sequence[Path],
     store: DocumentStore,
     manifest: dict[str, ManifestEntry],
     report: IngestReport,
-    seen: set[str],
-) -> list[_Planned]:
-    """First pass: load every file once; skip the unchanged, count chunks of the rest."""
+) -> _FirstPass:
+    """First pass: load every file once; skip the unchanged, count chunks of the rest.
+
+    A file whose content is stored (or planned) under another name becomes an alias.
+    """
     settings = store.settings
     max_bytes = int(settings.max_file_mb * 1_000_000)
-    plan: list[_Planned] = []
+    names = name_index(manifest)
+    stored = {e.sha256 for e in manifest.values() if e.fingerprint == store.fingerprint}
+    found = _FirstPass()
     kept = 0
     for path in iter_files(paths):
         try:
             doc = load_file(path, max_bytes)
         except DocumentError as exc:
             report.errors.append({"source": source_key(path), "error": str(exc)})
-            seen.add(source_key(path))
+            found.seen.add(source_key(path))
             continue
-        seen.add(doc.source)
-        if _unchanged(doc, manifest, store):
+        if doc.source in found.seen:  # the same file reached twice
+            continue
+        found.seen.add(doc.source)
+        if _unchanged(doc, names.get(doc.source), store):
             report.unchanged += 1
-            continue
-        count = len(chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap))
-        keep = kept + len(doc.text) <= KEEP_CHARS
-        kept += len(doc.text) if keep else 0
-        plan.append(_Planned(path, doc.source, count, doc if keep else None))
-    return plan
+        elif doc.sha256 in stored:
+            found.aliases.append((doc.source, doc.sha256))
+        else:
+            stored.add(doc.sha256)
+            count = len(chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap))
+            keep = kept + len(doc.text) <= KEEP_CHARS
+            kept += len(doc.text) if keep else 0
+            found.plan.append(_Planned(path, doc.source, count, doc if keep else None))
+    return found
 
 
-def _unchanged(
-    doc: SourceDocument, manifest: dict[str, ManifestEntry], store: DocumentStore
-) -> bool:
-    entry = manifest.get(doc.source)
+def _unchanged(doc: SourceDocument, entry: ManifestEntry | None, store: DocumentStore) -> bool:
     return bool(entry and entry.sha256 == doc.sha256 and entry.fingerprint == store.fingerprint)
 
 
@@ -180,6 +217,26 @@ def _is_inside(source: str, folders: list[str]) -> bool:
     return any(source.startswith(folder.rstrip("/") + "/") for folder in folders)
 
 
+def _store_aliases(
+    store: DocumentStore,
+    aliases: list[tuple[str, str]],
+    manifest: dict[str, ManifestEntry],
+    report: IngestReport,
+) -> None:
+    """Add each alias's name to its stored document (a known name counts as updated)."""
+    if not aliases:
+        return
+    known = name_index(manifest)
+    skipped = set(store.add_names(aliases, manifest))
+    for name, _ in aliases:
+        if name in skipped:  # its content was to be stored from another file, which failed
+            report.errors.append({"source": name, "error": "its content could not be stored"})
+        elif name in known:
+            report.updated += 1
+        else:
+            report.names_added += 1
+
+
 def _remove_missing(
     store: DocumentStore,
     paths: Sequence[Path],
@@ -187,11 +244,14 @@ def _remove_missing(
     manifest: dict[str, ManifestEntry],
     report: IngestReport,
 ) -> None:
+    """Sync the folders in *paths*: drop the names inside them that were not seen."""
     folders = [source_key(p) for p in paths if p.is_dir()]
-    for source in list(manifest):
-        if source not in seen and _is_inside(source, folders):
-            store.remove_document(source, manifest)
-            report.removed += 1
+    gone = [name for name in name_index(manifest) if name not in seen and _is_inside(name, folders)]
+    if not gone:
+        return
+    removed = store.drop_names(gone, manifest)
+    report.removed += len(removed)
+    report.names_removed += len(gone) - sum(len(entry.names) for entry in removed)
 
 
 def _store_plan(
@@ -216,7 +276,8 @@ def _store_plan(
         documents(0, total_docs)
     for group in _groups(plan, store.settings, report):
         renew()
-        existed = [doc.source in manifest for doc, _ in group]
+        names = name_index(manifest)
+        existed = [doc.source in names for doc, _ in group]
         report.embedded += store.upsert_documents(group, manifest)
         report.updated += sum(existed)
         report.added += len(existed) - sum(existed)
@@ -235,32 +296,64 @@ def ingest_paths(
     reset: bool = False,
     progress: Progress | None = None,
     documents: Progress | None = None,
+    *,
+    remembered: Sequence[str] = (),
 ) -> IngestReport:
     """Ingest files and folders into *store*; the whole run holds the ingest lock.
 
     *progress* is called with (chunks done, chunks to do), *documents* with
-    (documents done, documents to do); unchanged documents are not counted.
+    (documents done, documents to do); unchanged documents are not counted. A
+    *reset* empties the store first and also re-ingests every name it held, plus
+    *remembered* (names read by the caller before it deleted the store's files);
+    those whose file is gone are listed in ``report.missing``.
     """
     started = time.perf_counter()
     report = IngestReport()
-    with ingest_lock(store.settings), server_lease(store) as renew:
+    with exclusive(store) as renew:
         if reset:
+            known = [*remembered, *_names_before_reset(store)]
             store.reset()
+            paths = _with_known(paths, known, report)
         report.reconciled = store.reconcile()
         manifest = store.manifest()
-        seen: set[str] = set()
-        plan = _plan(paths, store, manifest, report, seen)
+        found = _plan(paths, store, manifest, report)
         _store_plan(
-            store, plan, manifest, report, progress=progress, documents=documents, renew=renew
+            store, found.plan, manifest, report, progress=progress, documents=documents, renew=renew
         )
         renew()
-        _remove_missing(store, paths, seen, manifest, report)
-    if reset or report.added or report.updated or report.removed:
+        _store_aliases(store, found.aliases, manifest, report)
+        _remove_missing(store, paths, found.seen, manifest, report)
+    changes = (report.added, report.updated, report.removed, report.names_added)
+    if reset or sum(changes) + report.names_removed:
         _prepare_lexical_index(store)
     report.documents = len(manifest)
     report.chunks = sum(entry.chunks for entry in manifest.values())
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _names_before_reset(store: DocumentStore) -> list[str]:
+    """Every name in the store about to be reset (none when it cannot be read)."""
+    try:
+        return list(name_index(store.manifest()))
+    except Exception as exc:  # noqa: BLE001 - a damaged store: the reset is the repair
+        log.warning("cannot read the documents of the store before the reset (%s)", exc)
+        return []
+
+
+def _with_known(paths: Sequence[Path], known: Sequence[str], report: IngestReport) -> list[Path]:
+    """*paths* plus the files of *known* names they do not cover; gone ones go to the report."""
+    folders = [source_key(p) for p in paths if p.is_dir()]
+    files = {source_key(p) for p in paths if p.is_file()}
+    extra: list[Path] = []
+    for name in dict.fromkeys(known):
+        path = Path(name)
+        if not path.is_file():
+            report.missing.append(name)
+        elif (key := source_key(path)) not in files and not _is_inside(key, folders):
+            extra.append(path)
+            files.add(key)
+    return [*paths, *extra]
 
 
 def _prepare_lexical_index(store: DocumentStore) -> None:

@@ -1,4 +1,4 @@
-"""The use cases the CLI, the Streamlit page and the eval call: ingest, ask, list.
+"""The use cases the CLI, the Streamlit page and the eval call: ingest, ask, list, remove.
 
 :class:`Assistant` is the one factory-backed entry point: it builds the embedding
 model, the store, the retriever and the chain once (lazily) from a
@@ -12,16 +12,51 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from rag.answer import Answer
 from rag.config import Settings
-from rag.ingest import IngestReport, Progress, ingest_lock, ingest_paths
-from rag.store import DocumentStore, ManifestEntry, wipe_embedded_store
+from rag.ingest import IngestReport, Progress, exclusive, ingest_lock, ingest_paths
+from rag.store import (
+    DocumentStore,
+    ManifestEntry,
+    find_document,
+    stored_names,
+    wipe_embedded_store,
+)
+from rag.uploads import delete_upload
 from rag.verifier import VerifierScores
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RemovedDocument:
+    """What :meth:`Assistant.remove_document` removed.
+
+    ``uploads_deleted``: the document's files that were uploads, now deleted.
+    ``still_on_disk``: its other files, left alone: ingesting one of them (or its
+    folder: a plain ``ingest`` covers ``seeds/``) adds the document back.
+    """
+
+    source: str
+    title: str
+    sha256: str
+    names: tuple[str, ...]
+    chunks: int
+    uploads_deleted: tuple[str, ...]
+    still_on_disk: tuple[str, ...]
+
+    @property
+    def upload_deleted(self) -> str | None:
+        """The uploaded file deleted, or None when the document was not uploaded."""
+        return self.uploads_deleted[0] if self.uploads_deleted else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {**asdict(self), "upload_deleted": self.upload_deleted}
 
 
 class Assistant:
@@ -109,13 +144,55 @@ class Assistant:
         *progress* gets (chunks done, total), *documents* (documents done, total).
 
         A reset of an embedded store deletes its files before opening it, so it also
-        repairs a store too damaged to open.
+        repairs a store too damaged to open. A reset re-ingests every document the
+        store held, from the names it was ingested under whose file still exists;
+        ``report.missing`` lists the others.
         """
+        remembered: list[str] = []
         if reset and self._store is None:
             with ingest_lock(self.settings):
+                remembered = self._names_before_wipe()
                 wipe_embedded_store(self.settings)
         targets = list(paths or self.settings.default_paths())
-        return ingest_paths(self.store, targets, reset, progress, documents)
+        return ingest_paths(self.store, targets, reset, progress, documents, remembered=remembered)
+
+    def _names_before_wipe(self) -> list[str]:
+        names = stored_names(self.settings, self.embeddings)
+        if names is None:
+            log.warning(
+                "the old store could not be read: documents ingested from outside %s "
+                "must be ingested again",
+                " and ".join(str(p) for p in self.settings.default_paths()),
+            )
+        return names or []
+
+    def remove_document(self, name: str) -> RemovedDocument:
+        """Remove one document: its chunks, its manifest entry, its uploaded file.
+
+        *name* is a source path or any other name the document was ingested under,
+        a file name, or a title (unambiguous; otherwise
+        :class:`~rag.store.UnknownDocumentError` lists close matches). Runs under
+        the ingest lock. Files outside the uploads folder are never deleted, so a
+        removed seed comes back with the next ingest of ``seeds/``. The keyword
+        index is rebuilt before returning.
+        """
+        store = self.store
+        with exclusive(store):
+            manifest = store.manifest()
+            entry = find_document(manifest, name)
+            deleted = [delete_upload(self.settings.uploads_dir, n) for n in entry.names]
+            chunks = store.remove_document(entry.source, manifest)
+        self.retriever.snapshot()
+        uploads = tuple(n for n, path in zip(entry.names, deleted, strict=True) if path)
+        return RemovedDocument(
+            source=entry.source,
+            title=entry.title,
+            sha256=entry.sha256,
+            names=entry.names,
+            chunks=chunks,
+            uploads_deleted=uploads,
+            still_on_disk=tuple(n for n in entry.names if n not in uploads and Path(n).exists()),
+        )
 
     def ask(
         self, question: str, history: Sequence[Any] | None = None, k: int | None = None
@@ -132,9 +209,9 @@ class Assistant:
         yield from self.chain.stream({"question": question, "history": list(history or []), "k": k})
 
     def documents(self) -> list[ManifestEntry]:
-        """Documents in the store, by title."""
-        return sorted(self.store.manifest().values(), key=lambda e: e.title.lower())
+        """Documents in the store (one per content, with every name), by display name."""
+        return sorted(self.store.manifest().values(), key=lambda e: e.display_name.lower())
 
     def document_text(self, source: str) -> str:
-        """Full text of an ingested document."""
+        """Full text of an ingested document, by any of its names."""
         return self.store.document_text(source)

@@ -5,29 +5,38 @@ Two collections live in one Chroma database (embedded folder or server):
 * ``<prefix>_chunks``: one record per chunk (langchain-chroma, cosine space), id
   derived from document hash + chunker/model fingerprint + position, metadata
   ``source, title, start, end, index, doc_sha256, fingerprint``.
-* ``<prefix>_documents``: the manifest, one record per source with the full text
-  (every offset points into it), its hash and chunk count.
+* ``<prefix>_documents``: the manifest, one record per document *content* (SHA-256)
+  with the full text (every offset points into it), its chunk count and every name
+  (source path) it was ingested under: the same file in ``seeds/`` and in the uploads
+  folder is one document with two names, and is embedded once.
 
 Ingest is idempotent and crash-safe: chunks are upserted first, the manifest entries
-are written *last*, and stale chunks are deleted after. Documents are written in
-groups (:meth:`DocumentStore.upsert_documents`): one presence check, one embedding
-call over the group's *distinct* new chunk texts, then the group's manifest entries
-in one write, so a large folder costs a few store round trips per group instead of
-several per document. Readers only trust chunks
-whose document hash is in the manifest, and every ingest starts by deleting chunks
-the manifest does not vouch for. Serialising concurrent ingests is the caller's job
-(:mod:`rag.ingest`). This module does no chunking policy and no ranking.
+are written *last* (all of a change in one write, so a name moving from one content to
+another never sits in both), and chunks nothing vouches for any more are deleted after.
+Documents are written in groups (:meth:`DocumentStore.upsert_documents`): one presence
+check, one embedding call over the group's *distinct* new chunk texts, then the group's
+manifest entries in one write, so a large folder costs a few store round trips per
+group instead of several per document. Readers only trust chunks whose document hash
+is in the manifest, and every ingest starts by deleting chunks the manifest does not
+vouch for. Stores written before names existed (one manifest record per source) still
+load, and are rewritten one record per content by the next ingest.
+
+Serialising concurrent writers is the caller's job (:mod:`rag.ingest`). This module
+does no chunking policy and no ranking.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import json
 import logging
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
 
@@ -36,22 +45,33 @@ from langchain_core.embeddings import Embeddings
 
 from rag.chunking import Chunk
 from rag.config import Settings
-from rag.documents import SourceDocument
-from rag.errors import StoreCorruptError, StoreEmptyError
+from rag.documents import SourceDocument, source_key
+from rag.errors import RagError, StoreCorruptError, StoreEmptyError
 
 log = logging.getLogger(__name__)
 
 BATCH = 256
 SCAN_PAGE = 5000  # chunk records per read when scanning the whole collection
 _GENERATION_ID = "__generation__"
+CHROMA_DB = "chroma.sqlite3"  # Chroma's database file in an embedded store folder
+LEXICAL_DIR = "lexical"  # where rag.retrieval saves BM25 indexes inside the store folder
+CLOSE_MATCHES = 5
 
 
 Owners = dict[tuple[str, str], list["ManifestEntry"]]
 
 
+class UnknownDocumentError(RagError):
+    """No document, or more than one, answers to the name given."""
+
+
 @dataclass(frozen=True)
 class ManifestEntry:
-    """What the store knows about one ingested document."""
+    """What the store knows about one ingested document (one per content hash).
+
+    ``names`` holds every source path the content was ingested under, ``source``
+    first: ``source`` is the name citations show and the folder sync keeps.
+    """
 
     source: str
     title: str
@@ -60,6 +80,19 @@ class ManifestEntry:
     chunks: int
     chars: int
     ingested_at: str
+    names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(dict.fromkeys((self.source, *self.names))))
+
+    @property
+    def display_name(self) -> str:
+        """The title, else the file name without its folders (never the uploads path)."""
+        return self.title.strip() or PurePosixPath(self.source).name
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, with :attr:`display_name`."""
+        return {**asdict(self), "names": list(self.names), "display_name": self.display_name}
 
 
 def chunk_id(doc_sha256: str, fingerprint: str, index: int) -> str:
@@ -68,7 +101,91 @@ def chunk_id(doc_sha256: str, fingerprint: str, index: int) -> str:
 
 
 def _manifest_id(source: str) -> str:
+    """Record id of a manifest written before names existed (one record per source)."""
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:32]
+
+
+def _entry_id(sha256: str) -> str:
+    """Record id of a document's manifest entry: one per content."""
+    return _manifest_id(f"sha256:{sha256}")
+
+
+def _entry_meta(entry: ManifestEntry) -> dict[str, Any]:
+    return {**asdict(entry), "names": json.dumps(list(entry.names), ensure_ascii=False)}
+
+
+def _entry_from_meta(meta: dict[str, Any], names: Sequence[str]) -> ManifestEntry:
+    known = {f.name for f in fields(ManifestEntry)} - {"source", "names"}
+    values = {key: meta[key] for key in known}
+    return ManifestEntry(source=names[0], names=tuple(names), **values)
+
+
+def _with_names(entry: ManifestEntry, names: Sequence[str]) -> ManifestEntry | None:
+    """*entry* under *names* (the first becomes its source); None when there are none."""
+    return replace(entry, source=names[0], names=tuple(names)) if names else None
+
+
+def name_index(manifest: dict[str, ManifestEntry]) -> dict[str, ManifestEntry]:
+    """Every name of every document, to its entry."""
+    return {name: entry for entry in manifest.values() for name in entry.names}
+
+
+def owners_of(manifest: dict[str, ManifestEntry]) -> Owners:
+    """Group manifest entries by content version (see :meth:`DocumentStore.owners`)."""
+    owners: Owners = {}
+    for entry in sorted(manifest.values(), key=lambda e: e.source):
+        owners.setdefault((entry.sha256, entry.fingerprint), []).append(entry)
+    return owners
+
+
+def find_document(manifest: dict[str, ManifestEntry], name: str) -> ManifestEntry:
+    """The one document *name* designates: any name (source path) it was ingested under,
+    else a file name, else a title (these two ignoring case).
+
+    Raises :class:`UnknownDocumentError`, listing close matches, when no document or
+    several answer to *name*.
+    """
+    wanted = name.strip()
+    if not wanted:
+        raise UnknownDocumentError("Give a document's name; `python -m rag docs` lists them.")
+    entries = sorted(manifest.values(), key=lambda e: e.source)
+    folded = wanted.casefold()
+    paths = {wanted, source_key(Path(wanted))}
+    for matches in (
+        [e for e in entries if paths & set(e.names)],
+        [e for e in entries if any(_file_name(n).casefold() == folded for n in e.names)],
+        [e for e in entries if e.display_name.casefold() == folded],
+    ):
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            listed = "; ".join(f"{e.source} ({e.display_name})" for e in matches[:CLOSE_MATCHES])
+            raise UnknownDocumentError(
+                f'"{wanted}" matches {len(matches)} documents: {listed}. Give its full source path.'
+            )
+    raise UnknownDocumentError(_unknown_message(wanted, entries))
+
+
+def _file_name(name: str) -> str:
+    return PurePosixPath(name).name
+
+
+def _unknown_message(wanted: str, entries: Sequence[ManifestEntry]) -> str:
+    """'No document is called X', with the names that come closest."""
+    candidates = {
+        label.casefold(): label
+        for e in entries
+        for label in (e.display_name, *e.names, *map(_file_name, e.names))
+    }
+    folded = wanted.casefold()
+    close = difflib.get_close_matches(folded, list(candidates), n=CLOSE_MATCHES, cutoff=0.6)
+    close += [key for key in candidates if folded in key and key not in close]
+    hint = ", ".join(f'"{candidates[key]}"' for key in close[:CLOSE_MATCHES])
+    return (
+        f'No document is called "{wanted}".'
+        + (f" Close matches: {hint}." if hint else "")
+        + " `python -m rag docs` lists every document."
+    )
 
 
 def make_client(settings: Settings) -> Any:
@@ -96,19 +213,76 @@ def make_client(settings: Settings) -> Any:
         ) from exc
 
 
-KEEP_ON_WIPE = ("uploads", ".ingest.lock")
+def stored_names(settings: Settings, embeddings: Embeddings) -> list[str] | None:
+    """Every document name in an embedded store, read before a rebuild wipes it.
+
+    The client is closed after, so the folder can be deleted. ``[]`` for a server
+    store or no store yet; None when the store cannot be read.
+    """
+    database = settings.store_dir / CHROMA_DB
+    if settings.chroma_url or not database.exists():
+        return []
+    if not _looks_like_sqlite(database):
+        return None
+    try:
+        client = make_client(settings)
+    except StoreCorruptError:
+        _forget_failed_system(settings)
+        return None
+    try:
+        manifest = DocumentStore(settings, embeddings, client).manifest()
+    except Exception as exc:  # noqa: BLE001 - a damaged store: the rebuild is the repair
+        log.warning("cannot read the documents of %s (%s)", settings.store_dir, exc)
+        return None
+    finally:
+        client.close()
+    return list(name_index(manifest))
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def _forget_failed_system(settings: Settings) -> None:
+    """Drop the Chroma system a failed open left cached for this folder.
+
+    chromadb (1.5) caches one system per folder and keeps it when starting it fails,
+    so every later client on the rebuilt folder in this process would fail too.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(str(settings.store_dir), None)  # noqa: SLF001
+
+
+def _is_store_file(path: Path) -> bool:
+    """Whether *path*, in an embedded store folder, was written by Chroma or the lexical index."""
+    if path.name == CHROMA_DB or path.name.startswith(f"{CHROMA_DB}-"):  # -wal, -journal
+        return True
+    return path.is_dir() and (path.name == LEXICAL_DIR or _is_uuid(path.name))
+
+
+def _is_uuid(name: str) -> bool:
+    try:
+        return str(uuid.UUID(name)) == name.lower()
+    except ValueError:
+        return False
 
 
 def wipe_embedded_store(settings: Settings) -> None:
     """Delete an embedded store's database files, even unreadable ones.
 
-    Uploaded documents and the lock file are kept: a rebuild re-ingests the
-    uploads instead of losing them. Server stores are reset through the client.
+    Only Chroma's files (its database and collection folders) and the lexical
+    indexes go: uploaded documents, the lock file and anything else in the folder
+    (a tracked ``.gitkeep``) stay. Server stores are reset through the client.
     """
     if settings.chroma_url or not settings.store_dir.is_dir():
         return
     for child in settings.store_dir.iterdir():
-        if child.name in KEEP_ON_WIPE:
+        if not _is_store_file(child):
             continue
         log.warning("rebuild: deleting %s", child)
         if child.is_dir():
@@ -117,12 +291,147 @@ def wipe_embedded_store(settings: Settings) -> None:
             child.unlink()
 
 
-def owners_of(manifest: dict[str, ManifestEntry]) -> Owners:
-    """Group manifest entries by content version (see :meth:`DocumentStore.owners`)."""
-    owners: Owners = {}
-    for entry in sorted(manifest.values(), key=lambda e: e.source):
-        owners.setdefault((entry.sha256, entry.fingerprint), []).append(entry)
-    return owners
+@dataclass
+class _Scan:
+    """The manifest as read: entries by source, and records a tidy-up should touch."""
+
+    entries: dict[str, ManifestEntry]
+    stale: list[str] = field(default_factory=list)  # record ids nothing reads any more
+    legacy: dict[str, list[str]] = field(default_factory=dict)  # sha256 -> old-style ids
+
+
+def _resolve(records: Sequence[tuple[str, dict[str, Any]]]) -> _Scan:
+    """Entries from manifest records, each name in exactly one entry.
+
+    Current records (with ``names``) are authoritative; a record without names is a
+    removed document. Old-style records (one per source, no ``names``) are merged by
+    content, minus names a current record holds.
+    """
+    current = [(rid, meta) for rid, meta in records if "names" in meta]
+    legacy = [(rid, meta) for rid, meta in records if "names" not in meta]
+    scan = _Scan(entries={})
+    by_sha = _current_entries(current, scan)
+    claimed = {name for entry in by_sha.values() for name in entry.names}
+    superseded = {meta["sha256"] for _, meta in current}
+    _merge_legacy(legacy, superseded, claimed, by_sha, scan)
+    scan.entries = {entry.source: entry for entry in by_sha.values()}
+    return scan
+
+
+def _current_entries(
+    records: Sequence[tuple[str, dict[str, Any]]], scan: _Scan
+) -> dict[str, ManifestEntry]:
+    """Entries of current records by hash; a name two records hold stays with the newest.
+
+    (One write moves a name, so only a damaged store has such a name.)
+    """
+    by_sha: dict[str, ManifestEntry] = {}
+    rids: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    for rid, meta in sorted(records, key=lambda r: (r[1].get("ingested_at", ""), r[0])):
+        names = json.loads(meta["names"])
+        if not names:  # a removed document, its delete interrupted
+            scan.stale.append(rid)
+            continue
+        sha = meta["sha256"]
+        by_sha[sha], rids[sha] = _entry_from_meta(meta, names), rid
+        owner.update(dict.fromkeys(names, sha))
+    for sha, entry in list(by_sha.items()):
+        kept = _with_names(entry, [n for n in entry.names if owner[n] == sha])
+        if kept is None:
+            scan.stale.append(rids[sha])
+            del by_sha[sha]
+        else:
+            by_sha[sha] = kept
+    return by_sha
+
+
+def _merge_legacy(
+    records: Sequence[tuple[str, dict[str, Any]]],
+    superseded: set[str],
+    claimed: set[str],
+    by_sha: dict[str, ManifestEntry],
+    scan: _Scan,
+) -> None:
+    """Add old-style records to *by_sha*, one entry per content, names alphabetical."""
+    groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for rid, meta in records:
+        groups.setdefault(meta["sha256"], []).append((rid, meta))
+    for sha, group in groups.items():
+        ids = [rid for rid, _ in group]
+        names = sorted(m["source"] for _, m in group if m["source"] not in claimed)
+        if sha in superseded or not names:
+            scan.stale.extend(ids)
+            continue
+        newest = max((m for _, m in group), key=lambda m: m["ingested_at"])
+        by_sha[sha] = _entry_from_meta(newest, names)
+        scan.legacy[sha] = ids
+
+
+class _ManifestEdit:
+    """Changes to the manifest being prepared: which names each content ends up with."""
+
+    def __init__(self, manifest: dict[str, ManifestEntry]) -> None:
+        self.before = {entry.sha256: entry for entry in manifest.values()}
+        self.after: dict[str, ManifestEntry | None] = dict(self.before)
+        self.owner = {name: entry.sha256 for entry in manifest.values() for name in entry.names}
+        self.texts: dict[str, str] = {}
+        self.touched: set[str] = set()
+
+    def put(self, doc: SourceDocument, chunks: int, fingerprint: str, now: str) -> None:
+        """*doc*'s content, freshly chunked, with its name added."""
+        old = self.after.get(doc.sha256)
+        self._set(
+            ManifestEntry(
+                source=old.source if old else doc.source,
+                title=old.title if old else doc.title,
+                sha256=doc.sha256,
+                fingerprint=fingerprint,
+                chunks=chunks,
+                chars=len(doc.text),
+                ingested_at=now,
+                names=(*(old.names if old else ()), doc.source),
+            )
+        )
+        self.texts[doc.sha256] = doc.text
+        self._move(doc.source, doc.sha256)
+
+    def alias(self, name: str, sha256: str) -> bool:
+        """Add *name* to the stored content *sha256*; False when there is no such content."""
+        entry = self.after.get(sha256)
+        if entry is None:
+            return False
+        self._set(replace(entry, names=(*entry.names, name)))
+        self._move(name, sha256)
+        return True
+
+    def drop(self, names: Collection[str]) -> None:
+        """Take *names* off their documents (a document left without names goes)."""
+        for name in names:
+            self._move(name, None)
+
+    def changes(self) -> dict[str, ManifestEntry | None]:
+        """The entries that differ from the manifest, by hash (None: removed)."""
+        return {
+            sha: self.after[sha] for sha in self.touched if self.after[sha] != self.before.get(sha)
+        }
+
+    def _set(self, entry: ManifestEntry) -> None:
+        self.after[entry.sha256] = entry
+        self.touched.add(entry.sha256)
+
+    def _move(self, name: str, sha256: str | None) -> None:
+        """Make *sha256* (None: no document) the only holder of *name*."""
+        previous = self.owner.get(name)
+        if previous is not None and previous != sha256:
+            entry = self.after[previous]
+            if entry is not None:
+                self.after[previous] = _with_names(entry, [n for n in entry.names if n != name])
+                self.touched.add(previous)
+        if sha256 is None:
+            self.owner.pop(name, None)
+        else:
+            self.owner[name] = sha256
 
 
 class DocumentStore:
@@ -151,15 +460,17 @@ class DocumentStore:
 
     # ----- manifest -------------------------------------------------------------
     def manifest(self) -> dict[str, ManifestEntry]:
-        """Every document in the store, by source."""
-        metas = (
-            meta
+        """Every document in the store (one per content), by source."""
+        return self._read_manifest().entries
+
+    def _read_manifest(self) -> _Scan:
+        records = [
+            (rid, meta)
             for got in self._scan(["metadatas"], self._manifest)
-            for meta in got["metadatas"] or []
-            if "generation" not in meta
-        )
-        entries = (ManifestEntry(**meta) for meta in metas)
-        return {entry.source: entry for entry in entries}
+            for rid, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+            if meta and "generation" not in meta
+        ]
+        return _resolve(records)
 
     def generation(self) -> str:
         """A token that changes whenever documents are added, changed or removed.
@@ -178,33 +489,81 @@ class DocumentStore:
         )
 
     def document_text(self, source: str) -> str:
-        """Full text of an ingested document (the text offsets refer to)."""
-        got = self._manifest.get(ids=[_manifest_id(source)], include=["documents"])
-        if not got["documents"]:
+        """Full text of an ingested document (the text offsets refer to), by any of its names."""
+        got = self._manifest.get(where={"source": source}, include=["documents", "metadatas"])
+        for text, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
+            if text and meta and "names" in meta:
+                return text
+        entry = name_index(self.manifest()).get(source)  # another name, or an old-style store
+        text = self._text_of(entry.sha256) if entry else ""
+        if not text:
             raise StoreEmptyError(f"{source} is not in the store; ingest it first.")
-        return got["documents"][0]
+        return text
 
-    def _write_manifest(self, docs: Sequence[tuple[SourceDocument, int]]) -> list[ManifestEntry]:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        entries = [
-            ManifestEntry(
-                source=doc.source,
-                title=doc.title,
-                sha256=doc.sha256,
-                fingerprint=self.fingerprint,
-                chunks=chunks,
-                chars=len(doc.text),
-                ingested_at=now,
-            )
-            for doc, chunks in docs
-        ]
+    def _text_of(self, sha256: str) -> str:
+        got = self._manifest.get(where={"sha256": sha256}, include=["documents"])
+        return next((text for text in got["documents"] or [] if text), "")
+
+    def _write_manifest(self, edit: _ManifestEdit) -> None:
+        """Write every changed entry of *edit* in one upsert, then delete emptied ones.
+
+        A removed document is first written without names (so the one write moves
+        names atomically), then deleted; a crash in between leaves a record that
+        reads as nothing and the next ingest deletes.
+        """
+        changes = edit.changes()
+        if not changes:
+            return
+        kept = [entry for entry in changes.values() if entry is not None]
+        gone = [sha for sha, entry in changes.items() if entry is None]
+        texts = [edit.texts.get(e.sha256) or self._text_of(e.sha256) for e in kept]
         self._manifest.upsert(
-            ids=[_manifest_id(doc.source) for doc, _ in docs],
-            documents=[doc.text for doc, _ in docs],
-            metadatas=[entry.__dict__ for entry in entries],
-            embeddings=[[1.0]] * len(docs),  # the manifest is looked up by id, never by vector
+            ids=[_entry_id(e.sha256) for e in kept] + [_entry_id(sha) for sha in gone],
+            documents=texts + [""] * len(gone),
+            metadatas=[_entry_meta(e) for e in kept]
+            + [{"sha256": sha, "names": "[]"} for sha in gone],
+            embeddings=[[1.0]] * len(changes),  # the manifest is looked up by id, never by vector
         )
-        return entries
+        if gone:
+            self._manifest.delete(ids=[_entry_id(sha) for sha in gone])
+
+    def _commit(
+        self, edit: _ManifestEdit, manifest: dict[str, ManifestEntry]
+    ) -> tuple[list[ManifestEntry], int]:
+        """Write *edit*, update *manifest* in place, drop chunks nothing vouches for.
+
+        Returns the documents removed and the number of chunk records deleted.
+        """
+        changes = edit.changes()
+        self._write_manifest(edit)
+        if not changes:
+            return [], 0
+        for sha in changes:
+            if sha in edit.before:
+                manifest.pop(edit.before[sha].source, None)
+        manifest.update({e.source: e for e in changes.values() if e is not None})
+        self._bump_generation()
+        owners = owners_of(manifest)
+        old = [edit.before[sha] for sha in changes if sha in edit.before]
+        deleted = sum(self._drop_if_unused(e.sha256, e.fingerprint, owners) for e in old)
+        return [edit.before[sha] for sha, e in changes.items() if e is None], deleted
+
+    def _tidy_manifest(self, scan: _Scan) -> None:
+        """Delete records nothing reads; rewrite old-style ones, one record per content."""
+        by_sha = {entry.sha256: entry for entry in scan.entries.values()}
+        for sha, ids in scan.legacy.items():
+            entry = by_sha[sha]
+            self._manifest.upsert(
+                ids=[_entry_id(sha)],
+                documents=[self._text_of(sha)],
+                metadatas=[_entry_meta(entry)],
+                embeddings=[[1.0]],
+            )
+            scan.stale.extend(ids)
+        for first in range(0, len(scan.stale), BATCH):
+            self._manifest.delete(ids=scan.stale[first : first + BATCH])
+        if scan.legacy:
+            log.info("manifest: %d documents rewritten with their names", len(scan.legacy))
 
     # ----- writing --------------------------------------------------------------
     def upsert_document(
@@ -228,8 +587,10 @@ class DocumentStore:
         """Store a group of documents: all their chunks first, then their manifest entries.
 
         Only chunks whose id is not in the store are embedded, and each distinct text
-        once. *manifest* (the caller's copy of :meth:`manifest`, saving a full read
-        per group) is updated in place. Returns the number of chunks embedded.
+        once. Each document's name joins the entry of its content and leaves any other
+        (a changed file under a known name replaces its old content). *manifest* (the
+        caller's copy of :meth:`manifest`, saving a full read per group) is updated in
+        place. Returns the number of chunks embedded.
         """
         manifest = self.manifest() if manifest is None else manifest
         planned = [
@@ -243,14 +604,52 @@ class DocumentStore:
                 if cid not in present:
                     todo.setdefault(cid, (doc, chunk))
         self._add(todo, progress)
-        previous = [manifest[doc.source] for doc, _ in items if doc.source in manifest]
-        entries = self._write_manifest([(doc, len(chunks)) for doc, chunks in items])
-        manifest.update({entry.source: entry for entry in entries})
-        self._bump_generation()
-        owners = owners_of(manifest)
-        for old in previous:
-            self._drop_if_unused(old.sha256, old.fingerprint, owners)
+        edit = _ManifestEdit(manifest)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for doc, chunks in items:
+            edit.put(doc, len(chunks), self.fingerprint, now)
+        self._commit(edit, manifest)
         return len(todo)
+
+    def add_names(
+        self, names: Sequence[tuple[str, str]], manifest: dict[str, ManifestEntry] | None = None
+    ) -> list[str]:
+        """Attach each ``(name, sha256)`` to the stored document with that content.
+
+        Nothing is embedded or written to the chunks. A name leaves the document it
+        named before. Returns the names whose content is not in the store (skipped).
+        """
+        manifest = self.manifest() if manifest is None else manifest
+        edit = _ManifestEdit(manifest)
+        skipped = [name for name, sha in names if not edit.alias(name, sha)]
+        self._commit(edit, manifest)
+        return skipped
+
+    def drop_names(
+        self, names: Collection[str], manifest: dict[str, ManifestEntry] | None = None
+    ) -> list[ManifestEntry]:
+        """Forget *names*; a document left without any name is removed with its chunks.
+
+        Returns the documents removed (as they were).
+        """
+        manifest = self.manifest() if manifest is None else manifest
+        edit = _ManifestEdit(manifest)
+        edit.drop(names)
+        return self._commit(edit, manifest)[0]
+
+    def remove_document(self, source: str, manifest: dict[str, ManifestEntry] | None = None) -> int:
+        """Remove the document *source* names, under every name, and its chunks.
+
+        Manifest entry first, then the chunks. *manifest*, when given, is the caller's
+        copy and is updated in place. Returns the number of chunk records deleted.
+        """
+        manifest = self.manifest() if manifest is None else manifest
+        entry = name_index(manifest).get(source)
+        if entry is None:
+            return 0
+        edit = _ManifestEdit(manifest)
+        edit.drop(entry.names)
+        return self._commit(edit, manifest)[1]
 
     def _present(self, ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -291,37 +690,30 @@ class DocumentStore:
             "fingerprint": self.fingerprint,
         }
 
-    def _drop_if_unused(self, sha256: str, fingerprint: str, owners: Owners | None = None) -> None:
-        """Delete a content version's chunks unless another source still has that content."""
+    def _drop_if_unused(self, sha256: str, fingerprint: str, owners: Owners | None = None) -> int:
+        """Delete a content version's chunks unless a document still has that content.
+
+        Returns the number of chunk records deleted.
+        """
         owners = self.owners() if owners is None else owners
         if (sha256, fingerprint) in owners:
-            return
+            return 0
         where: Any = {"$and": [{"doc_sha256": sha256}, {"fingerprint": fingerprint}]}
         stale = self.chunks.get(where=where, include=[])["ids"]
         if stale:
             self.chunks.delete(ids=stale)
-
-    def remove_document(
-        self, source: str, manifest: dict[str, ManifestEntry] | None = None
-    ) -> None:
-        """Forget a document: manifest entry first, then its chunks (if unshared).
-
-        *manifest*, when given, is the caller's copy and is updated in place.
-        """
-        manifest = self.manifest() if manifest is None else manifest
-        entry = manifest.pop(source, None)
-        self._manifest.delete(ids=[_manifest_id(source)])
-        self._bump_generation()
-        if entry:
-            self._drop_if_unused(entry.sha256, entry.fingerprint, owners_of(manifest))
+        return len(stale)
 
     def reconcile(self) -> int:
         """Delete chunks no manifest entry vouches for (left by an interrupted ingest).
 
-        When the chunk count is exactly what the manifest accounts for (the usual
-        case) nothing can be orphaned and the full scan is skipped.
+        Also tidies the manifest (records a crash left, old-style records). When the
+        chunk count is exactly what the manifest accounts for (the usual case) nothing
+        can be orphaned and the full scan is skipped.
         """
-        valid = self.owners()
+        scan = self._read_manifest()
+        self._tidy_manifest(scan)
+        valid = owners_of(scan.entries)
         if self.count_chunks() == sum(entries[0].chunks for entries in valid.values()):
             return 0
         orphans = [
@@ -347,10 +739,10 @@ class DocumentStore:
 
     # ----- reading --------------------------------------------------------------
     def owners(self) -> Owners:
-        """For each trusted content version (hash, fingerprint): the sources holding it.
+        """For each trusted content version (hash, fingerprint): the document holding it.
 
-        Identical files under several names share one set of chunks; the first
-        source (alphabetically) is shown, the others are listed in ``also_in``.
+        Identical files under several names are one document with one set of chunks;
+        its first name is shown, the others are listed in ``also_in``.
         """
         return owners_of(self.manifest())
 
@@ -361,8 +753,10 @@ class DocumentStore:
     def _attributed(self, doc: Document, owners: Owners) -> Document:
         """*doc* with source and title taken from the manifest (the chunk may be shared)."""
         entries = owners[self._key(doc.metadata)]
-        meta = {**doc.metadata, "source": entries[0].source, "title": entries[0].title}
-        meta["also_in"] = ", ".join(e.source for e in entries[1:])
+        first = entries[0]
+        meta = {**doc.metadata, "source": first.source, "title": first.title}
+        others = [name for entry in entries for name in entry.names if name != first.source]
+        meta["also_in"] = ", ".join(others)
         return Document(page_content=doc.page_content, metadata=meta, id=doc.id)
 
     def _scan(self, include: list[str], collection: Any = None) -> Iterator[dict[str, Any]]:

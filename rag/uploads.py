@@ -1,4 +1,5 @@
 """Accept a document uploaded through a browser: check it, then save it safely.
+Delete it again when its document is removed.
 
 The file name comes from the user's browser and is untrusted: only a sanitised
 basename is ever used (``../../x.txt`` and ``C:\\evil\\x.txt`` become ``x.txt``), and
@@ -6,6 +7,9 @@ the file is written inside the given uploads folder, atomically. The content is
 parsed *before* anything is written, so an unsupported, empty, oversized or
 unreadable file is rejected with a :class:`~rag.errors.DocumentError` and leaves
 nothing behind.
+
+:func:`delete_upload` deletes only a file inside the uploads folder: a document
+ingested from anywhere else (``seeds/``, a path given to ``ingest``) is never deleted.
 
 This module does not ingest; the caller passes the saved path to
 :meth:`rag.service.Assistant.ingest`.
@@ -63,3 +67,19 @@ def save_upload(folder: Path, name: str, data: bytes, max_bytes: int) -> Path:
         raise
     log.info("saved upload %s (%d bytes)", target, len(data))
     return target
+
+
+def delete_upload(folder: Path, source: str) -> Path | None:
+    """Delete the file *source* names when it lives inside *folder*; returns it, else None."""
+    path = Path(source).resolve()
+    if not path.is_file() or not path.is_relative_to(folder.resolve()):
+        return None
+    try:
+        path.unlink()
+    except OSError as exc:
+        raise DocumentError(
+            f"{source} could not be deleted ({exc.strerror}); delete it by hand, "
+            "or the next ingest adds it back."
+        ) from None
+    log.info("deleted upload %s", path)
+    return path

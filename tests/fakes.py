@@ -168,3 +168,32 @@ class CannedAssistant(Assistant):
         self, question: str, history: Sequence[Any] | None = None, k: int | None = None
     ) -> Answer:
         return self.answers[question.strip()]
+
+
+def rewritten(question: str = "And how many jars?") -> Answer:
+    """A follow-up the resolver rewrote: :func:`answered` under another question."""
+    return replace(answered(question), standalone_question="How many jars did the orchard make?")
+
+
+class RemovableAssistant(CannedAssistant):
+    """A :class:`CannedAssistant` whose document can be removed; it records each removal."""
+
+    removed: ClassVar[list[str]] = []
+
+    def documents(self) -> list[ManifestEntry]:
+        return [] if DOC_SOURCE in self.removed else [doc_entry()]
+
+    def remove_document(self, name: str) -> Any:
+        from rag.service import RemovedDocument
+
+        self.removed.append(name)
+        entry = doc_entry()
+        return RemovedDocument(
+            source=entry.source,
+            title=entry.title,
+            sha256=entry.sha256,
+            names=entry.names,
+            chunks=entry.chunks,
+            uploads_deleted=(),
+            still_on_disk=(entry.source,),
+        )

@@ -23,12 +23,19 @@ from tests.conftest import ROOT, make_settings
 pytestmark = pytest.mark.integration
 
 APP = str(ROOT / "app.py")
+DOCUMENT_HIGHLIGHT = "orange-background"  # the document dialog's highlight (app.py)
 TIMEOUT = 180  # seconds: the first run loads the model (about 5 s on 2 cores, more on CI)
 
 
 def plain(markdown: str) -> str:
     """What a reader sees of our escaped Markdown (escapes and word joiners removed)."""
     return re.sub(r"\\(.)", r"\1", markdown).replace(WORD_JOINER, "")
+
+
+def readable(markdown: str) -> str:
+    """The text of highlighted Markdown: our directives, bold and hard breaks removed too."""
+    unmarked = re.sub(r"(?<!\\):[a-z-]+\[|(?<!\\)\]|(?<!\\)\*\*", "", markdown)
+    return plain(unmarked.replace("  \n", "\n"))
 
 
 @pytest.fixture(scope="module")
@@ -100,16 +107,36 @@ def test_answer_is_rendered_with_its_cited_passage(app, article_text: str) -> No
     assert not app.warning
 
 
-def test_show_in_document_highlights_the_span_in_the_whole_article(app, article_text: str) -> None:
+def show_in_document(at, n: int = 0):
+    [b for b in at.button if b.label == "Show in document"][n].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_show_in_document_shows_the_span_strongly_highlighted_in_its_context(
+    app, article_text: str
+) -> None:
     ask(app, "How much has the UK pledged towards security at the port?")
     cite = app.session_state["answers"][0].citations[0]
-    app.toggle[0].set_value(True).run()
-    assert not app.exception
-    whole = [m.value for m in app.markdown if HIGHLIGHT in m.value and len(m.value) > 3000]
-    assert len(whole) == 1
-    assert plain(whole[0]).startswith(article_text.splitlines()[0])
-    assert cited_mark(cite) in whole[0]
+    show_in_document(app)
+    strong = f":{DOCUMENT_HIGHLIGHT}["
+    [window] = [m.value for m in app.markdown if strong in m.value]
+    assert cited_mark(cite) in window
+    # A window around the span, not the whole article: the notes say what is left out.
+    shown = readable(window)
+    assert cite.quote in shown and shown in article_text  # a part of it, in order
+    assert article_text.index(shown) > 0 and len(shown) < len(article_text)
+    assert len(shown.split(cite.quote, 1)[0]) <= 700  # little before: the span is in view
+    notes = [c.value for c in app.caption if "characters before" in c.value]
+    assert notes == [f"… {article_text.index(shown):,} characters before"]
+    assert any("characters after" in c.value for c in app.caption)
     assert any("is highlighted" in c.value for c in app.caption)
+
+    next(t for t in app.toggle if t.key and t.key.startswith("whole-")).set_value(True).run()
+    [whole] = [m.value for m in app.markdown if strong in m.value]
+    assert plain(whole).startswith(article_text.splitlines()[0]) and len(whole) > 3000
+    assert cited_mark(cite) in whole
+    assert not any("characters before" in c.value for c in app.caption)
 
 
 def test_follow_up_uses_the_conversation_and_keeps_earlier_citations(app) -> None:
@@ -119,6 +146,8 @@ def test_follow_up_uses_the_conversation_and_keeps_earlier_citations(app) -> Non
     assert len(answers) == 2
     assert "Theresa May" in answers[1].standalone_question
     assert "Cazeneuve" in assistant_texts(app)[1]
+    understood = [plain(c.value) for c in app.caption if "Understood as" in c.value]
+    assert understood == [f"Understood as: {answers[1].standalone_question}"]
     # Both turns still show their own cited sources after the rerun.
     labels = [e.label for e in app.expander]
     assert len(labels) == len(answers[0].citations) + len(answers[1].citations)
@@ -261,7 +290,7 @@ def test_reruns_and_new_sessions_never_reload_the_model_or_re_embed(
     st.cache_resource.clear()  # start cold, as a fresh server does
     first = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     ask(first, "Who will visit Calais?")
-    first.toggle[0].set_value(True).run()
+    show_in_document(first)
     first.slider[0].set_value(6).run()
     second = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # another browser tab
     ask(second, "Who is Bernard Cazeneuve?")
@@ -300,3 +329,37 @@ def test_a_large_store_lists_a_bounded_sidebar_with_a_working_filter(
     listed = [plain(m.value) for m in at.sidebar.markdown if "Orchard log" in m.value]
     assert len(listed) == 1 and "Orchard log 061" in listed[0]
     assert at.chat_input  # the page stays usable
+
+
+def test_example_questions_are_drawn_from_the_article_and_answered(app) -> None:
+    examples = [b for b in app.button if b.key and b.key.startswith("example-")]
+    assert len(examples) == 3
+    questions = [plain(b.label) for b in examples]
+    assert all(q.startswith("What ") and q.endswith("?") for q in questions)
+    examples[0].click().run()
+    assert not app.exception
+    [answer] = app.session_state["answers"]
+    assert answer.question == questions[0]
+    assert answer.outcome == "answered" and answer.citations  # drawn from the text: answerable
+
+
+def test_a_conversation_reopens_with_its_citations_after_a_restart(app, media) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    ask(app, "Who will visit Calais?")
+    ask(app, "Who is she meeting?")
+    cid = app.session_state["cid"]
+    labels = [e.label for e in app.expander]
+    st.cache_resource.clear()  # a restart: the conversation database is opened anew
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not again.exception
+    [button] = [b for b in again.sidebar.button if b.key == f"open-{cid}"]
+    assert plain(button.label) == "Who will visit Calais?"
+    button.click().run()
+    assert [e.label for e in again.expander] == labels
+    assert "Theresa May" in assistant_texts(again)[0]
+    assert again.session_state["answers"] == app.session_state["answers"]
+    # The export works from the reopened conversation: every turn, as answered.
+    data = json.loads(download(again, media, "Export JSON"))
+    assert data["turns"] == [a.to_dict() for a in app.session_state["answers"]]

@@ -1,10 +1,13 @@
 """The page shows each outcome differently, through AppTest over a canned Assistant.
 
-No model and no store: :class:`tests.fakes.CannedAssistant` replaces the Assistant
-the page builds, and answers each question with a fixed :class:`~rag.answer.Answer`
-over a hostile document (HTML, script, remote image, javascript: link, bold stars),
-so these tests check what a reader sees for answered, unsure and not-found turns,
-and that none of the document's markup is obeyed.
+No model and no Chroma store: :class:`tests.fakes.CannedAssistant` replaces the
+Assistant the page builds, and answers each question with a fixed
+:class:`~rag.answer.Answer` over a hostile document (HTML, script, remote image,
+javascript: link, bold stars), so these tests check what a reader sees for answered,
+unsure and not-found turns, and that none of the document's markup is obeyed.
+
+Conversations are real: they go to the SQLite file in the temporary store folder, and
+a brand-new AppTest after clearing every cached resource stands for a server restart.
 """
 
 from __future__ import annotations
@@ -16,19 +19,26 @@ from pathlib import Path
 import pytest
 
 from rag.config import REFUSAL, UNSURE
+from rag.conversations import DB_NAME, ConversationStore, example_questions
 from rag.highlight import ANSWER_HIGHLIGHT, HIGHLIGHT, WORD_JOINER, escape_markdown
 from tests.conftest import ROOT
 from tests.fakes import (
+    DOC_SOURCE,
+    DOC_TEXT,
+    DOC_TITLE,
     QUOTE,
     SHORT_ANSWER,
     CannedAssistant,
     HashingEmbeddings,
+    RemovableAssistant,
     answered,
     not_found,
+    rewritten,
     unsure,
 )
 
 APP = str(ROOT / "app.py")
+DOCUMENT_HIGHLIGHT = "orange-background"  # the document dialog's highlight (app.py)
 TIMEOUT = 60  # seconds: the first run imports Streamlit and the rag package
 
 
@@ -38,10 +48,9 @@ def plain(markdown: str) -> str:
 
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator:
-    """The page over :class:`CannedAssistant`, first run done; caches cleared around it."""
+def canned(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[type[CannedAssistant]]:
+    """The page will build a :class:`CannedAssistant` over a store in tmp_path."""
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
     import rag.embeddings
     import rag.service
@@ -49,12 +58,34 @@ def page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator:
     monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path / "vectorstore"))
     monkeypatch.setattr(rag.embeddings, "load_embeddings", lambda settings: HashingEmbeddings())
     monkeypatch.setattr(rag.service, "Assistant", CannedAssistant)
-    CannedAssistant.answers = {a.question: a for a in (answered(), unsure(), not_found())}
+    answers = (answered(), unsure(), not_found(), rewritten())
+    CannedAssistant.answers = {a.question: a for a in answers}
     st.cache_resource.clear()  # no Assistant cached by another test may answer here
+    yield CannedAssistant
+    st.cache_resource.clear()  # nor may ours answer in another test
+
+
+def restarted(query: dict[str, str] | None = None):
+    """A brand-new page after a server restart: every cached resource dropped."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(query or {})
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def page(canned) -> Iterator:
+    """The page over :class:`CannedAssistant`, first run done."""
+    from streamlit.testing.v1 import AppTest
+
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception, at.exception
     yield at
-    st.cache_resource.clear()  # nor may ours answer in another test
 
 
 def ask(at, question: str):
@@ -103,13 +134,21 @@ def test_answered_shows_grounded_with_confidence_and_the_short_answer_marked(pag
     assert_inert(page)
 
 
+def show_in_document(at, n: int = 0):
+    [b for b in at.button if b.label == "Show in document"][n].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_show_in_document_marks_the_short_answer_in_the_whole_document(page) -> None:
     ask(page, answered().question)
-    page.toggle[0].set_value(True).run()
-    assert not page.exception
+    show_in_document(page)
     marked = f":{ANSWER_HIGHLIGHT}[**{escape_markdown(SHORT_ANSWER)}**]"
     whole = [m.value for m in page.markdown if marked in m.value and "Rain fell" in m.value]
     assert len(whole) == 1
+    assert f":{DOCUMENT_HIGHLIGHT}[" in whole[0]  # the stronger highlight of the dialog
+    assert plain(whole[0]).startswith("Quince report")  # short: shown whole, no notes
+    assert not any("characters before" in c.value for c in page.caption)
     assert_inert(page)
 
 
@@ -150,3 +189,120 @@ def test_three_turns_keep_their_own_look_after_a_rerun(page) -> None:
     assert avatars == [":material/verified:", ":material/help:", ":material/block:"]
     assert len(page.info) == 1 and len(page.warning) == 1
     assert len(page.expander) == 1 + len(unsure().passages)
+
+
+# ----- stored conversations ---------------------------------------------------------------
+def sidebar_button(at, label: str):
+    return next(b for b in at.sidebar.button if plain(b.label) == label)
+
+
+def test_past_conversations_are_listed_and_reopen_after_a_restart(page, tmp_path: Path) -> None:
+    ask(page, answered().question)
+    ask(page, unsure().question)
+    cid = page.session_state["cid"]
+    assert page.query_params["c"] == cid
+    shown = [e.label for e in page.expander]
+
+    again = restarted()  # no ?c=: a new, empty conversation with the past ones listed
+    assert not [m for m in again.chat_message]
+    assert any("2 questions" in c.value for c in again.sidebar.caption)
+    sidebar_button(again, answered().question).click().run()
+    assert not again.exception, again.exception
+    assert again.session_state["cid"] == cid and again.query_params["c"] == cid
+    assert again.session_state["answers"] == [answered(), unsure()]
+    avatars = [m.avatar for m in again.chat_message if m.name == "assistant"]
+    assert avatars == [":material/verified:", ":material/help:"]
+    assert [e.label for e in again.expander] == shown  # the same citations and passages
+    passage = next(m.value for m in again.expander[0].markdown if HIGHLIGHT in m.value)
+    assert f":{ANSWER_HIGHLIGHT}[**{escape_markdown(SHORT_ANSWER)}**]" in passage
+    assert (tmp_path / "vectorstore" / DB_NAME).is_file()
+
+    by_link = restarted({"c": cid})  # the URL alone reopens it too
+    assert by_link.session_state["answers"] == [answered(), unsure()]
+    ask(by_link, not_found().question)  # and it goes on where it stopped
+    store = ConversationStore(tmp_path / "vectorstore" / DB_NAME)
+    assert store.get(cid).answers == [answered(), unsure(), not_found()]
+    store.close()
+
+
+def test_unknown_conversation_link_warns_and_offers_a_new_one(canned) -> None:
+    at = restarted({"c": "0123456789abcdef" * 2})
+    [warning] = at.warning
+    assert "does not exist" in warning.value and "deleted" in warning.value
+    assert not at.chat_input  # not silently a new conversation
+    next(b for b in at.button if b.label == "Start a new conversation").click().run()
+    assert not at.exception and not at.warning
+    assert at.chat_input and "c" not in at.query_params
+    ask(at, answered().question)
+    assert at.query_params["c"] == at.session_state["cid"] != "0123456789abcdef" * 2
+
+
+def test_rename_and_delete_a_conversation_from_the_sidebar(page, tmp_path: Path) -> None:
+    ask(page, answered().question)
+    cid = page.session_state["cid"]
+    page.text_input(key=f"title-{cid}").set_value("Marmalade <b>jars</b>").run()
+    assert not page.exception
+    assert sidebar_button(page, "Marmalade <b>jars</b>")  # escaped, shown as typed
+    page.button(key=f"delete-{cid}").click().run()
+    [confirm] = page.sidebar.warning  # a confirmation step first
+    assert "Delete" in confirm.value and "cannot be undone" in confirm.value
+    next(b for b in page.sidebar.button if b.label == "Cancel").click().run()
+    assert not page.sidebar.warning and page.session_state["answers"]
+    page.button(key=f"delete-{cid}").click().run()
+    next(b for b in page.sidebar.button if b.label == "Delete").click().run()
+    assert not page.exception
+    assert page.session_state["cid"] is None and page.session_state["answers"] == []
+    assert not page.chat_message and "c" not in page.query_params
+    assert any("saved here from their first answer" in c.value for c in page.sidebar.caption)
+    store = ConversationStore(tmp_path / "vectorstore" / DB_NAME)
+    assert store.list() == []
+    store.close()
+
+
+def test_a_rewritten_follow_up_says_what_it_was_understood_as(page) -> None:
+    ask(page, answered().question)
+    ask(page, rewritten().question)
+    understood = [plain(c.value) for c in page.caption if "Understood as" in c.value]
+    # Only the rewritten turn: the first was taken as typed.
+    assert understood == ["Understood as: How many jars did the orchard make?"]
+    assert_inert(page)
+
+
+def test_an_empty_conversation_offers_example_questions_from_the_documents(page, canned) -> None:
+    expected = example_questions([(DOC_TITLE, DOC_TEXT)])
+    examples = [b for b in page.button if b.key and b.key.startswith("example-")]
+    assert [plain(b.label) for b in examples] == expected and len(expected) == 3
+    assert all("Quince <b>report</b>" in plain(b.label) for b in examples)
+    canned.answers[expected[1]] = answered(expected[1])
+    examples[1].click().run()
+    assert not page.exception
+    assert [plain(m.children[0].value) for m in page.chat_message if m.name == "user"] == [
+        expected[1]
+    ]
+    assert page.session_state["answers"] == [answered(expected[1])]
+    assert not [b for b in page.button if b.key and b.key.startswith("example-")]
+
+
+def test_the_remove_button_removes_the_document_after_confirming(
+    monkeypatch: pytest.MonkeyPatch, canned
+) -> None:
+    import rag.service
+
+    monkeypatch.setattr(rag.service, "Assistant", RemovableAssistant)
+    RemovableAssistant.removed = []
+    at = restarted()
+    assert any("Quince <b>report</b>" in plain(m.value) for m in at.sidebar.markdown)
+    [remove] = [b for b in at.sidebar.button if b.key and b.key.startswith("remove-")]
+    remove.click().run()
+    [confirm] = at.sidebar.warning
+    assert "Remove" in confirm.value and DOC_SOURCE in plain(confirm.value)
+    assert RemovableAssistant.removed == []  # nothing removed before confirming
+    next(b for b in at.sidebar.button if b.label == "Remove").click().run()
+    assert not at.exception, at.exception
+    assert RemovableAssistant.removed == [DOC_SOURCE]
+    [done] = at.sidebar.success
+    assert "Removed Quince <b>report</b>: 2 chunks" in plain(done.value)
+    assert "Still on disk" in done.value
+    assert any("No documents yet" in c.value for c in at.sidebar.caption)
+    assert "document store is empty" in at.info[0].value
+    assert_inert(at)

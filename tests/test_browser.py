@@ -2,10 +2,13 @@
 
 Starts the page on a free loopback port against a temporary store holding the seed
 article, then, as a reader would: asks a question and waits for the streamed answer,
-checks the cited passage and its highlighted sentence, opens "show in document",
-follows up, uploads a new document and asks about it, uploads a hostile document and
-checks it renders inert, and refreshes the page. Saves a screenshot of the answered chat
-to tests/artifacts/screenshot.png (docs/screenshot.png with UPDATE_SCREENSHOT=1).
+checks the cited passage and its highlighted sentence, opens "show in document" (the
+highlight must be in the viewport as it opens), follows up (and sees what it was
+understood as), uploads a new document and asks about it, uploads a hostile document
+and checks it renders inert, removes a document from the sidebar and checks the next
+answer does not cite it, refreshes the page, and restarts the server to reopen a
+conversation from the sidebar. Saves a screenshot of the answered chat to
+tests/artifacts/screenshot.png (docs/screenshot.png with UPDATE_SCREENSHOT=1).
 
 Needs Debian's Chromium at /usr/bin/chromium (skipped with a hint otherwise).
 """
@@ -18,6 +21,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,6 +45,7 @@ SCREENSHOT = (
     if os.environ.get("UPDATE_SCREENSHOT") == "1"
     else ROOT / "tests" / "artifacts" / "screenshot.png"
 )
+ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots of the dialog and a reopened chat
 WAIT_MS = 120_000  # any single wait; the first page load also loads the model
 ASK = "Ask a question about the documents"
 WORD_JOINER = "\u2060"
@@ -75,13 +80,14 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> Non
     raise TimeoutError(f"streamlit did not answer at {url} within {timeout:.0f}s")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """`streamlit run app.py` on a free loopback port over a fresh store; always stopped."""
+def need_browser() -> None:
     if not CHROMIUM.exists():
         pytest.skip("Chromium not found at /usr/bin/chromium; run `apt-get install -y chromium`")
     pytest.importorskip("playwright", reason="pip install -r requirements-dev.txt")
-    tmp = tmp_path_factory.mktemp("browser")
+
+
+def ingested_env(tmp: Path) -> dict[str, str]:
+    """The page's environment over a store in *tmp* holding the seed article (ingested)."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -95,8 +101,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     subprocess.run(
         [sys.executable, "-m", "rag", "ingest"], cwd=ROOT, env=env, check=True, timeout=300
     )
+    return env
+
+
+@contextmanager
+def streamlit_page(tmp: Path, env: dict[str, str]) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port; its URL; always stopped."""
     port = free_port()
-    log = (tmp / "streamlit.log").open("w")
+    log_path = tmp / f"streamlit-{port}.log"
+    log = log_path.open("w")
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
     cmd += ["--server.port", str(port), "--server.headless", "true"]
     cmd += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
@@ -104,12 +117,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, proc)
-        yield {"url": url, "tmp": tmp}
+        yield url
     finally:
         stop_process(proc)
         log.close()
         if proc.returncode not in (0, -15):
-            sys.stderr.write((tmp / "streamlit.log").read_text())
+            sys.stderr.write(log_path.read_text())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The page over a fresh store with the seed article, for the whole module."""
+    need_browser()
+    tmp = tmp_path_factory.mktemp("browser")
+    with streamlit_page(tmp, ingested_env(tmp)) as url:
+        yield {"url": url, "tmp": tmp}
 
 
 @pytest.fixture(scope="module")
@@ -124,21 +146,27 @@ def browser(server) -> Iterator:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser, server) -> Iterator:
-    """A page on the app that records dialogs and every request it makes."""
+@contextmanager
+def opened(browser, url: str) -> Iterator:
+    """A page on *url* that records dialogs and every request it makes."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     page.dialogs, page.requests = [], []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
     page.on("request", lambda r: page.requests.append(r.url))
-    page.goto(server["url"], timeout=WAIT_MS)
+    page.goto(url, timeout=WAIT_MS)
     page.get_by_placeholder(ASK).wait_for()
     try:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser, server) -> Iterator:
+    with opened(browser, server["url"]) as page:
+        yield page
 
 
 def text_of(locator) -> str:
@@ -171,6 +199,37 @@ def marks(scope):
     return scope.locator('[data-testid="stMarkdownContainer"] .stMarkdownColoredBackground')
 
 
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def background(locator) -> str:
+    return locator.evaluate("e => getComputedStyle(e).backgroundColor")
+
+
+def in_viewport(page, locator) -> bool:
+    """The element is shown and its top line lies inside the window, without scrolling."""
+    box = locator.bounding_box()
+    height = page.viewport_size["height"]
+    return locator.is_visible() and box is not None and 0 <= box["y"] <= height - 20
+
+
+def show_in_document(page, cited):
+    """Click "Show in document" under a citation; the dialog, once its text is there."""
+    cited.get_by_role("button", name="Show in document").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("is highlighted").wait_for()
+    marks(dialog).first.wait_for()
+    return dialog
+
+
+def close_dialog(page) -> None:
+    page.keyboard.press("Escape")
+    page.get_by_role("dialog").wait_for(state="detached")
+    wait_idle(page)
+
+
 def upload(page, path: Path, title: str) -> None:
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
     page.get_by_text("Added 1").wait_for()
@@ -189,19 +248,26 @@ def test_ask_check_citation_show_in_document_and_follow_up(page, server) -> None
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
 
-    cited.get_by_text("Show in document").click()
-    cited.get_by_text("is highlighted").wait_for()
-    # The caption renders before the document body: wait for the article's own text.
-    cited.get_by_text("Dover", exact=False).first.wait_for(timeout=30_000)
-    in_document = marks(cited).last
-    in_document.scroll_into_view_if_needed()
-    assert in_document.is_visible()
+    passage_colour = background(highlighted)
+    dialog = show_in_document(page, cited)
+    in_document = marks(dialog).first
     assert "Home Secretary Theresa May will visit Calais" in text_of(in_document)
-    whole = text_of(cited)
+    # In view as the dialog opens (nothing scrolled), and more strongly marked than in
+    # the passage.
+    assert in_viewport(page, in_document)
+    assert background(in_document) != passage_colour
+    screenshot(page, "show-in-document.png")
+    assert "characters after" in text_of(dialog)
+    dialog.get_by_text("Show the whole document").click()
+    dialog.get_by_text("Dover", exact=False).first.wait_for(timeout=30_000)
+    whole = text_of(dialog)
     assert "Fortress Calais: UK, France" in whole and "Dover" in whole  # the whole article
+    close_dialog(page)
 
     follow = ask(page, "Who is she meeting?")
     assert "Cazeneuve" in text_of(follow)
+    understood = follow.get_by_text("Understood as:")
+    assert understood.is_visible() and "Theresa May" in text_of(understood)
 
     refusal = ask(page, "What is the capital of Peru?")
     assert "Not in the documents" in text_of(refusal.locator('[data-testid="stAlert"]'))
@@ -232,8 +298,13 @@ def test_hostile_document_renders_inert(page, server, tmp_path: Path) -> None:
     upload(page, hostile, "Zebra notes")
     answer = ask(page, "Where does the zebra festival take place?")
     cited = answer.locator('[data-testid="stExpander"]').first
-    cited.get_by_text("Show in document").click()
-    cited.get_by_text("is highlighted").wait_for()
+    dialog = show_in_document(page, cited)
+    in_document = text_of(dialog)
+    assert "[see notes] takes place in Lyon every April." in text_of(marks(dialog).first)
+    assert "[buy](javascript:alert(1))" in in_document and "www.example.com" in in_document
+    assert dialog.locator("img, script, iframe, a[href^='javascript']").count() == 0
+    assert dialog.locator("a[href*='example.com'], a[href*='127.0.0.1:9']").count() == 0
+    close_dialog(page)
 
     body = text_of(answer)
     assert "<script>alert('xss')</script> [see notes] takes place in Lyon" in body
@@ -252,3 +323,66 @@ def test_hostile_document_renders_inert(page, server, tmp_path: Path) -> None:
     assert page.dialogs == []
     fetched = [u for u in page.requests if "127.0.0.1:9/" in u or u.endswith("/x")]
     assert fetched == []
+
+
+DAMSON = (
+    "Damson orchard notes\n\nThe Larkspur Farm orchard picked 730 crates of damsons in September.\n"
+)
+
+
+def test_remove_a_document_from_the_sidebar_and_answers_stop_citing_it(
+    page, server, tmp_path: Path
+) -> None:
+    note = tmp_path / "damson.txt"
+    note.write_text(DAMSON, encoding="utf-8")
+    upload(page, note, "Damson orchard notes")
+    question = "How many crates of damsons did the Larkspur Farm orchard pick?"
+    answer = ask(page, question)
+    assert "730" in text_of(answer)
+    assert "Damson orchard notes" in text_of(answer.locator("summary").first)
+
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    row = sidebar.locator('[data-testid="stHorizontalBlock"]').filter(
+        has_text="Damson orchard notes"
+    )
+    row.get_by_role("button").click()
+    sidebar.get_by_text("from the store?").wait_for()  # a confirmation first
+    sidebar.get_by_role("button", name="Remove", exact=True).click()
+    sidebar.get_by_text("Removed Damson orchard notes").wait_for()
+    wait_idle(page)
+    assert sidebar.get_by_text("Fortress Calais").first.is_visible()
+    assert not (server["tmp"] / "vectorstore" / "uploads" / "damson.txt").exists()
+
+    again = ask(page, question)
+    assert "730" not in text_of(again)
+    cited = again.locator("summary")
+    assert all("Damson" not in text_of(cited.nth(i)) for i in range(cited.count()))
+
+
+def test_a_conversation_reopens_from_the_sidebar_after_a_server_restart(
+    browser, tmp_path: Path
+) -> None:
+    need_browser()
+    env = ingested_env(tmp_path)
+    with streamlit_page(tmp_path, env) as url, opened(browser, url) as page:
+        answer = ask(page, "Who will visit Calais?")
+        assert "Theresa May" in text_of(answer)
+        ask(page, "Who is she meeting?")
+    # The first server is stopped: only the SQLite file in the store folder remains.
+    with streamlit_page(tmp_path, env) as url, opened(browser, url) as page:
+        assert page.locator('[data-testid="stChatMessage"]').count() == 0
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_role("button", name="Who will visit Calais?").click()
+        messages = page.locator('[data-testid="stChatMessage"]')
+        messages.nth(3).wait_for()
+        wait_idle(page)
+        first, follow = messages.nth(1), messages.nth(3)
+        assert "Theresa May" in text_of(first)
+        cited = first.locator('[data-testid="stExpander"]').first
+        assert "Fortress Calais" in text_of(cited.locator("summary"))
+        assert "Home Secretary Theresa May will visit Calais" in text_of(marks(cited).first)
+        assert "Cazeneuve" in text_of(follow)
+        assert "Understood as:" in text_of(follow)
+        assert "?c=" in page.url
+        screenshot(page, "reopened-conversation.png")
+        assert page.dialogs == []

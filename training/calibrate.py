@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,9 @@ from sklearn.linear_model import LogisticRegression
 from rag.confidence import Features
 from rag.eval import metrics as m
 from training.train_verifier import FOLDS, OUT, ROOT, TRAIN
+
+CALAIS = ROOT / "eval" / "qa_calais.jsonl"
+SEEDS = ROOT / "seeds"
 
 log = logging.getLogger(__name__)
 
@@ -73,32 +77,77 @@ def run_fold(fold: Path) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Example:
-    """The sentence one question would be answered with, and whether that is right."""
+    """One question: the features of the sentence it would be answered with, and the truth."""
 
     fold: str
-    features: list[float]
+    document: str  # its article (or data set): every document gets the same total weight
+    features: list[float] | None  # None: never answerable (not found, or no sentence passes)
     answerable: bool
     correct: bool
 
 
-def examples(fold: str, rows: Sequence[dict[str, Any]]) -> list[Example]:
-    """One example per question whose best sentence passes the rules (others never answer)."""
+def run_calais(fold: Path) -> list[dict[str, Any]]:
+    """Rows of the Calais set (its own store) scored with one fold's verifier.
+
+    The Calais questions are natural questions about a news article, unlike SQuAD's
+    crowd-written ones; with them the calibration sees both styles. No verifier was
+    trained on them, so any fold's verifier is out of sample here.
+    """
+    env = {**os.environ, "RAG_VERIFIER_PATH": str(fold), "RAG_ANSWER_THRESHOLD": "0"}
+    out = FOLDS / "calais-eval"
+    command = [sys.executable, "-m", "rag.eval", str(CALAIS), "--documents", str(SEEDS)]
+    subprocess.run([*command, "--out", str(out)], check=True, env=env, cwd=ROOT)
+    return json.loads((out / "report.json").read_text())["rows"]
+
+
+def article_of() -> dict[str, str]:
+    """Question id -> its training article."""
+    data = json.loads(TRAIN.read_text(encoding="utf-8"))
+    return {q["id"]: a["title"] for a in data["data"] for p in a["paragraphs"] for q in p["qas"]}
+
+
+def examples(fold: str, rows: Sequence[dict[str, Any]], documents: dict[str, str]) -> list[Example]:
+    """One example per scored question (*documents*: row id -> its document)."""
     found = []
     for r in rows:
+        if r["error"] is not None:
+            continue
         passing = [c for c in r["candidates"] if not c["rejected"] and c["features"]]
-        if r["error"] is not None or r["outcome"] == "not_found" or not passing:
+        document = documents.get(r["id"], fold)
+        if r["outcome"] == "not_found" or not passing:
+            found.append(Example(fold, document, None, r["answerable"], False))
             continue
         chosen = passing[0]
         right = r["answerable"] and m.contains_reference(chosen["text"], r["reference"])
         vector = [float(chosen["features"][name]) for name in Features.names()]
-        found.append(Example(fold, vector, r["answerable"], right))
+        found.append(Example(fold, document, vector, r["answerable"], right))
     return found
 
 
+def weights(items: Sequence[Example]) -> list[float]:
+    """1 / questions of the example's document: each document counts the same in total."""
+    sizes = Counter(e.document for e in items)
+    return [1.0 / sizes[e.document] for e in items]
+
+
 def fit(items: Sequence[Example]) -> LogisticRegression:
+    """Logistic regression on the answerable-looking examples, documents weighted alike."""
+    usable = [(e, w) for e, w in zip(items, weights(items), strict=True) if e.features]
     model = LogisticRegression(C=1.0, max_iter=1000)
-    model.fit(np.array([e.features for e in items]), np.array([e.correct for e in items]))
+    model.fit(
+        np.array([e.features for e, _ in usable]),
+        np.array([e.correct for e, _ in usable]),
+        sample_weight=np.array([w for _, w in usable]) * len(usable),
+    )
     return model
+
+
+def predict(model: LogisticRegression, items: Sequence[Example]) -> list[float]:
+    """Confidence of every example (0 for those that can never be answered)."""
+    return [
+        float(model.predict_proba(np.array([e.features]))[0, 1]) if e.features else 0.0
+        for e in items
+    ]
 
 
 def cross_fitted(items: Sequence[Example]) -> list[float]:
@@ -107,7 +156,7 @@ def cross_fitted(items: Sequence[Example]) -> list[float]:
     for fold in sorted({e.fold for e in items}):
         model = fit([e for e in items if e.fold != fold])
         for i, e in enumerate(items):
-            if e.fold == fold:
+            if e.fold == fold and e.features:
                 out[i] = float(model.predict_proba(np.array([e.features]))[0, 1])
     return out
 
@@ -123,29 +172,35 @@ def auc(labels: Sequence[bool], scores: Sequence[float]) -> float | None:
 
 
 def aucs(items: Sequence[Example], sure: Sequence[float]) -> dict[str, float | None]:
-    """In-sample AUC (correct vs not), and cross-fitted AUC per fold."""
+    """AUC (right answer vs not, answerable-looking questions): in sample and cross-fitted."""
+    idx = [i for i, e in enumerate(items) if e.features]
+    result = {"in_sample": auc([items[i].correct for i in idx], [sure[i] for i in idx])}
     crossed = cross_fitted(items)
-    result = {"in_sample": auc([e.correct for e in items], sure)}
     for fold in sorted({e.fold for e in items}):
-        idx = [i for i, e in enumerate(items) if e.fold == fold]
+        part = [i for i in idx if items[i].fold == fold]
         result[f"cross_fitted_{fold}"] = auc(
-            [items[i].correct for i in idx], [crossed[i] for i in idx]
+            [items[i].correct for i in part], [crossed[i] for i in part]
         )
     return result
 
 
-def curve_of(
-    items: Sequence[Example], sure: Sequence[float], total: dict[str, int]
-) -> list[dict[str, Any]]:
-    """The trust curve over all training questions (unanswered ones count as not answered)."""
+def curve_of(items: Sequence[Example], sure: Sequence[float]) -> list[dict[str, Any]]:
+    """The trust curve over all calibration questions, each document weighted alike."""
     points = [
-        m.CurvePoint(c, True, e.answerable, e.correct) for e, c in zip(items, sure, strict=True)
+        m.CurvePoint(c, e.features is not None, e.answerable, e.correct, w)
+        for e, c, w in zip(items, sure, weights(items), strict=True)
     ]
-    answerable = total["answerable"] - sum(e.answerable for e in items)
-    unanswerable = total["unanswerable"] - sum(not e.answerable for e in items)
-    points += [m.CurvePoint(0.0, False, True, False)] * answerable
-    points += [m.CurvePoint(0.0, False, False, False)] * unanswerable
     return m.trust_curve(points, THRESHOLDS)
+
+
+def per_document(items: Sequence[Example], sure: Sequence[float], t: float) -> dict[str, Any]:
+    """Precision / coverage / unanswerable answered of each document at threshold *t*."""
+    out = {}
+    for document in sorted({e.document for e in items}):
+        part = [(e, c) for e, c in zip(items, sure, strict=True) if e.document == document]
+        points = [m.CurvePoint(c, e.features is not None, e.answerable, e.correct) for e, c in part]
+        out[document] = m.trust_curve(points, [t])[0]
+    return out
 
 
 def choose(curve: Sequence[dict[str, Any]], precision: float) -> dict[str, Any]:
@@ -156,38 +211,49 @@ def choose(curve: Sequence[dict[str, Any]], precision: float) -> dict[str, Any]:
     return max(curve, key=lambda p: p["grounded_precision"] or 0.0)
 
 
+def collect(reuse: bool) -> list[Example]:
+    """Examples from every fold's held-out articles and from the Calais set."""
+    documents = article_of()
+    items: list[Example] = []
+    folds = sorted(FOLDS.glob("fold-*"))
+    for fold in folds:
+        report = fold / "eval" / "report.json"
+        use = reuse and report.is_file()
+        rows = json.loads(report.read_text())["rows"] if use else run_fold(fold)
+        items += examples(fold.name, rows, documents)
+    report = FOLDS / "calais-eval" / "report.json"
+    rows = (
+        json.loads(report.read_text())["rows"]
+        if reuse and report.is_file()
+        else run_calais(folds[0])
+    )
+    items += examples("calais", rows, {})
+    return items
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--precision", type=float, default=0.70)
     parser.add_argument("--reuse", action="store_true", help="reuse existing fold eval reports")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    items: list[Example] = []
-    total = {"answerable": 0, "unanswerable": 0}
-    for fold in sorted(FOLDS.glob("fold-*")):
-        report = fold / "eval" / "report.json"
-        rows = (
-            json.loads(report.read_text())["rows"]
-            if args.reuse and report.is_file()
-            else run_fold(fold)
-        )
-        items += examples(fold.name, rows)
-        total["answerable"] += sum(r["answerable"] for r in rows)
-        total["unanswerable"] += sum(not r["answerable"] for r in rows)
+    items = collect(args.reuse)
     final = fit(items)
-    sure = final.predict_proba(np.array([e.features for e in items]))[:, 1].tolist()
-    curve = curve_of(items, sure, total)
+    sure = predict(final, items)
+    curve = curve_of(items, sure)
     chosen = choose(curve, args.precision)
     result = {
         "features": Features.names(),
         "weights": [round(float(w), 6) for w in final.coef_[0]],
         "bias": round(float(final.intercept_[0]), 6),
         "answer_threshold": chosen["threshold"],
-        "criterion": f"lowest threshold with grounded precision >= {args.precision} over "
-        "all training-article questions (verifier scores out of fold)",
+        "criterion": f"lowest threshold with grounded precision >= {args.precision} over the "
+        "training articles and the Calais set, each document weighted alike (verifier "
+        "scores out of sample)",
+        "questions": dict(Counter(e.document for e in items)),
         "auc": aucs(items, sure),
-        "training_questions": total,
         "at_threshold": chosen,
+        "per_document_at_threshold": per_document(items, sure, chosen["threshold"]),
         "curve": curve[::5],
     }
     (OUT / "calibration.json").write_text(json.dumps(result, indent=1) + "\n")

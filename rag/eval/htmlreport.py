@@ -82,6 +82,8 @@ def render_html(report: dict[str, Any]) -> str:
         _guide(),
         "<h2>Metrics</h2>",
         _metrics_table(s, comparison),
+        _trust(s.get("trust")),
+        _documents(s.get("documents")),
         "<h2>Plots</h2>",
         _plots(report),
         _failures(report["rows"]),
@@ -164,6 +166,43 @@ def _delta_cells(delta: dict[str, Any] | None) -> list[str]:
 def _descriptions() -> str:
     items = "".join(f"<li><b>{_e(s.label)}</b>: {_e(s.description)}</li>" for s in m.METRICS)
     return f"<details><summary>What each metric means</summary><ul>{items}</ul></details>"
+
+
+def _trust(trust: dict[str, Any] | None) -> str:
+    """Outcome counts and the precision/coverage curve (older reports have neither)."""
+    if not trust:
+        return ""
+    counts = trust["outcomes"]
+    intro = (
+        f"<p>Answered {counts.get('answered', 0)}, not sure {counts.get('unsure', 0)}, "
+        f"not found {counts.get('not_found', 0)}; answer threshold "
+        f"{_e(trust['answer_threshold'])}. If the best sentence were quoted whenever its "
+        "confidence reached the threshold:</p>"
+    )
+    rows = [
+        [
+            _f(p["threshold"]),
+            str(p["answered"]),
+            _f(p["grounded_precision"]),
+            _f(p["coverage"]),
+            _f(p["unanswerable_answered"]),
+        ]
+        for p in trust["curve"]
+    ]
+    head = ["Threshold", "Answered", "Grounded precision", "Coverage", "Unanswerable answered"]
+    return "<h2>Trust: answered, not sure, not found</h2>" + intro + _table(head, rows, 0)
+
+
+def _documents(documents: list[dict[str, Any]] | None) -> str:
+    """The documents the store held when the questions were asked."""
+    if not documents:
+        return ""
+    rows = [
+        [_e(d["source"]), _e(d["title"]), _e(d["sha256"][:12]), str(d["chunks"])] for d in documents
+    ]
+    return "<h2>Documents scored against</h2>" + _table(
+        ["Source", "Title", "sha256", "Chunks"], rows, 3
+    )
 
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int = 99) -> str:
@@ -296,7 +335,10 @@ def _row(r: dict[str, Any]) -> str:
 
 
 def _row_body(r: dict[str, Any]) -> str:
-    parts = [f"<p>{_e(r['diagnosis_detail'])}</p>"]
+    sure = "" if r.get("confidence") is None else f", confidence {r['confidence']:.2f}"
+    parts = [
+        f"<p>{_e(r['diagnosis_detail'])} Outcome: {_e(r.get('outcome') or '?')}{_e(sure)}.</p>"
+    ]
     for turn in r["history_turns"]:
         parts.append(
             f"<p class=meta>Earlier turn: {_e(turn['question'])} → {_e(turn['answer'])}</p>"

@@ -354,6 +354,7 @@ class CurvePoint:
     eligible: bool  # found, and its best sentence passed the rules
     answerable: bool
     correct: bool  # answerable and the best sentence contains a reference
+    weight: float = 1.0  # e.g. 1 / questions of its document, so every document counts alike
 
 
 CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(20))
@@ -366,25 +367,31 @@ def trust_curve(
 
     A question counts as answered at threshold *t* when its best sentence is eligible and
     its confidence is at least *t*; precision is then the share of answered questions
-    whose sentence holds a reference.
+    whose sentence holds a reference. Points may carry weights (rates are then weighted;
+    ``answered`` stays a count).
     """
-    answerable = sum(p.answerable for p in points)
-    unanswerable = len(points) - answerable
+    answerable = sum(p.weight for p in points if p.answerable)
+    unanswerable = sum(p.weight for p in points if not p.answerable)
     curve: list[dict[str, float | int | None]] = []
     for t in thresholds:
         answered = [p for p in points if p.eligible and p.confidence >= t]
-        right = sum(p.correct for p in answered)
-        false = sum(not p.answerable for p in answered)
+        shown = sum(p.weight for p in answered)
+        right = sum(p.weight for p in answered if p.correct)
+        false = sum(p.weight for p in answered if not p.answerable)
         curve.append(
             {
                 "threshold": t,
                 "answered": len(answered),
-                "grounded_precision": round(right / len(answered), 4) if answered else None,
-                "coverage": round(right / answerable, 4) if answerable else None,
-                "unanswerable_answered": round(false / unanswerable, 4) if unanswerable else None,
+                "grounded_precision": _ratio(right, shown),
+                "coverage": _ratio(right, answerable),
+                "unanswerable_answered": _ratio(false, unanswerable),
             }
         )
     return curve
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
 
 
 def diagnose(outcome: Outcome) -> tuple[str, str]:

@@ -163,6 +163,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"(max {fmt(lat['max'], 0)} ms).",
         "",
         *_md_trust(s.get("trust")),
+        *_md_followups(s.get("followups")),
         *_md_documents(s.get("documents")),
         "## Diagnosis",
         "",
@@ -214,6 +215,64 @@ def _md_trust(trust: dict[str, Any] | None) -> list[str]:
     ]
     header = ["Threshold", "Answered", "Grounded precision", "Coverage", "Unanswerable answered"]
     return [*lines, *_md_table(header, rows), ""]
+
+
+# ----- follow-ups (rag.eval.followups) -------------------------------------------
+_FOLLOWUP_RATES = (
+    ("rewrite_precision", "Rewrite precision (rewritten turns that needed it)"),
+    ("rewrite_recall", "Rewrite recall (turns needing it that were rewritten)"),
+    ("resolution_accuracy", "Resolution accuracy (right rewrites holding the antecedent)"),
+    ("turn_accuracy", "Turn accuracy (turns with a history handled right)"),
+)
+
+
+def _md_followups(block: dict[str, Any] | None) -> list[str]:
+    """How follow-ups were resolved, when the dataset has ``expected_standalone``."""
+    if not block:
+        return []
+    groups = {"all": block, **block["by_split"]}
+    rows = [[label, *(fmt(g[key]) for g in groups.values())] for key, label in _FOLLOWUP_RATES]
+    rows.append(["Needed / rewritten / both", *(_fu_counts(g) for g in groups.values())])
+    lines = [
+        "## Follow-ups",
+        "",
+        f"Every turn scored against `{block['column']}`: {block['turns']} turns, "
+        f"{block['turns_with_history']} with a history, {block['needed']} needing a rewrite.",
+        "",
+        *_md_table(["", *groups], rows),
+        "",
+        *_md_followup_answers(block["answers"]),
+    ]
+    wrong = [c for c in block["turn_checks"] if not c["correct"]]
+    if wrong:
+        header = ["id", "Turn", "Question", "Expected", "Used"]
+        table = [
+            [c["row_id"], str(c["turn"] + 1), c["question"], c["expected"], c["standalone"]]
+            for c in wrong
+        ]
+        lines += ["Turns handled wrongly:", "", *_md_table(header, table), ""]
+    return lines
+
+
+def _fu_counts(rates: dict[str, Any]) -> str:
+    return f"{rates['needed']} / {rates['rewritten']} / {rates['rewritten_and_needed']}"
+
+
+def _md_followup_answers(answers: dict[str, dict[str, Any]]) -> list[str]:
+    names = {"last_turn_needed_rewrite": "needed a rewrite", "last_turn_complete": "complete"}
+    rows = [
+        [
+            names.get(name, name),
+            str(group["containment"]["n"]),
+            fmt(group["containment"]["value"]),
+            fmt(group["refusal_accuracy"]["value"]),
+            fmt(group["wrong_refusal_rate"]["value"]),
+        ]
+        for name, group in answers.items()
+    ]
+    header = ["Follow-up rows whose last turn", "Answerable", "Containment"]
+    header += ["Unanswerable refused", "Answerable wrongly refused"]
+    return [*_md_table(header, rows), ""]
 
 
 def _md_failures(rows: Sequence[dict[str, Any]]) -> list[str]:

@@ -26,6 +26,7 @@ from typing import Any
 from rag.answer import Answer
 from rag.config import Settings
 from rag.errors import QuestionError
+from rag.eval import followups
 from rag.eval.compare import compare
 from rag.eval.dataset import EvalRow, load_dataset
 from rag.eval.judge import SKIPPED, CachedJudge, Verdict
@@ -209,12 +210,14 @@ def run_dataset(
 ) -> dict[str, Any]:
     """Load, ask, score and summarise *path*: the ``report.json`` object."""
     rows = rows if rows is not None else load_dataset(path)
+    expected = followups.expectations(rows)  # checked before any question is asked
     k = k or assistant.settings.k
     started = time.perf_counter()
     results = evaluate(rows, assistant, k, judge, tick)
     settings = assistant.settings.model_copy(update={"k": k})
     summary = summarise(results, settings, k, file_info(path), time.perf_counter() - started)
     summary.update(generation_summary(results, assistant))
+    summary.update(followups.summary_update(expected, results))
     summary["documents"] = document_list(assistant)
     summary["store"] = str(assistant.settings.store_dir)
     comparison = compare(summary, results, baseline) if baseline else None
