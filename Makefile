@@ -8,7 +8,7 @@ ADDRESS ?= 127.0.0.1
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint eval bench ingest llm train clean
+.PHONY: run test lint eval bench ingest llm train train-verifier clean
 
 $(BIN)/python:
 	@echo "first run: creating $(VENV) and installing pinned packages" \
@@ -45,15 +45,21 @@ test: lint  ## lint, then the whole suite (unit + integration + browser)
 
 # Each set is scored against a store of exactly its own documents (never vectorstore/).
 # squad2-dev: articles nothing was tuned on; squad2-train: the verifier was trained there.
-eval: $(VENV)/.runtime  ## offline evaluation reports in reports/eval/{calais,squad2-dev,squad2-train}/
+eval: $(VENV)/.runtime  ## offline evaluation reports in reports/eval/{calais,squad2-dev,squad2-train,followups}/
 	$(BIN)/python -m rag.eval eval/qa_calais.jsonl --documents seeds --out reports/eval/calais
 	$(BIN)/python -m rag.eval eval/squad2/dev.json --documents eval/squad2/dev --out reports/eval/squad2-dev
 	$(BIN)/python -m rag.eval eval/squad2/train.json --documents eval/squad2/train \
 		--out reports/eval/squad2-train
+	$(BIN)/python -m rag.eval eval/followups/followups.jsonl --documents eval/followups/documents \
+		--out reports/eval/followups
 
-train: $(VENV)/.runtime  ## retrain the answer verifier on the training articles (~25 min on 2 cores)
-	$(BIN)/python -m training.train_verifier
+train: $(VENV)/.dev  ## refit the answer judge on training data only -> rag/models/judge (~6 min)
 	$(BIN)/python -m training.calibrate
+
+# The cross-encoder experiment (not shipped: it did not help; rag/models/judge/MODEL_CARD.md).
+train-verifier: $(VENV)/.dev  ## train the optional verifier -> build/verifier (~25 min on 2 cores)
+	$(BIN)/python -m training.train_verifier
+	$(BIN)/python -m training.calibrate --with-verifier
 
 llm: $(VENV)/.runtime  ## optional: local/hosted LLM answer modes (builds llama-cpp-python)
 	$(BIN)/pip install --quiet -r requirements-llm.txt

@@ -5,8 +5,10 @@ sentence (:class:`Features`): its relevance score, how far it stands above the n
 candidate (a clear winner is more often right than one of several close ones), its
 meaning and word-overlap parts, the verifier's probability (:mod:`rag.verifier`) and
 whether the most relevant sentence of all was rejected by the rules (:mod:`rag.gates`).
-The weights and the answer threshold are fitted by ``make train`` on training articles
-only (``training/calibrate.py``) and shipped in ``calibration.json`` beside the verifier.
+The weights and the answer threshold are fitted by ``make train`` on training data only
+(``training/calibrate.py``) and shipped in ``rag/models/judge/calibration.json`` with its
+model card. The shipped calibration gives the verifier weight 0 (measured: it did not
+help), so no verifier model is loaded.
 
 This module computes features and probabilities; it does not pick sentences.
 """
@@ -54,10 +56,19 @@ class Calibrator:
     bias: float
     threshold: float
 
+    def uses(self, name: str) -> bool:
+        """False when feature *name* has weight 0 (then it need not be computed)."""
+        return self.weights[Features.names().index(name)] != 0.0
+
     def probability(self, features: Features) -> float:
         """P(the sentence answers the question), in [0, 1]."""
         z = self.bias + sum(w * x for w, x in zip(self.weights, features.vector(), strict=True))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def bundled_judge_path() -> Path:
+    """The judge shipped with the package: ``rag/models/judge`` (calibration and card)."""
+    return Path(__file__).resolve().parent / "models" / "judge"
 
 
 @functools.lru_cache(maxsize=8)
@@ -76,5 +87,5 @@ def load_calibrator(folder: Path) -> Calibrator:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelMissingError(
             f"Cannot read the answer calibration {path} ({exc}); restore it with "
-            "`git checkout rag/models` or rebuild it with `make train`."
+            "`git checkout rag/models/judge` or rebuild it with `make train`."
         ) from None

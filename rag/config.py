@@ -87,8 +87,10 @@ class Settings(BaseSettings):
         "below it (but relevant) the answer is 'not sure'. Default: the threshold chosen "
         "with the model on training articles only (its calibration.json).",
     )
-    verifier_path: Path | None = Field(
-        None, description="Folder of the answer verifier (ONNX); default: the bundled one."
+    judge_path: Path | None = Field(
+        None,
+        description="Folder of the answer judge: calibration.json (and a verifier model "
+        "when the calibration uses one); default: rag/models/judge.",
     )
     verify_top: int = Field(
         3,

@@ -219,8 +219,8 @@ def judge(
 
 
 def _verify(question: str, items: Sequence[Scored], verifier: VerifierScores | None) -> list[float]:
-    if verifier is None or not items:
-        return [0.0 for _ in items]
+    if verifier is None or not items or not verifier.calibrator.uses("verifier"):
+        return [0.0 for _ in items]  # the calibration does without it: skip the model
     texts = [pair_text(i.candidate.passage.title, i.candidate.context) for i in items]
     return verifier.probabilities(question, texts)
 

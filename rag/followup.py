@@ -67,34 +67,35 @@ ROLE_NOUNS = _words(
     "builder farmer miner weaver clerk lawyer judge priest vicar monk nun bishop mayor "
     "councillor chairman chairwoman chair president secretary treasurer director manager "
     "founder owner partner chief captain coach player rider runner champion member "
-    "leader minister politician officer soldier sailor pilot explorer geologist chemist "
+    "leader minister politician officer soldier sailor pilot explorer chemist "
     "physicist biologist historian journalist reporter spokesman spokeswoman editor "
-    "inventor keeper king queen prince princess migrant refugee interpreter worker"
+    "inventor keeper king queen prince princess migrant refugee interpreter worker tourist "
+    "visitor resident citizen voter fan customer supporter"
 )
 GROUP_NOUNS = _words(
     "family team club council company firm board committee government crew society trust "
     "union band staff police party section army navy community group class jury "
     "parliament cabinet management workforce association department ministry agency "
-    "office church school college university laboratory institute business partnership "
+    "office church school college university institute business partnership "
     "organisation organization charity federation league"
 )
 PLACE_HEADS = _words(
     "Street Road Lane Square Bridge Ferry Town City Village River Castle Hall Park Station "
     "Hotel Inn Church Abbey Priory Harbour Port Bay Island Isle Coast Lake Mountain Mount "
-    "Hill Valley Glacier Cap Cape Forest Moor Rock Lighthouse Quay Tower County Province "
+    "Hill Valley Cape Forest Moor Rock Lighthouse Quay Tower County Province "
     "State Kingdom Republic Ocean Sea Channel Tunnel Airport Works Mill Centre Center "
     "Museum Library Hospital Market Gardens Estate Avenue Cathedral Palace Farm Falls "
     "Beach Heath Common Green Wharf Dock Docks Canal Marsh Fen Downs Crescent Terrace"
 )
 ORG_HEADS = _words(
-    "Council Club Society University Laboratory Trust Company Ltd Limited Inc Corporation "
+    "Council Club Society University Trust Company Ltd Limited Inc Corporation "
     "Party Union Army Navy Agency Office Ministry Government Police Court Bank Association "
     "Institute College School Committee Board Group Department Commission League Team "
     "Federation Foundation Service Services Press International Nations Authority Fund "
-    "Assembly Parliament Congress Senate Brigade Regiment Band Orchestra Choir Wheelers"
+    "Assembly Parliament Congress Senate Brigade Regiment Band Orchestra Choir"
 )
 THING_HEADS = _words(
-    "range collection project report plan festival race fund scheme line expedition prize "
+    "range collection project report plan festival race fund scheme line prize "
     "award museum station bridge castle mill works hall road street canal navigation "
     "railway centre library building shop market school hotel church tower"
 )
@@ -117,7 +118,7 @@ LOCATIVE = _words(
 TEMPORAL = _words("after before during since until till")
 BOUNDARIES = _words(
     "when after before because if while and but or that who which whom whose where until "
-    "since so although though once unless whether say said says think thinks thought "
+    "since so although though once unless whether as than say said says think thinks thought "
     "claim claimed claims believe believed announce announced expect expected hope hoped , ;"
 )
 AUX = _words(
@@ -141,7 +142,7 @@ SENTENCE_OPENERS = _words(
     "afterwards finally eventually moreover furthermore nevertheless yet indeed first "
     "second third last next here there back once since after before while during thus"
 )
-PERSON_VERBS = _words("born died married retired resigned said says told studied graduated")
+PERSON_VERBS = _words("born died married retired resigned said says told")
 DO_SUPPORT = _words("do does did will would can could should may might must has have had")
 IRREGULAR_PAST = _words(
     "went came became began bought brought built caught did drew fell found gave got grew "
@@ -154,8 +155,8 @@ IRREGULAR_PAST = _words(
 _FUNCTION = STOPWORDS | AUX | LOCATIVE | TEMPORAL | DETERMINERS | WH | _words("'s n't not")
 _POSSESSIVES = _words("its his her their")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_](?:[\w’'&.-]*[^\W_])?[’']?|[?!.,;:()]")
-_ELLIPTIC_OPENING = re.compile(r"^\s*(what about|how about|what else)\b[\s,]*", re.I)
-_SOFT_OPENING = re.compile(r"^\s*(and|also|but|or|so|then)\b[\s,]*", re.I)
+_ELLIPTIC_OPENING = re.compile(r"^\s*(what about|how about)\b[\s,]*", re.I)
+_SOFT_OPENING = re.compile(r"^\s*(and|also|but|or|so|then|what else)\b[\s,]*", re.I)
 _TOPIC = re.compile(r"\s*\([^()]*\)\s*$")
 
 
@@ -246,7 +247,7 @@ class Mention:
     """Something a pointer can refer to, as written in one text.
 
     ``lead`` is where the mention starts with its determiner and role noun ("the
-    poet Thomas Ashby"), ``start`` where the name itself starts; ``end`` is exclusive.
+    engineer Margaret Holloway"), ``start`` where the name itself starts; ``end`` is exclusive.
     """
 
     text: str
@@ -263,6 +264,9 @@ class Mention:
     thing_evidence: bool = False
     preposition: str = ""
     name: bool = False
+    modifier: bool = False
+    headed: bool = False
+    bare: bool = False
 
 
 def _plural(word: str) -> bool:
@@ -310,10 +314,18 @@ def _joins(toks: Sequence[Tok], j: int) -> bool:
     return k < len(toks) and toks[k].cap and not toks[k].punct
 
 
+def _leading_function_word(tok: Tok) -> bool:
+    """ "The", "When", "Hello" open a sentence; mid-sentence "May" or "Will" is a name."""
+    never_names = DETERMINERS | LOCATIVE | WH | TEMPORAL
+    if tok.low in never_names or tok.low in GREETINGS:
+        return True
+    return tok.initial and tok.low in _FUNCTION
+
+
 def _trim_run(toks: Sequence[Tok], i: int, j: int) -> tuple[int, int, bool, bool]:
     """Drop function words and titles from a run: (start, end, titled, opened by a wh-word)."""
     wh = False
-    while i < j and (toks[i].low in _FUNCTION or toks[i].low in GREETINGS):
+    while i < j and _leading_function_word(toks[i]):
         wh, i = wh or toks[i].low in WH, i + 1
     titles = [k for k in range(i, j) if _strip_possessive(toks[k].text).rstrip(".") in TITLES]
     if titles:
@@ -326,7 +338,7 @@ def _trim_run(toks: Sequence[Tok], i: int, j: int) -> tuple[int, int, bool, bool
 
 
 def _absorb_heads(toks: Sequence[Tok], j: int) -> int:
-    """Extend a name over lowercase head nouns: "Kelderby station", "Tidewater range"."""
+    """Extend a name over lowercase head nouns: "Ashwick station", "Summer range"."""
     while j < len(toks) and not toks[j].cap and toks[j].low in THING_HEADS | GROUP_NOUNS:
         j += 1
     return j
@@ -350,7 +362,7 @@ def _preceding(toks: Sequence[Tok], i: int) -> Before:
             k -= 1  # adjectives before the role noun: "the young engineer"
     lead = k + 1
     while k >= 0 and toks[k].low.isdigit() and k > 0 and toks[k - 1].low in DETERMINERS:
-        k -= 1  # "the 1964 Olympic Games"
+        k -= 1  # "the 1952 Summer Games"
     article = k >= 0 and toks[k].low in DETERMINERS
     if article or (k >= 0 and toks[k].low in _POSSESSIVES):
         lead, k = (k if article else lead), k - 1
@@ -358,7 +370,7 @@ def _preceding(toks: Sequence[Tok], i: int) -> Before:
 
 
 def _subject_like(toks: Sequence[Tok], i: int) -> bool:
-    """The name comes first in its sentence (perhaps after a date: "In 1951 Marrow")."""
+    """The name comes first in its sentence (perhaps after a date: "In 1887 Holloway")."""
     k = i
     while k > 0 and not toks[k - 1].initial:
         k -= 1
@@ -366,7 +378,7 @@ def _subject_like(toks: Sequence[Tok], i: int) -> bool:
 
 
 def _following_person(toks: Sequence[Tok], i: int, j: int) -> bool:
-    """ "X, who", "X, the founder's daughter,", "X was born", or a later "she" after a subject X."""
+    """ "X, who", "X, the mayor's daughter,", "X was born", or a later "she" after a subject X."""
     nxt = [t.low for t in toks[j : j + 5]]
     if nxt[:1] == ["who"] or nxt[:2] == [",", "who"]:
         return True
@@ -396,19 +408,43 @@ def _following_thing(toks: Sequence[Tok], j: int) -> bool:
     return False
 
 
-def _name_kind(words: Sequence[str], before: Before, person: bool) -> str:
-    """Kind of a capitalised name from its head words, the word before it and evidence."""
+def _followed_by_where(toks: Sequence[Tok], j: int) -> bool:
+    """ "Stoneham, where ...", "Stoneham on Friday, where ..."."""
+    window = [t.low for t in toks[j : j + 6]]
+    for k, word in enumerate(window):
+        if word in ".?!;":
+            return False
+        if word == "where" and (k == 0 or window[k - 1] == ","):
+            return True
+    return False
+
+
+def _modifier(toks: Sequence[Tok], j: int) -> bool:
+    """The name qualifies a noun after it: "his British Army colleagues, ..."."""
+    if j >= len(toks) or toks[j].cap or toks[j].punct or toks[j].low in _FUNCTION:
+        return False
+    word = toks[j].low
+    if _verb_like(word):
+        return False
+    if word in ROLE_NOUNS | GROUP_NOUNS | THING_HEADS:
+        return True
+    after = toks[j + 1] if j + 1 < len(toks) else None
+    return _plural(word) and (after is None or after.punct or after.low in _FUNCTION)
+
+
+def _name_kind(words: Sequence[str], before: Before, person: bool, where: bool) -> str:
+    """Kind of a capitalised name from its head words, the words around it and evidence."""
     heads = {_strip_possessive(w) for w in words}
     if heads & ORG_HEADS:
         return ORG
-    if heads & PLACE_HEADS or before.word in LOCATIVE:
+    if heads & PLACE_HEADS or before.word in LOCATIVE or where:
         return PLACE
     if before.article and not before.role and _plural(words[-1]):
-        return ORG  # "the Wheelers"
+        return ORG  # "the Rovers", "the Beatles"
     if person:
         return PERSON
     if before.article:
-        return THING  # "the Wend Navigation"
+        return THING  # "the Lunt Navigation"
     return PERSON if len(words) > 1 else UNKNOWN
 
 
@@ -417,17 +453,32 @@ def _known(words: Sequence[str], known: frozenset[str]) -> bool:
     return bool(known) and all(w in known for w in words if w[:1].isupper())
 
 
+DATE_WORDS = _words(
+    "in on since until till by of during last next every early late mid from to between "
+    "and before after this that each"
+)
+
+
+def _date_like(toks: Sequence[Tok], i: int) -> bool:
+    """ "in May", "3 May", "May 2019": a month; "asked May to" is a name."""
+    prev = toks[i - 1].low if i else ""
+    nxt = toks[i + 1].low if i + 1 < len(toks) else ""
+    return prev in DATE_WORDS or prev[:1].isdigit() or nxt[:1].isdigit() or toks[i].initial
+
+
 def _skip_single(toks: Sequence[Tok], i: int, known: frozenset[str]) -> bool:
     """A lone capitalised word that is no evidence of a name.
 
     A sentence's first word is skipped unless it is a known name or reads as one:
-    "Khushal, known as ... his", "Davies, who ...", "Marrow was born ...".
+    "Brandt, known as ... his", "Davies, who ...", "Holloway was born ...".
     """
     tok = toks[i]
     word = _strip_possessive(tok.text)
     if word in known:
         return False
-    if word in MONTHS_DAYS or (word.isupper() and len(word) > 1):
+    if word.isupper() and len(word) > 1:
+        return True
+    if word in MONTHS_DAYS and _date_like(toks, i):
         return True
     if not tok.initial:
         return False
@@ -451,14 +502,14 @@ def _name_mention(
     person = person or _following_person(toks, i, j)
     if before.article and not before.role and j - i == 1 and words[0] not in known:
         person = False  # "the Afghan migrant": an adjective, not a person
-    kind = _name_kind(words, before, person)
+    kind = _name_kind(words, before, person, _followed_by_where(toks, j))
     end = _absorb_heads(toks, j)
     if end > j and kind in (PERSON, UNKNOWN, THING):
-        kind = ORG if toks[end - 1].low in GROUP_NOUNS else THING  # "Kelderby station"
+        kind = ORG if toks[end - 1].low in GROUP_NOUNS else THING  # "Ashwick station"
     first = before.lead if before.article and kind != PERSON else i
     text = " ".join(_strip_possessive(t.text) for t in toks[first:end])
     if first < i:
-        text = text[0].lower() + text[1:]  # "the 1964 Olympic Games"
+        text = text[0].lower() + text[1:]  # "the 1952 Summer Games"
     return Mention(
         text, kind, before.lead, i, end,
         plural=kind != PERSON and before.article and _plural(words[-1]),
@@ -469,6 +520,8 @@ def _name_mention(
         thing_evidence=_following_thing(toks, end),
         preposition=before.word,
         name=True,
+        modifier=end == j and _modifier(toks, end),
+        headed=bool({_strip_possessive(w) for w in words} & (ORG_HEADS | PLACE_HEADS)),
     )  # fmt: skip
 
 
@@ -485,6 +538,8 @@ def _np_end(toks: Sequence[Tok], i: int) -> int:
         t = toks[j]
         if t.punct or t.cap or t.low in _FUNCTION | TIME_ADVERBS | _POSSESSIVES:
             break
+        if j > i and (t.low[:1].isdigit() or _verb_like(t.text)):
+            break  # "this year surpassed 100,000": the phrase is "this year"
         j += 1
     return j
 
@@ -552,7 +607,7 @@ def _prev_is(toks: Sequence[Tok], i: int, word: str) -> bool:
 
 
 def _attach_places(toks: Sequence[Tok], nps: list[Mention], names: list[Mention]) -> list[Mention]:
-    """ "the shop in Harlow Street": the place joins the phrase and is marked nested."""
+    """ "the shop in Mill Lane": the place joins the phrase and is marked nested."""
     by_lead = {m.lead: m for m in names}
     out = list(names)
     for k, np in enumerate(nps):
@@ -575,7 +630,7 @@ def mentions(text: str, known: frozenset[str] = frozenset()) -> list[Mention]:
 
 
 def people_words(texts: Sequence[str]) -> frozenset[str]:
-    """Words of the names in *texts* shown to be people ("Marrow" of "Ilse Marrow")."""
+    """Words of the names in *texts* shown to be people ("Holloway" of "Margaret Holloway")."""
     words: set[str] = set()
     for text in texts:
         for m in mentions(text):
@@ -643,7 +698,11 @@ def _vague(toks: Sequence[Tok], i: int) -> bool:
         return _demonstrative(toks, i)
     if low == "then":
         return i > 0 and (i + 1 >= len(toks) or toks[i + 1].punct)
-    return low in ("former", "latter") or (low == "same" and _prev_is(toks, i, "the"))
+    if low not in ("former", "latter", "same") or not _prev_is(toks, i, "the"):
+        return False
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    # "the former was ...", "the former built ...", but not "the former mayor"
+    return nxt is None or nxt.punct or nxt.low in _FUNCTION or _verb_like(nxt.text)
 
 
 def pointers(toks: Sequence[Tok]) -> list[Pointer]:
@@ -666,14 +725,36 @@ def pointers(toks: Sequence[Tok]) -> list[Pointer]:
 
 
 def _fits_inside(m: Mention, kind: str) -> bool:
-    """Can *m*, inside the question itself, be what a pointer of *kind* means?"""
+    """Can *m*, inside the question itself, be what a pointer of *kind* means?
+
+    More lenient than for the history: a name after "to" may still be a person
+    ("What happened to Brandt after he left?"), and any name may be a group ("Why did
+    Brightwater cut their prices?").
+    """
     if kind == PERSON:
-        return m.kind in (PERSON, UNKNOWN)
+        return m.kind in (PERSON, UNKNOWN) or (m.name and m.kind == PLACE and not m.headed)
     if kind == THING:
-        return m.kind in (THING, ORG, PLACE, UNKNOWN) and not m.plural
+        return m.kind in (THING, ORG, PLACE, UNKNOWN) and not m.plural and not m.bare
     if kind == GROUP:
-        return m.kind in (GROUP, ORG) or m.plural
+        return m.kind in (GROUP, ORG) or m.plural or m.name
     return kind == PLACE and (m.kind == PLACE or m.place_marked)
+
+
+def _inside(question: str, toks: Sequence[Tok]) -> list[Mention]:
+    """Mentions of the question, plus what only binds inside it: acronyms ("the SNP"),
+    bare plurals ("members"), and a leading "Who" ("Who said she would resign?")."""
+    found = mentions(question)
+    taken = {k for m in found for k in range(m.lead, m.end)}
+    for i, t in enumerate(toks):
+        if i in taken or t.punct:
+            continue
+        if t.text.isupper() and len(t.text) > 1:
+            found.append(Mention(t.text, ORG, i, i, i + 1, name=True, bare=True))
+        elif not t.cap and t.low not in _FUNCTION and _plural(t.low) and not _verb_like(t.low):
+            found.append(Mention(t.text, GROUP, i, i, i + 1, plural=True, bare=True))
+    if toks and toks[0].low == "who":
+        found.append(Mention("who", PERSON, 0, 0, 1, wh=True, bare=True))
+    return found
 
 
 def _boundary(toks: Sequence[Tok], start: int, end: int) -> bool:
@@ -690,8 +771,19 @@ def _bound(
         return True  # a chain: "What did he do before he moved?" (the first one decides)
     before = [m for m in found if m.end <= p.index and _fits_inside(m, p.kind)]
     if p.possessive:
-        return bool(before)
-    return any(_boundary(toks, m.end, p.index) for m in before)
+        return any(m.text != "who" for m in before)
+    return any(_boundary(toks, m.end, p.index) and _can_bind(m) for m in before)
+
+
+def _can_bind(m: Mention) -> bool:
+    """A plural noun binds "they" across a clause only when it names people or a group:
+    "rowers ... whether they agree" yes, "how many jobs ... when they closed" no."""
+    if m.name or not (m.kind == GROUP and m.plural):
+        return True
+    word = _strip_possessive(m.text.split()[-1].lower())
+    singular = word[:-1] if word.endswith("s") else word
+    agent = word.endswith(("ers", "ors", "ists", "ians"))  # rowers, voters, scientists
+    return agent or word in IRREGULAR_PLURALS or singular in ROLE_NOUNS | GROUP_NOUNS
 
 
 def free_pointers(question: str) -> list[Pointer]:
@@ -700,7 +792,7 @@ def free_pointers(question: str) -> list[Pointer]:
     ps = pointers(toks)
     if not ps:
         return []
-    found = mentions(question)
+    found = _inside(question, toks)
     return [p for p in ps if not _bound(p, toks, found, ps)]
 
 
@@ -756,10 +848,10 @@ def content_turns(turns: Sequence[Turn]) -> list[Turn]:
 
 def _fits_history(m: Mention, kind: str) -> bool:
     """Can *m*, said in an earlier turn, be what a pointer of *kind* refers to?"""
-    if m.wh or m.temporal or m.kind == TIME:
+    if m.wh or m.temporal or m.modifier or m.kind == TIME or m.text[:1].isdigit():
         return False
-    if kind == PERSON:
-        return m.kind == PERSON and not m.thing_evidence
+    if kind == PERSON:  # a name: "the interpreter" says less than the pronoun's context
+        return m.kind == PERSON and m.name and not m.thing_evidence
     if m.nested and kind != PLACE:
         return False
     if kind == THING:
@@ -770,7 +862,7 @@ def _fits_history(m: Mention, kind: str) -> bool:
 
 
 def _ambiguous(m: Mention) -> bool:
-    """A name that may be a person or a thing ("Fellbrook Ceramics")."""
+    """A name that may be a person or a thing ("Holloway Engineering")."""
     return m.name and m.kind == PERSON and not m.person_evidence
 
 
@@ -785,35 +877,76 @@ _ASKS_FOR = {PERSON: ("who", "whom", "whose"), PLACE: ("where",)}
 
 
 def _focused(found: Sequence[Mention], toks: Sequence[Tok], asked: str) -> list[Mention]:
-    """Answer mentions not already in the question; next to the question's verb first.
+    """Answer mentions, those next to the question's verb first.
 
-    "Where did Ashby move to?" -> "... born in Kelderby ... moved to London": London.
+    "Where did Penn move to?" -> "... born in Ashwick ... moved to Leeds": Leeds.
     """
-    asked_words = set(tokenize(asked))
     asked_toks = tokens(asked)
     inside = {k for m in mentions(asked) for k in range(m.lead, m.end)}
     predicate = [t.low for k, t in enumerate(asked_toks) if k not in inside]
     stems = {w[:4] for w in tokenize(" ".join(predicate))}
-    new = [m for m in found if not set(tokenize(m.text)) <= asked_words]
 
     def near(m: Mention) -> bool:
         window = toks[max(m.lead - 3, 0) : m.lead]
         return any(t.low[:4] in stems for t in window if t.low not in _FUNCTION)
 
-    return sorted(new, key=lambda m: not near(m))
+    return sorted(found, key=lambda m: not near(m))
+
+
+def _new(found: Sequence[Mention], asked: str) -> list[Mention]:
+    """Mentions that the question did not already name (what its answer added)."""
+    asked_words = set(tokenize(asked))
+    return [m for m in found if not set(tokenize(m.text)) <= asked_words]
 
 
 def _candidates(turn: Turn, kind: str, known: frozenset[str]) -> list[Mention]:
     """Mentions of *turn* that fit *kind*, best first."""
     asked = _asked(turn)
     answer = _usable_answer(turn)
-    in_question = [m for m in reversed(mentions(asked, known)) if _fits_history(m, kind)]
+    asked_mentions = mentions(asked, known)
+    in_question = [m for m in reversed(asked_mentions) if _fits_history(m, kind)]
     found = mentions(answer, known) if answer else []
-    in_answer = _focused([m for m in found if _fits_history(m, kind)], tokens(answer), asked)
-    first_word = asked.split()[0].lower() if asked.split() else ""
-    if first_word in _ASKS_FOR.get(kind, ()) or (kind == PERSON and _asks_person(asked)):
-        return _rank(in_answer, in_question, kind)
+    fitting = [m for m in found if _fits_history(m, kind) and _fits_answer(m, kind)]
+    in_answer = _focused(fitting, tokens(answer), asked)
+    noun, fallback = _asked_noun(asked_mentions, kind)
+    if noun:  # "Which shop closed?": the answer's shop, or nothing
+        named = [m for m in _new(in_answer, asked) if noun in tokenize(m.text)]
+        return named + (in_question if fallback else [])
+    if _asks_for(asked, kind):
+        return _rank(_new(in_answer, asked), in_question, kind)
     return _rank(in_question, in_answer, kind)
+
+
+def _fits_answer(m: Mention, kind: str) -> bool:
+    """In an answer, a place named as where something happened is not what "it" means."""
+    return not (kind == THING and m.place_marked)
+
+
+def _asks_for(asked: str, kind: str) -> bool:
+    """ "Who ...?" asks for a person and "Where ...?" for a place: the answer names it."""
+    first = asked.split(maxsplit=1)[0].lower() if asked.strip() else ""
+    return first in _ASKS_FOR.get(kind, ()) or (kind == PERSON and _asks_person(asked))
+
+
+def _asked_noun(found: Sequence[Mention], kind: str) -> tuple[str, bool]:
+    """The noun a "which/what NOUN" question asked for, if a pointer of *kind* may mean it.
+
+    Also whether, when the answer does not repeat the noun, the question's other
+    mentions may still be meant: yes after "which family" (an organisation: "they"
+    is the family, "it" may be what the family did something to), no after "which
+    shop" (then "it" is the shop, which only the answer names).
+    """
+    for m in found:
+        words = tokenize(m.text)
+        if not m.wh or m.name or not words:
+            continue
+        if kind == THING and m.kind == THING and not m.plural:
+            return words[-1], False
+        if kind == GROUP and (m.kind == GROUP or m.plural):
+            return words[-1], False
+        if kind in (THING, GROUP) and m.kind == ORG:
+            return words[-1], True
+    return "", True
 
 
 def _asks_person(asked: str) -> bool:
@@ -825,9 +958,14 @@ def _asks_person(asked: str) -> bool:
 
 
 def antecedent(turns: Sequence[Turn], kind: str, avoid: set[str]) -> Mention | None:
-    """The mention a pointer of *kind* refers to, from the newest turn that has one."""
+    """The mention a pointer of *kind* refers to.
+
+    A person is looked for in the last :data:`LOOKBACK` turns, newest first; a thing,
+    group or place only in the newest one (its resolved question carries an older
+    antecedent forward: "When did it close?" was read as "When did the station close?").
+    """
     known = people_words([text for t in turns for text in (_asked(t), _usable_answer(t))])
-    for turn in turns:
+    for turn in turns if kind == PERSON else turns[:1]:
         for m in _candidates(turn, kind, known):
             if m.text not in avoid:
                 return m
@@ -859,9 +997,7 @@ def _splice(text: str, edits: Sequence[tuple[int, int, str]]) -> str:
 def substitute(question: str, turns: Sequence[Turn]) -> tuple[str, bool]:
     """*question* with its free pointers replaced; True when every one was replaced."""
     toks = tokens(question)
-    ps = pointers(toks)
-    found = mentions(question)
-    free = [p for p in ps if not _bound(p, toks, found, ps)]
+    free = free_pointers(question)
     edits = []
     used: set[str] = set()
     for p in free:

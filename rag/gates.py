@@ -6,7 +6,7 @@ A sentence the rules reject is never quoted as an answer, however well it scores
   lines without closing punctuation (menus, captions, list labels);
 * **answer type**: what the question asks for must be in the sentence: ``who`` -> a
   person or organisation not already named in the question, ``when`` -> a date or time,
-  ``how many/much`` -> a number, ``where`` -> a place;
+  ``how many/much`` -> a number, ``where`` -> a place, "the name(s) of" -> a proper name;
 * **alignment**: every number the question names must be in the sentence (or the
   sentence it continues), and every name it names must be in the passage or the
   document's title, so "the race in 2019" is not answered by the race of 2018;
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Literal
 
-Kind = Literal["person", "time", "number", "place", "other"]
+Kind = Literal["person", "name", "time", "number", "place", "other"]
 
 _WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
 NUMBER_WORDS: tuple[str, ...] = tuple(
@@ -61,6 +61,11 @@ _ASKS_TIME = re.compile(
     r"^\W*(and |so |but )?when\b|\bsince when\b|\bhow long ago\b|"
     r"\b(what|which)\s+(year|years|day|date|month|century|decade|time|period|era|season)\b",
     re.I,
+)
+_ASKS_NAME = re.compile(r"\bnames?\s+of\b|\bwhat\s+(is|was|are|were)\s+\w+\s+called\b", re.I)
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 _ASKS_PLACE = re.compile(
     r"^\W*(and |so |but )?where\b|\b(what|which)\s+(country|countries|city|cities|town|"
@@ -155,6 +160,8 @@ def question_kind(question: str) -> Kind:
         question = question[clause.end() :]
     if _ASKS_NUMBER.search(question):
         return "number"
+    if _ASKS_NAME.search(question):
+        return "name"
     if _ASKS_TIME.search(question):
         return "time"
     if _ASKS_PLACE.search(question):
@@ -257,12 +264,31 @@ def _new_names(sentence: str, question: str) -> list[str]:
     return found
 
 
+def _proper_names(sentence: str, question: str) -> list[str]:
+    """New capitalised words that read as proper names: not months or weekdays, and not
+    after an article ("the Channel" names a thing; "Khushal" and "Margaret Holloway" do not
+    take one)."""
+    asked = _words(question)
+    found = []
+    for match in _NAME.finditer(sentence):
+        word = match.group()
+        before = sentence[: match.start()].rstrip().rsplit(" ", 1)[-1].lower()
+        if word.lower() in STOPWORDS | _CALENDAR or before in {"the", "a", "an"}:
+            continue
+        if match.start() == 0 or _in_text(word, asked):
+            continue
+        found.append(word)
+    return found
+
+
 def holds_kind(kind: Kind, sentence: str, question: str) -> bool:
     """True when *sentence* contains the kind of thing *question* asks for."""
     if kind == "number":
         return bool(_NUMBER.search(sentence))
     if kind == "time":
         return bool(_TIME.search(sentence))
+    if kind == "name":
+        return bool(_proper_names(sentence, question))
     asked = _words(question)
     if kind == "person":
         nouns = [m.group() for m in _PERSON_NOUNS.finditer(sentence)]

@@ -269,6 +269,7 @@ def _store_plan(
     *renew* runs before each group: it raises when this ingest may no longer write.
     """
     total_chunks, total_docs = sum(p.chunks for p in plan), len(plan)
+    known = set(name_index(manifest))
     done_chunks = done_docs = 0
     if progress:
         progress(0, total_chunks)
@@ -276,8 +277,8 @@ def _store_plan(
         documents(0, total_docs)
     for group in _groups(plan, store.settings, report):
         renew()
-        names = name_index(manifest)
-        existed = [doc.source in names for doc, _ in group]
+        existed = [doc.source in known for doc, _ in group]
+        known.update(doc.source for doc, _ in group)
         report.embedded += store.upsert_documents(group, manifest)
         report.updated += sum(existed)
         report.added += len(existed) - sum(existed)

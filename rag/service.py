@@ -107,9 +107,10 @@ class Assistant:
     def verifier(self) -> VerifierScores:
         """The answer verifier (its ONNX model loads on first use; see :mod:`rag.verifier`)."""
         if self._verifier is None:
-            from rag.verifier import Verifier, bundled_verifier_path
+            from rag.confidence import bundled_judge_path
+            from rag.verifier import Verifier
 
-            self._verifier = Verifier(self.settings.verifier_path or bundled_verifier_path())
+            self._verifier = Verifier(self.settings.judge_path or bundled_judge_path())
         return self._verifier
 
     @property

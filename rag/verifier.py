@@ -1,10 +1,12 @@
 """The answer verifier: how likely a sentence answers a question, from a trained cross-encoder.
 
-The model (``rag/models/verifier/``: MiniLM-L6 fine-tuned by ``make train``, exported to
-ONNX, int8; see its MODEL_CARD.md) reads the question and the candidate sentence together
-(prefixed by the document's title) and gives one logit; :class:`Verifier` returns the
-probability. It runs on ONNX Runtime with the Rust tokenizer, so answering never imports
-torch, and it loads once, on first use.
+An optional part of the answer judge. The model (``model.onnx`` + ``tokenizer/`` in the
+judge folder, ``RAG_JUDGE_PATH``: MiniLM-L6 fine-tuned by ``make train-verifier``, exported
+to ONNX, int8) reads the question and the candidate sentence together (prefixed by the
+document's title) and gives one logit; :class:`Verifier` returns the probability. It runs
+on ONNX Runtime with the Rust tokenizer, so answering never imports torch, and it loads
+once, on first use, and only when the judge's calibration gives it a weight: the shipped
+calibration does not (see rag/models/judge/MODEL_CARD.md for why).
 
 :class:`VerifierScores` is the interface the answerer depends on; tests use a fake that
 implements it. This module does not pick sentences or decide outcomes
@@ -43,11 +45,6 @@ class VerifierScores(Protocol):
         ...
 
 
-def bundled_verifier_path() -> Path:
-    """The verifier shipped with the package."""
-    return Path(__file__).resolve().parent / "models" / "verifier"
-
-
 def pair_text(title: str, sentence: str) -> str:
     """The second input of a pair, exactly as in training: ``title | sentence``."""
     return f"{title} | {sentence}" if title else sentence
@@ -75,8 +72,9 @@ class Verifier:
         model, vocab = self.path / "model.onnx", self.path / "tokenizer" / "tokenizer.json"
         if not model.is_file() or not vocab.is_file():
             raise ModelMissingError(
-                f"The answer verifier is missing from {self.path}; restore it with "
-                "`git checkout rag/models` or rebuild it with `make train`."
+                f"The judge's calibration uses a verifier model, but {self.path} has none; "
+                "train one with `make train-verifier` or use the shipped judge (unset "
+                "RAG_JUDGE_PATH)."
             )
         log.info("loading answer verifier from %s", self.path)
         tokenizer = Tokenizer.from_file(str(vocab))

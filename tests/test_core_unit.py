@@ -1,4 +1,4 @@
-"""Fast unit tests of the core: ids, fusion, follow-ups, questions, files, citations."""
+"""Fast unit tests of the core: ids, fusion, questions, files, citations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from rag.config import REFUSAL, Settings
 from rag.documents import parse_bytes
 from rag.errors import DocumentError, QuestionError
 from rag.extractive import answer_extractively
-from rag.followup import condense, depends_on_history, resolve
 from rag.retrieval import reciprocal_rank_fusion
 from rag.store import chunk_id
 from tests.fakes import HashingEmbeddings
@@ -45,59 +44,6 @@ def test_rrf_rewards_agreement_between_rankings():
 
 def test_rrf_of_one_list_keeps_its_order():
     assert [i for i, _ in reciprocal_rank_fusion([["x", "y", "z"]])] == ["x", "y", "z"]
-
-
-# ---- follow-ups ---------------------------------------------------------------
-
-HISTORY = [
-    {
-        "question": "Who will visit Calais on Thursday?",
-        "answer": "Home Secretary Theresa May will visit Calais on Thursday. [1]",
-    }
-]
-
-
-@pytest.mark.parametrize(
-    "question",
-    ["hi", "What is Frontex?", "How many migrants entered the EU in July?", "Thanks"],
-)
-def test_self_contained_questions_are_not_rewritten(question):
-    assert not depends_on_history(question) or question == "What is Frontex?"
-    assert condense(question, HISTORY) == question
-
-
-def test_pronoun_is_resolved_to_the_person_from_the_previous_turn():
-    res = resolve("Who is she meeting?", HISTORY)
-    assert res.question == "Who is Theresa May meeting?"
-    assert "Calais" in res.query and "Thursday" in res.query
-    assert res.previous_answer.startswith("Home Secretary Theresa May")
-
-
-def test_organisations_are_not_taken_for_people():
-    history = [
-        {
-            "question": "Who was the interpreter?",
-            "answer": "He served as an interpreter for the British Army. [1]",
-        }
-    ]
-    assert "British Army" not in resolve("How old is he?", history).question
-
-
-def test_no_history_means_no_rewrite():
-    assert condense("Who is she meeting?", []) == "Who is she meeting?"
-
-
-def test_chat_messages_are_accepted_as_history():
-    messages = [
-        {"role": "user", "content": "Who will visit Calais?"},
-        {"role": "assistant", "content": "Home Secretary Theresa May will visit Calais. [1]"},
-    ]
-    assert resolve("What will she sign?", messages).question == "What will Theresa May sign?"
-
-
-def test_a_refusal_is_not_used_as_context():
-    history = [{"question": "Who is the mayor?", "answer": REFUSAL}]
-    assert resolve("Where does she live?", history).previous_answer == ""
 
 
 # ---- questions ------------------------------------------------------------------

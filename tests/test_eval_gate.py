@@ -20,14 +20,19 @@ pytestmark = pytest.mark.integration
 
 QA_FILE = ROOT / "eval" / "qa_calais.jsonl"
 
-# Thresholds come from measurement (2026-11-24, default settings: k=4, chunk size 600,
-# refusal threshold 0.36; `python -m rag.eval eval/qa_calais.jsonl`), set a few points
-# below the measured value: one or two rows may move, a real regression fails. With only
-# 12 unanswerable rows, one more false answer already fails the refusal gate (on purpose).
+# Thresholds come from measurement (2026-12-02, default settings: k=4, chunk size 600,
+# refusal threshold 0.36, the shipped judge with answer threshold 0.56;
+# `make eval` -> reports/eval/calais), set a few points below the measured value: one or
+# two rows may move, a real regression fails. Since the judge (issue 11), an answer is
+# quoted only when the judge is sure enough: coverage fell from 0.86 (containment when
+# nearly everything was answered) to 0.37, and precision rose from 0.86 to 0.95; the
+# other answerable questions come back "not sure" with their closest passages. These
+# questions were part of the judge's calibration data: tuned-on numbers.
 MIN_HIT_AT_3 = 0.92  # measured 0.965 (55/57 answerable)
-MIN_CONTAINMENT = 0.82  # measured 0.860 (49/57)
-MIN_CITATION_PRECISION = 0.78  # measured 0.824 (mean over 54 answered rows)
-MIN_REFUSAL_ACCURACY = 0.70  # measured 0.750 (9/12 unanswerable refused; one row = 0.083)
+MIN_GROUNDED_PRECISION = 0.85  # measured 0.95 (21 of 22 answers shown as grounded)
+MIN_COVERAGE = 0.30  # measured 0.37 (21 of 57 answerable)
+MIN_CITATION_PRECISION = 0.90  # measured 1.00 (21 answered answerable rows)
+MIN_REFUSAL_ACCURACY = 0.83  # measured 0.92 (11/12 unanswerable not answered; one row = 0.083)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +52,8 @@ def _failing(report, key):
     ("key", "minimum"),
     [
         ("hit@3", MIN_HIT_AT_3),
-        ("containment", MIN_CONTAINMENT),
+        ("grounded_precision", MIN_GROUNDED_PRECISION),
+        ("coverage", MIN_COVERAGE),
         ("citation_precision", MIN_CITATION_PRECISION),
         ("refusal_accuracy", MIN_REFUSAL_ACCURACY),
     ],

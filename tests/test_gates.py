@@ -161,3 +161,13 @@ def test_short_answer_inside_the_sentence(question: str, sentence: str, expected
 
 def test_short_answer_is_none_rather_than_a_guess() -> None:
     assert short_answer("How many arches are there?", "The bridge is made of stone.") is None
+
+
+def test_a_question_for_names_needs_a_proper_name() -> None:
+    question = "What were the names of the rowers who won the 1952 race?"
+    assert gates.question_kind(question) == "name"
+    no_name = "The winning crew rowed from the bridge to the Ferry steps in 1952."
+    assert not gates.check(question, no_name, no_name).ok  # "the Ferry": a thing, not a name
+    named = "In 1952 the race was won by Ann Lowe and Tom Reid."
+    assert gates.check(question, named, named).ok
+    assert not gates.holds_kind("name", "It was held in June.", "What is the name of it?")

@@ -75,3 +75,49 @@ def test_old_consumers_see_refused_for_both_refusals() -> None:
         answer = Answer("q", "a", False, outcome=outcome)  # type: ignore[arg-type]
         assert answer.refused
     assert Answer("q", REFUSAL, True).outcome == "not_found"
+
+
+def test_the_shipped_judge_answers_without_any_model_file() -> None:
+    from rag.confidence import bundled_judge_path, load_calibrator
+    from rag.verifier import Verifier
+
+    judge = bundled_judge_path()
+    calibrator = load_calibrator(judge)
+    assert not calibrator.uses("verifier")  # measured not to help: never loaded
+    assert 0 < calibrator.threshold < 1
+    assert not (judge / "model.onnx").exists()
+    passage = Passage(1, "club.md", "Riverside Chess Club", 0, len(TEXT), 1.0, TEXT, "sha")
+    answer = answer_extractively(
+        "When was the Riverside Chess Club founded?",
+        [passage],
+        HashingEmbeddings(),
+        Settings(_env_file=None, refusal_threshold=0.2),
+        verifier=Verifier(judge),
+    )
+    assert answer.outcome in ("answered", "unsure")
+    assert answer.confidence is not None and 0 <= answer.confidence <= 1
+    assert answer.info["answer_threshold"] == calibrator.threshold
+
+
+def test_a_calibration_that_uses_a_missing_verifier_says_what_to_do(tmp_path) -> None:
+    import json
+
+    import pytest
+
+    from rag.confidence import Features
+    from rag.errors import ModelMissingError
+    from rag.verifier import Verifier
+
+    weights = [0.0] * len(Features.names())
+    weights[Features.names().index("verifier")] = 1.0
+    data = {"features": Features.names(), "weights": weights, "bias": 0, "answer_threshold": 0.5}
+    (tmp_path / "calibration.json").write_text(json.dumps(data))
+    passage = Passage(1, "club.md", "Riverside Chess Club", 0, len(TEXT), 1.0, TEXT, "sha")
+    with pytest.raises(ModelMissingError, match="make train-verifier"):
+        answer_extractively(
+            "When was the Riverside Chess Club founded?",
+            [passage],
+            HashingEmbeddings(),
+            Settings(_env_file=None, refusal_threshold=0.2),
+            verifier=Verifier(tmp_path),
+        )

@@ -1,19 +1,21 @@
-"""Fit the confidence calibrator and choose the answer threshold, on training articles only.
+"""Fit the confidence calibrator and choose the answer threshold, on training data only.
 
-``python -m training.calibrate`` (run by ``make train`` after :mod:`training.train_verifier`)
-asks every training-article question through the full pipeline (retrieval, rules,
-verifier) with the *fold* model that never saw that article, against a store of exactly
-the fold's held-out articles, and records the features of the sentence the answerer would
-quote (:class:`rag.confidence.Features`) and whether it holds a reference answer.
+``python -m training.calibrate`` (``make train``) asks every question of the training
+articles (``eval/squad2/train.json``, a store of exactly those articles) and of the Calais
+set (``eval/qa_calais.jsonl``, a store of ``seeds/``) through the full pipeline, and records
+the features of the sentence the answerer would quote (:class:`rag.confidence.Features`)
+and whether it holds a reference answer. A logistic regression over those features is
+fitted with every document weighted alike (each article, and the Calais article, counts
+as much as any other however many questions it has), and the threshold is the lowest
+confidence at which the weighted grounded precision reaches ``--precision`` (0.70), so as
+much as possible is answered at that precision. AUCs in sample and leave-one-document-out
+are recorded. Everything goes to ``rag/models/judge/calibration.json``. Dev articles
+are never read.
 
-A logistic regression over those features is fitted on all these training questions, and
-the threshold is the lowest confidence at which their pooled grounded precision reaches
-``--precision`` (default 0.70), so as much as possible is answered at that precision.
-Six weights over ~1,400 questions do not overfit (cross-fitted AUCs, one fold predicted by
-a fit on the other, are recorded too), but the two folds' articles differ a lot in
-difficulty, so a threshold from cross-fitted scores mixes two calibrations; the in-sample
-one is what the shipped weights produce. Weights, threshold, AUCs and the curve go to
-``rag/models/verifier/calibration.json``. Dev articles are never read.
+``--with-verifier`` adds the cross-encoder's probability as a feature: it needs the fold
+models of :mod:`training.train_verifier` (each training article is then scored by a fold
+model that never saw it). Measured, it did not help (see the model card), so the shipped
+calibration leaves it out and the product never loads a verifier model.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from rag.eval import metrics as m
 from training.train_verifier import FOLDS, OUT, ROOT, TRAIN
 
 CALAIS = ROOT / "eval" / "qa_calais.jsonl"
+JUDGE = ROOT / "rag" / "models" / "judge"
 SEEDS = ROOT / "seeds"
 
 log = logging.getLogger(__name__)
@@ -68,7 +71,7 @@ def run_fold(fold: Path) -> list[dict[str, Any]]:
     placeholder = {"features": Features.names(), "weights": [0.0] * len(Features.names()),
                    "bias": 0.0, "answer_threshold": 0.0}  # fmt: skip
     (fold / "calibration.json").write_text(json.dumps(placeholder) + "\n")
-    env = {**os.environ, "RAG_VERIFIER_PATH": str(fold), "RAG_ANSWER_THRESHOLD": "0"}
+    env = {**os.environ, "RAG_JUDGE_PATH": str(fold), "RAG_ANSWER_THRESHOLD": "0"}
     out = fold / "eval"
     command = [sys.executable, "-m", "rag.eval", str(questions), "--documents", str(documents)]
     subprocess.run([*command, "--out", str(out)], check=True, env=env, cwd=ROOT)
@@ -93,7 +96,7 @@ def run_calais(fold: Path) -> list[dict[str, Any]]:
     crowd-written ones; with them the calibration sees both styles. No verifier was
     trained on them, so any fold's verifier is out of sample here.
     """
-    env = {**os.environ, "RAG_VERIFIER_PATH": str(fold), "RAG_ANSWER_THRESHOLD": "0"}
+    env = {**os.environ, "RAG_JUDGE_PATH": str(fold), "RAG_ANSWER_THRESHOLD": "0"}
     out = FOLDS / "calais-eval"
     command = [sys.executable, "-m", "rag.eval", str(CALAIS), "--documents", str(SEEDS)]
     subprocess.run([*command, "--out", str(out)], check=True, env=env, cwd=ROOT)
@@ -130,12 +133,16 @@ def weights(items: Sequence[Example]) -> list[float]:
     return [1.0 / sizes[e.document] for e in items]
 
 
+USED = list(Features.names())  # the features fitted; the others get weight 0 (see --drop)
+
+
 def fit(items: Sequence[Example]) -> LogisticRegression:
     """Logistic regression on the answerable-looking examples, documents weighted alike."""
     usable = [(e, w) for e, w in zip(items, weights(items), strict=True) if e.features]
+    mask = [name in USED for name in Features.names()]
     model = LogisticRegression(C=1.0, max_iter=1000)
     model.fit(
-        np.array([e.features for e, _ in usable]),
+        np.array([e.features for e, _ in usable]) * np.array(mask, dtype=float),
         np.array([e.correct for e, _ in usable]),
         sample_weight=np.array([w for _, w in usable]) * len(usable),
     )
@@ -211,6 +218,42 @@ def choose(curve: Sequence[dict[str, Any]], precision: float) -> dict[str, Any]:
     return max(curve, key=lambda p: p["grounded_precision"] or 0.0)
 
 
+def run_eval(questions: Path, documents: Path, out: Path, verifier: Path) -> list[dict[str, Any]]:
+    """Rows of ``python -m rag.eval`` on *questions* in a store of exactly *documents*."""
+    env = {**os.environ, "RAG_JUDGE_PATH": str(verifier), "RAG_ANSWER_THRESHOLD": "0"}
+    command = [sys.executable, "-m", "rag.eval", str(questions), "--documents", str(documents)]
+    subprocess.run([*command, "--out", str(out)], check=True, env=env, cwd=ROOT)
+    return json.loads((out / "report.json").read_text())["rows"]
+
+
+def placeholder(folder: Path) -> Path:
+    """A calibration folder whose weights are 0: features are recorded, no model is read."""
+    folder.mkdir(parents=True, exist_ok=True)
+    zero = {"features": Features.names(), "weights": [0.0] * len(Features.names()),
+            "bias": 0.0, "answer_threshold": 0.0}  # fmt: skip
+    (folder / "calibration.json").write_text(json.dumps(zero) + "\n")
+    return folder
+
+
+def collect_plain(reuse: bool) -> list[Example]:
+    """Examples from all training articles and the Calais set, without a verifier."""
+    work = placeholder(ROOT / "build" / "calibration")
+    sets = [("squad2", TRAIN, TRAIN.parent / "train"), ("calais", CALAIS, SEEDS)]
+    items: list[Example] = []
+    documents = article_of()
+    for name, questions, folder in sets:
+        report = work / name / "report.json"
+        use = reuse and report.is_file()
+        rows = (
+            json.loads(report.read_text())["rows"]
+            if use
+            else run_eval(questions, folder, work / name, work)
+        )
+        for e in examples(name, rows, documents if name == "squad2" else {}):
+            items.append(replace(e, fold=e.document))  # cross-fit leaves one document out
+    return items
+
+
 def collect(reuse: bool) -> list[Example]:
     """Examples from every fold's held-out articles and from the Calais set."""
     documents = article_of()
@@ -235,9 +278,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--precision", type=float, default=0.70)
     parser.add_argument("--reuse", action="store_true", help="reuse existing fold eval reports")
+    parser.add_argument(
+        "--with-verifier",
+        action="store_true",
+        help="add the cross-encoder's probability (needs training.train_verifier's folds)",
+    )
     args = parser.parse_args(argv)
+    if not args.with_verifier:
+        USED.remove("verifier")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    items = collect(args.reuse)
+    items = collect(args.reuse) if args.with_verifier else collect_plain(args.reuse)
     final = fit(items)
     sure = predict(final, items)
     curve = curve_of(items, sure)
@@ -248,15 +298,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         "bias": round(float(final.intercept_[0]), 6),
         "answer_threshold": chosen["threshold"],
         "criterion": f"lowest threshold with grounded precision >= {args.precision} over the "
-        "training articles and the Calais set, each document weighted alike (verifier "
-        "scores out of sample)",
+        "training articles and the Calais set, each document weighted alike",
+        "features_used": list(USED),
         "questions": dict(Counter(e.document for e in items)),
         "auc": aucs(items, sure),
         "at_threshold": chosen,
         "per_document_at_threshold": per_document(items, sure, chosen["threshold"]),
         "curve": curve[::5],
     }
-    (OUT / "calibration.json").write_text(json.dumps(result, indent=1) + "\n")
+    target = OUT if args.with_verifier else JUDGE  # the experiment stays out of the product
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "calibration.json").write_text(json.dumps(result, indent=1) + "\n")
     log.info("answer threshold %.2f: %s", chosen["threshold"], chosen)
 
 

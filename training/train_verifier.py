@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "eval" / "squad2" / "train.json"
-OUT = ROOT / "rag" / "models" / "verifier"
+OUT = ROOT / "build" / "verifier"  # an experiment: not shipped (see the judge's model card)
 FOLDS = ROOT / "build" / "verifier-folds"
 MAX_LENGTH = 96
 
@@ -164,6 +164,7 @@ def export(model: Any, tokenizer: Any, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(target / "tokenizer", ignore_errors=True)
     fp32 = target / "model-fp32.onnx"
     sample = encode(tokenizer, [Pair("a question?", "a sentence.", 0, "", "")])
     torch.onnx.export(
@@ -206,9 +207,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows = out_of_fold(pairs, args)
         (FOLDS / "pairs_oof.json").write_text(json.dumps(rows) + "\n")
     model, tokenizer = train(pairs, args.epochs, args.batch, args.lr, args.seed)
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    export(model, tokenizer, args.out)
+    export(model, tokenizer, args.out)  # replaces model.onnx and tokenizer/, keeps the card
     facts = {
         "pairs": len(pairs),
         "epochs": args.epochs,

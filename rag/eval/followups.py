@@ -10,14 +10,15 @@ known is scored, not only the last one:
 * the resolver *rewrote* it when the standalone question the pipeline used
   (``RowResult.standalone_question``, ``history_turns[i]["standalone"]``) differs;
 * a rewrite is *resolved* when it contains every word the expected standalone adds to
-  the question (the antecedent: "Eleanor Pask" for "she"), compared as
-  :func:`rag.lexical.tokenize` tokens.
+  the question (the antecedent: "Margaret Holloway" for "she"), compared as
+  :func:`rag.lexical.tokenize` tokens; *strictly* resolved when they are in the
+  rewritten question itself, not only in a topic appended in parentheses.
 
 From these: rewrite precision (of the rewritten turns, the share that needed it),
 rewrite recall (of the turns that needed it, the share rewritten), resolution
-accuracy (of the turns rightly rewritten, the share resolved) and turn accuracy (of the
-turns that had a history, the share handled right). Answer quality on the follow-up
-rows is split by whether their last turn needed a rewrite.
+accuracy (of the turns rightly rewritten, the share resolved; and strictly resolved)
+and turn accuracy (of the turns that had a history, the share handled right). Answer
+quality on the follow-up rows is split by whether their last turn needed a rewrite.
 
 This module computes; it does not ask questions (the runner records the standalone
 questions) and does not format reports (:mod:`rag.eval.report` does).
@@ -26,6 +27,7 @@ questions) and does not format reports (:mod:`rag.eval.report` does).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -38,6 +40,7 @@ from rag.lexical import tokenize
 log = logging.getLogger(__name__)
 
 COLUMN = "expected_standalone"
+_TOPIC = re.compile(r"\s*\([^()]*\)\s*$")  # "When did it close? (station open)"
 ANSWER_METRICS = ("containment", "refusal_accuracy", "wrong_refusal_rate")
 
 
@@ -82,6 +85,12 @@ class TurnCheck:
         return self.rewritten and self.antecedent <= frozenset(tokenize(self.standalone))
 
     @property
+    def resolved_strictly(self) -> bool:
+        """Resolved without help from a topic the resolver appended in parentheses."""
+        question = _TOPIC.sub("", self.standalone)
+        return self.rewritten and self.antecedent <= frozenset(tokenize(question))
+
+    @property
     def correct(self) -> bool:
         """Resolved when it needed a rewrite, left alone when it did not."""
         return self.resolved if self.needed else not self.rewritten
@@ -89,7 +98,8 @@ class TurnCheck:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, with the verdicts."""
         verdicts = {"needed": self.needed, "rewritten": self.rewritten}
-        verdicts |= {"resolved": self.resolved, "correct": self.correct}
+        verdicts |= {"resolved": self.resolved, "resolved_strictly": self.resolved_strictly}
+        verdicts |= {"correct": self.correct}
         return {**asdict(self), **verdicts, "antecedent": sorted(self.antecedent)}
 
 
@@ -161,9 +171,11 @@ def rates(checks: Sequence[TurnCheck]) -> dict[str, Any]:
         "rewritten": len(rewritten),
         "rewritten_and_needed": len(right),
         "resolved": sum(c.resolved for c in right),
+        "resolved_strictly": sum(c.resolved_strictly for c in right),
         "rewrite_precision": _share(len(right), len(rewritten)),
         "rewrite_recall": _share(len(right), len(needed)),
         "resolution_accuracy": _share(sum(c.resolved for c in right), len(right)),
+        "strict_resolution_accuracy": _share(sum(c.resolved_strictly for c in right), len(right)),
         "turn_accuracy": _share(sum(c.correct for c in later), len(later)),
     }
 

@@ -222,6 +222,7 @@ _FOLLOWUP_RATES = (
     ("rewrite_precision", "Rewrite precision (rewritten turns that needed it)"),
     ("rewrite_recall", "Rewrite recall (turns needing it that were rewritten)"),
     ("resolution_accuracy", "Resolution accuracy (right rewrites holding the antecedent)"),
+    ("strict_resolution_accuracy", "… strictly (antecedent in the question, not the topic)"),
     ("turn_accuracy", "Turn accuracy (turns with a history handled right)"),
 )
 
@@ -231,7 +232,7 @@ def _md_followups(block: dict[str, Any] | None) -> list[str]:
     if not block:
         return []
     groups = {"all": block, **block["by_split"]}
-    rows = [[label, *(fmt(g[key]) for g in groups.values())] for key, label in _FOLLOWUP_RATES]
+    rows = [[label, *(fmt(g.get(key)) for g in groups.values())] for key, label in _FOLLOWUP_RATES]
     rows.append(["Needed / rewritten / both", *(_fu_counts(g) for g in groups.values())])
     lines = [
         "## Follow-ups",
