@@ -704,7 +704,8 @@ def render_unsure(answer: Answer, chars: dict[str, int]) -> None:
         return
     best = "" if answer.confidence is None else f" (best sentence: {answer.confidence:.0%})"
     st.caption(
-        f"**Closest passages — not an answer**{best}. Read them yourself, or rephrase the question."
+        f"**Closest passages — not an answer**{best}. Read them yourself, or rephrase the "
+        f"question. · {escape_markdown(mode_label(answer))}"
     )
     for n, passage in enumerate(answer.passages):
         render_passage(passage, chars.get(passage.source), expanded=n == 0)

@@ -99,7 +99,9 @@ def _first_new(
 def _with_counted_noun(sentence: str, question: str, span: Span) -> Span:
     """Extend "2,000" to "2,000 people" when the question counts people."""
     following = re.match(r"\s+([\w'’-]+)", sentence[span[1] :])
-    if following and gates.stem(following.group(1)) in _asked(question):
+    if not following or following.group(1).lower() in gates.STOPWORDS:
+        return span
+    if gates.stem(following.group(1)) in _asked(question):
         return span[0], span[1] + following.end()
     return span
 

@@ -141,11 +141,11 @@ def test_show_in_document_shows_the_span_strongly_highlighted_in_its_context(
 
 def test_follow_up_uses_the_conversation_and_keeps_earlier_citations(app) -> None:
     ask(app, "Who will visit Calais?")
-    ask(app, "Who is she meeting?")
+    ask(app, "What will she sign?")
     answers = app.session_state["answers"]
     assert len(answers) == 2
     assert "Theresa May" in answers[1].standalone_question
-    assert "Cazeneuve" in assistant_texts(app)[1]
+    assert "joint-declaration" in assistant_texts(app)[1]
     understood = [plain(c.value) for c in app.caption if "Understood as" in c.value]
     assert understood == [f"Understood as: {answers[1].standalone_question}"]
     # Both turns still show their own cited sources after the rerun.
@@ -340,7 +340,9 @@ def test_example_questions_are_drawn_from_the_article_and_answered(app) -> None:
     assert not app.exception
     [answer] = app.session_state["answers"]
     assert answer.question == questions[0]
-    assert answer.outcome == "answered" and answer.citations  # drawn from the text: answerable
+    # drawn from the text: never "not found"; the judge may still be unsure of its sentence
+    assert answer.outcome in ("answered", "unsure") and answer.passages
+    assert answer.passages[0].source.endswith("fortress-calais.txt")
 
 
 def test_a_conversation_reopens_with_its_citations_after_a_restart(app, media) -> None:

@@ -38,9 +38,15 @@ UNANSWERABLE = [
 
 
 @pytest.mark.parametrize(("question", "expected", "in_quote"), ANSWERABLE)
-def test_answers_quote_the_right_sentence(ingested, question, expected, in_quote):
+def test_answers_quote_the_right_sentence_or_show_it_first_when_unsure(
+    ingested, question, expected, in_quote
+):
     answer = ingested.ask(question)
-    assert not answer.refused, answer.answer
+    assert answer.outcome in ("answered", "unsure"), answer.answer  # the article answers it
+    if answer.outcome == "unsure":  # no quote; the closest passages hold the answer on top
+        assert not answer.citations
+        assert any(expected.lower() in p.text.lower() for p in answer.passages[:2])
+        return
     assert expected.lower() in answer.answer.lower()
     assert answer.markers() and set(answer.markers()) == {c.id for c in answer.citations}
     assert any(in_quote.lower() in c.quote.lower() for c in answer.citations)
@@ -49,6 +55,13 @@ def test_answers_quote_the_right_sentence(ingested, question, expected, in_quote
         assert source_text[cite.start : cite.end] == cite.quote
         assert cite.quote in cite.text
         assert source_text[cite.passage_start : cite.passage_end] == cite.text
+
+
+def test_the_judge_quotes_a_good_share_of_answerable_questions(ingested):
+    # measured 7 of 12 answered (2026-12-02, answer threshold 0.56); each answered one is
+    # right (test above). Fewer than 5 means the judge became much more timid.
+    answered = [q for q, _, _ in ANSWERABLE if ingested.ask(q).outcome == "answered"]
+    assert len(answered) >= 5, answered
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE)
@@ -80,7 +93,10 @@ def test_a_follow_up_is_resolved_against_the_conversation(ingested):
 
 def test_the_chain_is_an_lcel_runnable(ingested):
     chain = ingested.chain
-    inputs = {"question": "Who is Khushal?", "history": []}
+    inputs = {
+        "question": "How much has the UK pledged towards security at the port?",
+        "history": [],
+    }
     answers = chain.batch([inputs, {"question": "What is the capital of Australia?"}])
     assert not answers[0].refused and answers[1].refused
     streamed = list(chain.stream(inputs))
@@ -177,12 +193,15 @@ def test_same_content_under_two_names_is_embedded_once(settings, embeddings):
     copy = settings.seeds_dir / "copy-of-article.txt"
     copy.write_text((settings.seeds_dir / "fortress-calais.txt").read_text())
     both = assistant.ingest()
-    assert both.documents == 2 and both.added == 1 and both.embedded == 0
+    assert both.documents == 1 and both.names_added == 1 and both.embedded == 0
     assert assistant.store.count_chunks() == single.chunks
+    (entry,) = assistant.documents()
+    assert set(entry.names) == {"seeds/fortress-calais.txt", "seeds/copy-of-article.txt"}
     passage = assistant.ask("Who is Khushal?").passages[0]
-    assert passage.source == "seeds/copy-of-article.txt"  # first name alphabetically
+    assert passage.source == "seeds/fortress-calais.txt"  # the first name it was seen under
     copy.unlink()
-    assert assistant.ingest().removed == 1
+    assert assistant.ingest().names_removed == 1
     assert assistant.store.count_chunks() == single.chunks, "the other name keeps its chunks"
-    answer = assistant.ask("Who is Khushal?")
-    assert not answer.refused and answer.citations[0].source == "seeds/fortress-calais.txt"
+    answer = assistant.ask("How much has the UK pledged towards security at the port?")
+    assert answer.outcome == "answered"
+    assert answer.citations[0].source == "seeds/fortress-calais.txt"

@@ -171,3 +171,9 @@ def test_a_question_for_names_needs_a_proper_name() -> None:
     named = "In 1952 the race was won by Ann Lowe and Tom Reid."
     assert gates.check(question, named, named).ok
     assert not gates.holds_kind("name", "It was held in June.", "What is the name of it?")
+
+
+def test_a_count_prefers_the_figure_to_a_function_word() -> None:
+    sentence = "Visitors in July passed 12,000, more than triple the figure for July 2019."
+    span = short_answer("How many visitors came in July 2019?", sentence)
+    assert span is not None and sentence[span[0] : span[1]] == "12,000"

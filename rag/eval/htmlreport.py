@@ -168,6 +168,18 @@ def _descriptions() -> str:
     return f"<details><summary>What each metric means</summary><ul>{items}</ul></details>"
 
 
+CURVE_HEAD = ("Threshold", "Answered", "Grounded precision", "Coverage", "Unanswerable answered")
+
+
+def curve_table(trust: dict[str, Any]) -> tuple[tuple[str, ...], list[list[str]]]:
+    """Header and rows of the precision/coverage curve (plain text cells)."""
+    keys = ("grounded_precision", "coverage", "unanswerable_answered")
+    rows = [
+        [_f(p["threshold"]), str(p["answered"]), *(_f(p[k]) for k in keys)] for p in trust["curve"]
+    ]
+    return CURVE_HEAD, rows
+
+
 def _trust(trust: dict[str, Any] | None) -> str:
     """Outcome counts and the precision/coverage curve (older reports have neither)."""
     if not trust:
@@ -179,18 +191,7 @@ def _trust(trust: dict[str, Any] | None) -> str:
         f"{_e(trust['answer_threshold'])}. If the best sentence were quoted whenever its "
         "confidence reached the threshold:</p>"
     )
-    rows = [
-        [
-            _f(p["threshold"]),
-            str(p["answered"]),
-            _f(p["grounded_precision"]),
-            _f(p["coverage"]),
-            _f(p["unanswerable_answered"]),
-        ]
-        for p in trust["curve"]
-    ]
-    head = ["Threshold", "Answered", "Grounded precision", "Coverage", "Unanswerable answered"]
-    return "<h2>Trust: answered, not sure, not found</h2>" + intro + _table(head, rows, 0)
+    return "<h2>Trust: answered, not sure, not found</h2>" + intro + _table(*curve_table(trust), 0)
 
 
 def _documents(documents: list[dict[str, Any]] | None) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.eval import metrics as m
-from rag.eval.htmlreport import READING_GUIDE, metrics_chart, render_html
+from rag.eval.htmlreport import READING_GUIDE, curve_table, metrics_chart, render_html
 from rag.eval.scoring import RowResult
 
 log = logging.getLogger(__name__)
@@ -203,18 +203,7 @@ def _md_trust(trust: dict[str, Any] | None) -> list[str]:
         "threshold (best sentence only):",
         "",
     ]
-    rows = [
-        [
-            fmt(p["threshold"]),
-            str(p["answered"]),
-            fmt(p["grounded_precision"]),
-            fmt(p["coverage"]),
-            fmt(p["unanswerable_answered"]),
-        ]
-        for p in trust["curve"]
-    ]
-    header = ["Threshold", "Answered", "Grounded precision", "Coverage", "Unanswerable answered"]
-    return [*lines, *_md_table(header, rows), ""]
+    return [*lines, *_md_table(*curve_table(trust)), ""]
 
 
 # ----- follow-ups (rag.eval.followups) -------------------------------------------
