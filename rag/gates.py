@@ -320,7 +320,7 @@ def fragment_reason(sentence: str, title: str = "") -> str:
         return "the document's title"
     words = _words(body)
     closed = bool(_END.search(body))
-    if not _has_verb(words) and (not closed or len(words) <= 4):
+    if not _has_verb(words) and not closed:  # a full stop says "sentence" (verbs are open-ended)
         return "a fragment without a verb"
     if not closed and (len(words) <= 3 or _title_cased(words)):
         return "a heading or label"

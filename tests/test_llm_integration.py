@@ -112,7 +112,7 @@ def test_article_questions_end_to_end_with_checked_citations(smol) -> None:
         answered += not answer.refused
         for removed in answer.info["unsupported"]:
             assert removed["sentence"] not in answer.answer
-    assert answered >= 3
+    assert answered >= 2  # since the judge, "Who is Khushal?" and the camp count come back unsure
     _, answer = ask_streamed(smol, UNANSWERABLE)
     assert_checked(answer, smol)
 
