@@ -566,18 +566,6 @@ class DocumentStore:
             log.info("manifest: %d documents rewritten with their names", len(scan.legacy))
 
     # ----- writing --------------------------------------------------------------
-    def upsert_document(
-        self,
-        doc: SourceDocument,
-        chunks: Sequence[Chunk],
-        progress: Callable[[int], None] | None = None,
-    ) -> int:
-        """Store *doc*'s chunks (embedding only new ones), then its manifest entry.
-
-        Returns the number of chunks that had to be embedded.
-        """
-        return self.upsert_documents([(doc, chunks)], progress=progress)
-
     def upsert_documents(
         self,
         items: Sequence[tuple[SourceDocument, Sequence[Chunk]]],

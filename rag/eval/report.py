@@ -25,8 +25,6 @@ from rag.eval.scoring import RowResult
 
 log = logging.getLogger(__name__)
 
-FILES = ("report.json", "report.md", "report.html", "rows.csv", "metrics.svg")
-
 
 def fmt(value: float | None, digits: int = 2) -> str:
     """A score for people: two decimals, or an en dash when it does not apply."""

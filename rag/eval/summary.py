@@ -26,19 +26,6 @@ from rag.eval.scoring import RowResult
 
 log = logging.getLogger(__name__)
 
-HEADLINE = (
-    "hit@1",
-    "hit@3",
-    "mrr",
-    "exact_match",
-    "f1",
-    "containment",
-    "citation_precision",
-    "citation_recall",
-    "refusal_accuracy",
-    "wrong_refusal_rate",
-)
-
 
 def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)

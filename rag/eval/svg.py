@@ -15,7 +15,7 @@ from html import escape
 
 log = logging.getLogger(__name__)
 
-BLUE, GREY, RED, GREEN, AMBER = "#3b6fb6", "#9aa5b1", "#c0392b", "#2e8b57", "#d68910"
+BLUE, RED, GREEN, AMBER = "#3b6fb6", "#c0392b", "#2e8b57", "#d68910"
 _FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 
 
