@@ -26,7 +26,6 @@ This module does not know how chunks are embedded or stored (see :mod:`rag.store
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +33,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock, Timeout
 
 from rag.chunking import Chunk, chunk_text
 from rag.config import Settings
@@ -78,26 +79,29 @@ class IngestReport:
 
 @contextmanager
 def ingest_lock(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
-    """Hold an exclusive file lock on the store for the duration of an ingest."""
+    """Hold an exclusive file lock on the store for the duration of an ingest.
+
+    ``filelock`` (fcntl on POSIX, msvcrt on Windows); a new lock object per call, so
+    threads of one process exclude each other too.
+    """
     settings.store_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.store_dir / ".ingest.lock", "w") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StoreLockedError(
-                        "Another ingest has held the store lock for too long; "
-                        "wait for it to finish or stop it, then try again."
-                    ) from None
-                log.info("waiting for another ingest to finish")
-                time.sleep(0.2)
+    lock = FileLock(settings.store_dir / ".ingest.lock", thread_local=False)
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            lock.acquire(timeout=0.2)
+            break
+        except Timeout:
+            if time.monotonic() > deadline:
+                raise StoreLockedError(
+                    "Another ingest has held the store lock for too long; "
+                    "wait for it to finish or stop it, then try again."
+                ) from None
+            log.info("waiting for another ingest to finish")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextmanager
