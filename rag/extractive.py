@@ -184,9 +184,10 @@ def judge(
     """Rules on every candidate, then confidence for the best few that pass.
 
     *scored* is in relevance order, and so is the result: the most relevant sentence
-    that passes the rules is the answer candidate (relevance picks the right sentence
-    more often than the verifier does; the verifier and the margin say how sure to be).
-    Without a verifier the relevance score stands in for the confidence.
+    that passes the rules is the answer candidate (measured: relevance picks the right
+    sentence more often than the cross-encoder did), and the calibrator
+    (:mod:`rag.confidence`) says how sure to be. Without a judge (``verifier`` None:
+    unit tests) the relevance score stands in for the confidence.
     """
     verdicts = [
         gates.check(
