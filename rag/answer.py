@@ -14,6 +14,7 @@ This module holds data and conversions only; answerers live in their own modules
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
@@ -29,6 +30,11 @@ OUTCOME_LABELS: dict[str, str] = {
     "unsure": "Not sure",
     "not_found": "Not in the documents",
 }
+
+
+def elapsed_ms(since: float) -> float:
+    """Milliseconds from *since* (a ``time.perf_counter()`` value) to now, for timings."""
+    return (time.perf_counter() - since) * 1000
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from rag.answer import Answer, Passage
+from rag.answer import Answer, Passage, elapsed_ms
 from rag.config import Settings
 from rag.embeddings import Encoder
 from rag.errors import QuestionError
@@ -56,10 +56,6 @@ def clean_question(question: Any, max_chars: int) -> str:
             f"{max_chars:,} (RAG_MAX_QUESTION_CHARS)."
         )
     return text
-
-
-def _ms(since: float) -> float:
-    return (time.perf_counter() - since) * 1000
 
 
 def _async_of(
@@ -102,7 +98,7 @@ def build_chain(
             "standalone": resolution.query,
             "question": question,
             "condensed_by": how,
-            "t_condense": _ms(started),
+            "t_condense": elapsed_ms(started),
             "t0": started,
         }
 
@@ -110,7 +106,7 @@ def build_chain(
         started = time.perf_counter()
         docs = retriever.search(inputs["standalone"], int(inputs.get("k") or retriever.k))
         passages = [Passage.from_document(d) for d in docs]
-        return {**inputs, "passages": passages, "t_retrieve": _ms(started)}
+        return {**inputs, "passages": passages, "t_retrieve": elapsed_ms(started)}
 
     def stamp(answer: Answer, inputs: dict[str, Any], started: float) -> Answer:
         """The pipeline's view: original question, resolved question, mode, timings."""
@@ -126,8 +122,8 @@ def build_chain(
         timings = {
             "condense": inputs["t_condense"],
             "retrieve": inputs["t_retrieve"],
-            "answer": _ms(started),
-            "total": _ms(inputs["t0"]),
+            "answer": elapsed_ms(started),
+            "total": elapsed_ms(inputs["t0"]),
         }
         if "first_token" not in answer.timings_ms:  # extractive: all words arrive at once
             timings["first_token"] = timings["total"]

@@ -21,7 +21,7 @@ import logging
 import os
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -323,12 +323,28 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    return guarded(lambda: _run(argv))
+
+
+def guarded(command: Callable[[], int], interrupted: str = "interrupted") -> int:
+    """Run *command* the way every CLI here does (``rag`` and ``rag.eval``).
+
+    Expected problems (:class:`RagError`) print one ``error: ...`` line and return their
+    exit code; Ctrl-C prints *interrupted* and returns 130; a closed pipe (``| head -1``)
+    ends quietly with 141.
+    """
     try:
-        code = _run(argv)
+        code = command()
         sys.stdout.flush()  # a closed pipe fails here, inside the handler, not at exit
     except BrokenPipeError:
         _discard_stdout()
         return EXIT_BROKEN_PIPE
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr)
+        return 130
     return code
 
 
@@ -338,14 +354,7 @@ def _run(argv: Sequence[str] | None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    try:
-        return COMMANDS[args.command](args)
-    except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return COMMANDS[args.command](args)
 
 
 def _discard_stdout() -> None:

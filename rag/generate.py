@@ -32,7 +32,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from rag.answer import Answer, Passage
+from rag.answer import Answer, Passage, elapsed_ms
 from rag.citecheck import Check, check_answer, renumber
 from rag.config import REFUSAL, Settings
 from rag.embeddings import Encoder
@@ -115,10 +115,6 @@ def fit_passages(
     return Fitted(kept, len(passages) - len(kept), used)
 
 
-def _ms(since: float) -> float:
-    return (time.perf_counter() - since) * 1000
-
-
 def stream_answer(
     question: str,
     passages: Sequence[Passage],
@@ -151,9 +147,9 @@ def stream_answer(
         return
     generated, timings, began = "", dict[str, float](), time.perf_counter()
     for generated in _generate(model, build_messages(question, fitted.passages)):
-        timings.setdefault("first_token", _ms(started))
+        timings.setdefault("first_token", elapsed_ms(started))
         yield replace(draft, answer=generated)
-    timings["generate"] = _ms(began)
+    timings["generate"] = elapsed_ms(began)
     draft = replace(draft, info={**info, "draft": generated})
     checked = _checked(draft, fitted.passages, embeddings, settings)
     if not checked.refused and not checked.citations:
@@ -188,7 +184,7 @@ def _checked(
     began = time.perf_counter()
     check: Check = check_answer(draft.info["draft"], prompt, embeddings, settings)
     info = {**draft.info, **check.report(), "model_refused": check.refused, "fallback": None}
-    timing = {"check": _ms(began)}
+    timing = {"check": elapsed_ms(began)}
     if check.refused:
         refusal = replace(draft, answer=REFUSAL, refused=True, complete=True, info=info)
         return refusal.with_timings(**timing)

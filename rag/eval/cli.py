@@ -23,8 +23,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.errors import RagError
-
 log = logging.getLogger(__name__)
 
 DEFAULT_OUT = Path("reports/eval")
@@ -153,17 +151,12 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    from rag.cli import guarded
+
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    try:
-        return run(args)
-    except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted; no report written", file=sys.stderr)
-        return 130
+    return guarded(lambda: run(args), interrupted="interrupted; no report written")
