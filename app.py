@@ -71,6 +71,7 @@ from rag.errors import RagError
 from rag.export import conversation_json, conversation_markdown
 from rag.generate import check_note
 from rag.highlight import escape_markdown, highlight_markdown, stream_pieces, text_markdown
+from rag.ingest import IngestReport
 from rag.llm import available_specs, parse_spec
 from rag.service import Assistant
 from rag.store import ManifestEntry
@@ -299,6 +300,19 @@ def remove_document(assistant: Assistant, entry: ManifestEntry) -> None:
     st.session_state.remove_result = notice
 
 
+def upload_notice(report: IngestReport) -> str:
+    """What an upload did, in words (content already stored is said so, not "added 0")."""
+    known = (
+        f" {report.names_added} already in the store under another name, kept once."
+        if report.names_added
+        else ""
+    )
+    return (
+        f"Added {report.added}, updated {report.updated}, unchanged {report.unchanged}."
+        f"{known} {report.documents} documents, {report.chunks} chunks."
+    )
+
+
 def ingest_uploads(assistant: Assistant, files: list) -> None:
     """Save each upload in settings.uploads_dir, ingest them, remember the outcome."""
     settings = assistant.settings
@@ -324,10 +338,7 @@ def ingest_uploads(assistant: Assistant, files: list) -> None:
             errors.append(str(exc))
         else:
             errors += [item["error"] for item in report.errors]
-            notice = (
-                f"Added {report.added}, updated {report.updated}, unchanged "
-                f"{report.unchanged}: {report.documents} documents, {report.chunks} chunks."
-            )
+            notice = upload_notice(report)
     st.session_state.upload_result = (notice, errors)
     st.session_state.uploader += 1  # a new widget key empties the uploader
     st.rerun()

@@ -261,6 +261,13 @@ def test_empty_store_says_what_to_do_and_upload_fills_it(
     assert "4,200" in assistant_texts(at)[0]
     assert at.session_state["answers"][0].citations[0].source.endswith("uploads/quince.txt")
 
+    # The same content under another name is one document, and the notice says so.
+    at.get("file_uploader")[0].set_value(("quince-copy.txt", note, "text/plain"))
+    at.run()
+    assert not at.exception
+    assert "1 already in the store under another name" in at.success[0].value
+    assert sum("Quince report" in m.value for m in at.sidebar.markdown) == 1
+
 
 def test_reruns_and_new_sessions_never_reload_the_model_or_re_embed(
     monkeypatch: pytest.MonkeyPatch, article_store: Path
