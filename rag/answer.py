@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 from langchain_core.documents import Document
@@ -172,3 +173,21 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the CLI's ``--json`` output)."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Answer:
+        """Rebuild an answer (with its Citation and Passage objects) from :meth:`to_dict`.
+
+        Keys that are not fields (written by another version) are ignored; ``info`` comes
+        back as JSON gives it (a tuple inside it returns as a list).
+        """
+        values = _known(cls, data)
+        values["citations"] = [Citation(**_known(Citation, c)) for c in data.get("citations", [])]
+        values["passages"] = [Passage(**_known(Passage, p)) for p in data.get("passages", [])]
+        return cls(**values)
+
+
+def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of *data* that are fields of dataclass *cls*."""
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in data.items() if key in names}

@@ -6,7 +6,7 @@ list (newest first, with the title taken from the first question, dates and turn
 count), get (every turn in order), append a turn, rename and delete. Each turn stores
 the full :class:`~rag.answer.Answer` as JSON (``Answer.to_dict()``: question,
 standalone question, answer, outcome, confidence, citations with offsets and document
-hash, passages, mode, timings, info), and :func:`answer_from_dict` rebuilds it, so a
+hash, passages, mode, timings, info), and :meth:`Answer.from_dict` rebuilds it, so a
 conversation reopened after a restart shows every answer and citation as it was.
 
 Crash safety: the database runs in WAL mode with ``synchronous=FULL`` and every write
@@ -32,9 +32,9 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import takewhile
 from pathlib import Path
@@ -56,7 +56,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from rag.answer import Answer, Citation, Passage
+from rag.answer import Answer
 from rag.chunking import split_sentences
 from rag.config import Settings
 from rag.errors import RagError
@@ -137,24 +137,6 @@ Summaries = list[ConversationSummary]
 
 
 # ----- Answer <-> JSON ------------------------------------------------------------------
-def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The entries of *data* that are fields of dataclass *cls* (older/newer keys ignored)."""
-    names = {f.name for f in fields(cls)}
-    return {key: value for key, value in data.items() if key in names}
-
-
-def answer_from_dict(data: Mapping[str, Any]) -> Answer:
-    """Rebuild an :class:`Answer` (with its Citation and Passage objects) from ``to_dict()``.
-
-    Keys that are not fields (written by another version) are ignored. ``info`` comes
-    back as JSON gives it (a tuple inside it returns as a list).
-    """
-    values = _known(Answer, data)
-    values["citations"] = [Citation(**_known(Citation, c)) for c in data.get("citations", [])]
-    values["passages"] = [Passage(**_known(Passage, p)) for p in data.get("passages", [])]
-    return Answer(**values)
-
-
 def _plain(value: Any) -> Any:
     """JSON for the few non-JSON values an answer's info may hold (numpy numbers, sets)."""
     if hasattr(value, "tolist"):  # numpy scalars and arrays
@@ -308,7 +290,7 @@ class ConversationStore:
                 .order_by(_TurnRow.position)
             ).all()
             head = _summary(row)
-        answers = [answer_from_dict(json.loads(text)) for text in turns]
+        answers = [Answer.from_dict(json.loads(text)) for text in turns]
         return Conversation(head.id, head.title, head.created_at, head.updated_at, answers)
 
     def append_turn(self, cid: str, answer: Answer) -> int:

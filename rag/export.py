@@ -71,17 +71,9 @@ def conversation_json(
     return json.dumps(conversation_dict(answers, documents, settings), ensure_ascii=False, indent=2)
 
 
-def answer_from_dict(data: dict[str, Any]) -> Answer:
-    """Rebuild an :class:`Answer` from its ``to_dict()`` form."""
-    fields = dict(data)
-    fields["citations"] = [Citation(**c) for c in data.get("citations", [])]
-    fields["passages"] = [Passage(**p) for p in data.get("passages", [])]
-    return Answer(**fields)
-
-
 def answers_from_json(text: str) -> list[Answer]:
     """The answers of a :func:`conversation_json` export."""
-    return [answer_from_dict(turn) for turn in json.loads(text).get("turns", [])]
+    return [Answer.from_dict(turn) for turn in json.loads(text).get("turns", [])]
 
 
 def fenced(text: str) -> str:

@@ -24,7 +24,6 @@ from rag.conversations import (
     TITLE_CHARS,
     ConversationNotFound,
     ConversationStore,
-    answer_from_dict,
     answer_json,
     example_questions,
     short_title,
@@ -114,7 +113,7 @@ def test_answer_from_dict_ignores_keys_it_does_not_know() -> None:
     data = json.loads(answer_json(answered()))
     data["added_later"] = 1
     data["citations"][0]["also_new"] = "x"
-    assert answer_from_dict(data) == answered()
+    assert Answer.from_dict(data) == answered()
 
 
 def test_a_second_store_on_the_same_file_sees_everything(db: Path) -> None:
