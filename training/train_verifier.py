@@ -1,17 +1,18 @@
 """Fine-tune the answer verifier: a MiniLM cross-encoder "does this sentence answer this?".
 
-``python -m training.train_verifier`` (``make train``) trains on the *training* articles of
-``eval/squad2/train.json`` only (pairs from :mod:`training.pairs`), starting from the
-bundled all-MiniLM-L6-v2 weights, then exports the model to ONNX (int8, dynamic
-quantisation) under ``rag/models/verifier/`` with its tokenizer and writes
-``training_scores.json``: out-of-fold verifier scores for every training pair, used by
-:mod:`training.calibrate` to choose thresholds without touching dev articles.
+An experiment, not part of the shipped judge (measured: it did not help; see
+rag/models/judge/MODEL_CARD.md). ``python -m training.train_verifier`` (``make
+train-verifier``) trains on the *training* articles of ``eval/squad2/train.json`` only
+(pairs from :mod:`training.pairs`), starting from the bundled all-MiniLM-L6-v2 weights:
+first two fold models (the training articles in two halves, each model trained on one
+half; exported to ``build/verifier-folds/`` with out-of-fold pair scores), then the model
+on all training articles, exported to ONNX (int8, dynamic quantisation) with its
+tokenizer under ``build/verifier/``. :mod:`training.calibrate` ``--with-verifier`` then
+uses the fold models so that every training question is scored by a model that never saw
+its article. fp32 (bf16 is emulated and slow on CPUs without AMX or AVX512-BF16).
 
-Out of fold: the training articles are split in two halves; a model trained on one half
-scores the other. The shipped model is then trained on all training articles. fp32 on
-CPUs without AMX or AVX512-BF16 (bf16 is emulated and slow there).
-
-Not used at run time: the product loads the ONNX file (:mod:`rag.verifier`), never torch.
+Not used at run time unless ``RAG_JUDGE_PATH`` points at ``build/verifier``; even then
+answering runs the ONNX file (:mod:`rag.verifier`), never torch.
 """
 
 from __future__ import annotations
