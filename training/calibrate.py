@@ -65,17 +65,31 @@ def prepare_fold(fold: Path) -> tuple[Path, Path]:
     return questions, documents
 
 
-def run_fold(fold: Path) -> list[dict[str, Any]]:
-    """Rows of the eval of the fold's held-out articles with the fold's model."""
-    questions, documents = prepare_fold(fold)
-    placeholder = {"features": Features.names(), "weights": [0.0] * len(Features.names()),
-                   "bias": 0.0, "answer_threshold": 0.0}  # fmt: skip
-    (fold / "calibration.json").write_text(json.dumps(placeholder) + "\n")
-    env = {**os.environ, "RAG_JUDGE_PATH": str(fold), "RAG_ANSWER_THRESHOLD": "0"}
-    out = fold / "eval"
+def run_eval(questions: Path, documents: Path, out: Path, judge: Path) -> list[dict[str, Any]]:
+    """Rows of ``python -m rag.eval`` on *questions* in a store of exactly *documents*."""
+    env = {**os.environ, "RAG_JUDGE_PATH": str(judge), "RAG_ANSWER_THRESHOLD": "0"}
     command = [sys.executable, "-m", "rag.eval", str(questions), "--documents", str(documents)]
     subprocess.run([*command, "--out", str(out)], check=True, env=env, cwd=ROOT)
     return json.loads((out / "report.json").read_text())["rows"]
+
+
+def placeholder(folder: Path, verifier: bool = False) -> Path:
+    """A judge folder whose calibration only records features (the threshold is 0 anyway).
+
+    With *verifier* its weight is not 0, so the verifier model in *folder* is run and its
+    probability recorded; otherwise no model is read.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = [float(verifier and name == "verifier") for name in Features.names()]
+    data = {"features": Features.names(), "weights": weights, "bias": 0.0, "answer_threshold": 0.0}
+    (folder / "calibration.json").write_text(json.dumps(data) + "\n")
+    return folder
+
+
+def run_fold(fold: Path) -> list[dict[str, Any]]:
+    """Rows of the eval of the fold's held-out articles with the fold's model."""
+    questions, documents = prepare_fold(fold)
+    return run_eval(questions, documents, fold / "eval", placeholder(fold, verifier=True))
 
 
 @dataclass(frozen=True)
@@ -96,11 +110,7 @@ def run_calais(fold: Path) -> list[dict[str, Any]]:
     crowd-written ones; with them the calibration sees both styles. No verifier was
     trained on them, so any fold's verifier is out of sample here.
     """
-    env = {**os.environ, "RAG_JUDGE_PATH": str(fold), "RAG_ANSWER_THRESHOLD": "0"}
-    out = FOLDS / "calais-eval"
-    command = [sys.executable, "-m", "rag.eval", str(CALAIS), "--documents", str(SEEDS)]
-    subprocess.run([*command, "--out", str(out)], check=True, env=env, cwd=ROOT)
-    return json.loads((out / "report.json").read_text())["rows"]
+    return run_eval(CALAIS, SEEDS, FOLDS / "calais-eval", placeholder(fold, verifier=True))
 
 
 def article_of() -> dict[str, str]:
@@ -216,23 +226,6 @@ def choose(curve: Sequence[dict[str, Any]], precision: float) -> dict[str, Any]:
     if good:
         return min(good, key=lambda p: p["threshold"])
     return max(curve, key=lambda p: p["grounded_precision"] or 0.0)
-
-
-def run_eval(questions: Path, documents: Path, out: Path, verifier: Path) -> list[dict[str, Any]]:
-    """Rows of ``python -m rag.eval`` on *questions* in a store of exactly *documents*."""
-    env = {**os.environ, "RAG_JUDGE_PATH": str(verifier), "RAG_ANSWER_THRESHOLD": "0"}
-    command = [sys.executable, "-m", "rag.eval", str(questions), "--documents", str(documents)]
-    subprocess.run([*command, "--out", str(out)], check=True, env=env, cwd=ROOT)
-    return json.loads((out / "report.json").read_text())["rows"]
-
-
-def placeholder(folder: Path) -> Path:
-    """A calibration folder whose weights are 0: features are recorded, no model is read."""
-    folder.mkdir(parents=True, exist_ok=True)
-    zero = {"features": Features.names(), "weights": [0.0] * len(Features.names()),
-            "bias": 0.0, "answer_threshold": 0.0}  # fmt: skip
-    (folder / "calibration.json").write_text(json.dumps(zero) + "\n")
-    return folder
 
 
 def collect_plain(reuse: bool) -> list[Example]:
