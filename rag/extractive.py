@@ -6,11 +6,14 @@
    question asks for. Below ``refusal_threshold`` nothing is about the question:
    *not found* (:data:`rag.config.REFUSAL`).
 2. **Rules** (:mod:`rag.gates`): headings, titles, fragments and sentences lacking
-   what the question asks for, or the names and numbers it names, are never quoted.
-3. **Verifier** (:mod:`rag.verifier`): a cross-encoder reads the question with each
-   of the best remaining sentences and gives the probability that it answers. At
-   ``answer_threshold`` or above the sentence is quoted with an ``[n]`` marker whose
-   citation is that exact sentence in the source, its answering words located
+   what the question asks for, missing the names and numbers it names, or
+   contradicting it, are never quoted.
+3. **Judge** (:mod:`rag.confidence`): the most relevant sentence that passes the rules
+   gets a calibrated confidence from its relevance, its margin over the next candidate
+   and whether the most relevant sentence broke a rule (the optional cross-encoder of
+   :mod:`rag.verifier` only when the calibration gives it a weight). At
+   ``answer_threshold`` or above it is quoted with an ``[n]`` marker whose citation is
+   that exact sentence in the source, its answering words located
    (:mod:`rag.shortanswer`); below it the answer is *not sure*
    (:data:`rag.config.UNSURE`) and the passages are shown without a quoted answer.
 

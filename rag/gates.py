@@ -21,6 +21,7 @@ says yes or no, with the reason (for the answer's explanation and the eval).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -152,6 +153,9 @@ class Verdict:
 OK = Verdict(True)
 
 
+# The question-level helpers below run once per candidate sentence (dozens per question)
+# on the same question text: they are pure, so each question is analysed once.
+@functools.lru_cache(maxsize=256)
 def question_kind(question: str) -> Kind:
     """What the question asks for: a person, a time, a number, a place, or anything."""
     # "When X happened, what ...?": the leading "when" is a clause, not the question.
@@ -236,7 +240,8 @@ def _initialisms(words: list[str]) -> set[str]:
     return found
 
 
-def question_names(question: str) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def question_names(question: str) -> tuple[str, ...]:
     """Capitalised words of the question other than its first word and function words."""
     names = []
     for match in _NAME.finditer(question):
@@ -244,12 +249,13 @@ def question_names(question: str) -> list[str]:
         if match.start() == 0 or word.lower() in STOPWORDS or len(word) < 2:
             continue
         names.append(word)
-    return names
+    return tuple(names)
 
 
-def question_numbers(question: str) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def question_numbers(question: str) -> tuple[str, ...]:
     """Numbers written in digits in the question (years, counts, amounts)."""
-    return re.findall(r"(?<![\w.-])\d+(?:[.,]\d+)*", question)
+    return tuple(re.findall(r"(?<![\w.-])\d+(?:[.,]\d+)*", question))
 
 
 def _new_names(sentence: str, question: str) -> list[str]:
