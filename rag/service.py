@@ -114,6 +114,13 @@ class Assistant:
         return self._verifier
 
     @property
+    def answer_threshold(self) -> float:
+        """The confidence an answer needs to be quoted: the setting, else the judge's."""
+        from rag.extractive import answer_threshold
+
+        return answer_threshold(self.settings, self.verifier)
+
+    @property
     def llm(self) -> Any:
         """The chat model ``settings.llm`` names (None for extractive; see :mod:`rag.llm`)."""
         if self._llm is None and self.settings.llm.strip() != "extractive":

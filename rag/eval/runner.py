@@ -214,7 +214,9 @@ def run_dataset(
     k = k or assistant.settings.k
     started = time.perf_counter()
     results = evaluate(rows, assistant, k, judge, tick)
-    settings = assistant.settings.model_copy(update={"k": k})
+    # the threshold in force (the judge's own unless RAG_ANSWER_THRESHOLD sets one)
+    threshold = assistant.answer_threshold
+    settings = assistant.settings.model_copy(update={"k": k, "answer_threshold": threshold})
     summary = summarise(results, settings, k, file_info(path), time.perf_counter() - started)
     summary.update(generation_summary(results, assistant))
     summary.update(followups.summary_update(expected, results))
