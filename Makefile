@@ -8,7 +8,7 @@ ADDRESS ?= 127.0.0.1
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint eval bench ingest llm train train-verifier clean
+.PHONY: run test lint eval bench bench-quick ingest llm train train-verifier clean
 
 $(BIN)/python:
 	@echo "first run: creating $(VENV) and installing pinned packages" \
@@ -22,8 +22,9 @@ $(VENV)/.runtime: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt requirements-llm.txt $(VENV)/.runtime
+$(VENV)/.dev: requirements-dev.txt requirements-llm.txt requirements-bench.txt $(VENV)/.runtime
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements-bench.txt  # why --no-deps: see the file
 	touch $@
 
 ingest: $(VENV)/.runtime  ## ingest seeds/ into vectorstore/ (a no-op when nothing changed)
@@ -64,8 +65,11 @@ train-verifier: $(VENV)/.dev  ## train the optional verifier -> build/verifier (
 llm: $(VENV)/.runtime  ## optional: local/hosted LLM answer modes (builds llama-cpp-python)
 	$(BIN)/pip install --quiet -r requirements-llm.txt
 
-bench: $(VENV)/.dev  ## benchmarks vs the LangChain tutorial pipeline -> docs/BENCHMARKS.md
+bench: $(VENV)/.dev  ## benchmarks vs the LangChain tutorial pipeline -> docs/BENCHMARKS.md (hours)
 	$(BIN)/python -m bench.run
+
+bench-quick: $(VENV)/.dev  ## the seed article and 200 documents, side by side (a few minutes)
+	$(BIN)/python -m bench.run --quick
 
 clean:
 	rm -rf $(VENV) vectorstore/chroma.sqlite3 vectorstore/*/ .pytest_cache

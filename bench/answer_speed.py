@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.run import _env, _timed_process, machine
+from bench.machine import describe
+from bench.run import _env, _timed_process
 from rag.config import Settings
 from rag.eval.dataset import load_dataset
 from rag.eval.stores import open_eval_assistant
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         latency = answer_latency(args.documents, questions, Path(cache))
         cold = cold_starts(Path(latency["store"]), questions[0], args.runs)
     load = Path("/proc/loadavg").read_text().split()[:3]
-    print(json.dumps({"machine": machine(), "load": load, **latency, **cold}, indent=1))
+    print(json.dumps({"machine": describe(), "load": load, **latency, **cold}, indent=1))
     return 0
 
 

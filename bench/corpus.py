@@ -19,6 +19,7 @@ import ast
 import gzip
 import hashlib
 import json
+import os
 import re
 import sys
 import warnings
@@ -26,7 +27,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / ".cache" / "bench"
+# BENCH_CACHE moves corpora and stores elsewhere (the benchmark's own test uses a tmp dir).
+CACHE = Path(os.environ.get("BENCH_CACHE") or ROOT / ".cache" / "bench")
 SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
 SITE = SITE / "site-packages"
 DEBIAN_DOC = Path("/usr/share/doc")

@@ -24,11 +24,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import re
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,13 +34,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import machine as host
 from bench.corpus import CACHE, ROOT, build
+from bench.loopback import free_port, launch_chromium
 from rag.config import REFUSAL
 
-RESULTS = CACHE / "results"
 STORES = CACHE / "stores"
+# Results are committed, one folder per machine kind (bench.machine.tag), so the
+# figures of an AMX Xeon and an AVX2-only EPYC sit side by side and never overwrite.
+RESULTS = ROOT / "bench" / "results"
 QUESTIONS = ROOT / "eval" / "qa_calais.jsonl"
-SIZES = {"article": 1, "1k": 1000, "20k": 20000}
+SIZES = {"article": 1, "200": 200, "1k": 1000, "20k": 20000}
+QUICK = "article,200"  # `make bench-quick`: a few minutes on 2 cores
 BASELINE_CHUNK, BASELINE_OVERLAP = 600, 100
 
 
@@ -280,12 +283,6 @@ def cold_start_baseline(store: str, question: str, runs: int = 3) -> dict[str, A
 
 
 # ----- the app, in a real browser --------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _vm_peak_mb(pid: int) -> float:
     """Peak RSS (VmHWM) of a live process and its children, MB."""
     total = 0.0
@@ -307,7 +304,7 @@ def app_first_answer(
     """``streamlit run app.py`` to the first answer shown in Chromium; server RSS."""
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
+    port = free_port()
     env = _env(RAG_STORE_DIR=store)
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     cmd += ["--server.address", "127.0.0.1", "--server.headless", "true"]
@@ -319,18 +316,7 @@ def app_first_answer(
     result: dict[str, Any] = {}
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
-            )
+            browser = launch_chromium(pw)
             page = browser.new_page()
             deadline = time.monotonic() + 300
             while True:
@@ -376,8 +362,10 @@ WORKERS = {
 
 
 # ----- orchestration ---------------------------------------------------------------
-def _cached(name: str, fresh: bool, make: Any) -> dict[str, Any]:
-    path = RESULTS / f"{name}.json"
+def _cached(args: argparse.Namespace, name: str, make: Any) -> dict[str, Any]:
+    """One step's result: from disk, or measured now and written with its machine."""
+    results, fresh = args.results, args.fresh
+    path = results / host.tag() / f"{name}.json"
     if path.exists() and not fresh:
         return json.loads(path.read_text())
     load = os.getloadavg()[0]
@@ -385,7 +373,9 @@ def _cached(name: str, fresh: bool, make: Any) -> dict[str, Any]:
     result["load_before"] = round(load, 2)
     result["load_after"] = round(os.getloadavg()[0], 2)
     result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    result["machine"] = host.describe()
+    result["command"] = args.command
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1))
     print(f"  {name}: done", file=sys.stderr, flush=True)
     return result
@@ -398,11 +388,12 @@ def run_size(size: str, args: argparse.Namespace) -> None:
     qs = questions(size, args.queries)
     limit = args.baseline_max_docs if size == "20k" else None
     steps = set(args.steps.split(","))
+    STORES.mkdir(parents=True, exist_ok=True)  # the ingest workers write <store>.progress here
     print(f"{size}: corpus {corpus}", file=sys.stderr, flush=True)
 
     def step(name: str, make: Any) -> None:
         if name in steps or "all" in steps:
-            _cached(f"{size}-{name}", args.fresh, make)
+            _cached(args, f"{size}-{name}", make)
 
     step(
         "ingest-ours",
@@ -431,7 +422,12 @@ def run_size(size: str, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the selected sizes, then write docs/BENCHMARKS.md."""
     parser = argparse.ArgumentParser(description="Benchmarks against the LangChain tutorial.")
-    parser.add_argument("--sizes", default="article,1k,20k", help="comma list of article,1k,20k")
+    parser.add_argument(
+        "--sizes", default="article,1k,20k", help="comma list of article,200,1k,20k"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"the quick sizes ({QUICK}): a few minutes"
+    )
     parser.add_argument("--queries", type=int, default=30, help="questions per size")
     parser.add_argument(
         "--baseline-max-docs",
@@ -452,46 +448,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-app", action="store_true", help="skip the browser measurement")
     parser.add_argument("--report-only", action="store_true", help="only render the results")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="results folder (one subfolder per CPU)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--args", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(WORKERS[args.worker](**json.loads(args.args))))
         return 0
+    args.command = " ".join(["python -m bench.run", *(sys.argv[1:] if argv is None else argv)])
+    sizes = QUICK if args.quick else args.sizes
+    unknown = sorted(set(sizes.split(",")) - set(SIZES))
+    if unknown:
+        parser.error(f"unknown size {', '.join(unknown)}; choose from {', '.join(SIZES)}")
     if not args.report_only:
-        for size in args.sizes.split(","):
+        for size in sizes.split(","):
             run_size(size.strip(), args)
     from bench.report import write_report
 
-    given = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--report-only"]
-    write_report(args.out, machine(), " ".join(["python -m bench.run", *given]))
+    write_report(args.out, args.results)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
-
-
-def machine() -> dict[str, str]:
-    """What this machine is, for the report."""
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
-    from importlib.metadata import PackageNotFoundError, version
-
-    versions = {}
-    for name in ("torch", "onnxruntime", "chromadb", "sentence-transformers", "langchain-chroma"):
-        try:
-            versions[name.replace("-", "_")] = version(name)
-        except PackageNotFoundError:
-            versions[name.replace("-", "_")] = "?"
-    return {
-        "nproc": str(os.cpu_count()),
-        "ram": f"{int(mem) / 1024 / 1024:.1f} GiB",
-        "cpu": cpu,
-        "python": platform.python_version(),
-        **versions,
-    }
 
 
 def median(values: list[float]) -> float:

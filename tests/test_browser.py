@@ -26,20 +26,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.loopback import CHROMIUM, launch_chromium
 from tests.conftest import ROOT, SEEDS, free_port, stop_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = (
     ROOT / "docs" / "screenshot.png"
     if os.environ.get("UPDATE_SCREENSHOT") == "1"
@@ -139,7 +130,7 @@ def browser(server) -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = launch_chromium(pw)
         try:
             yield chromium
         finally:

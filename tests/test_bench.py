@@ -1,0 +1,74 @@
+"""The benchmark runs from a clean checkout and names the machine next to its figures.
+
+The quick benchmark's smallest step (the seed article: our ingest and the tutorial
+pipeline's, side by side, then their queries) runs end to end into a temporary
+cache, results folder and report. No timing is asserted: only that every figure
+exists and carries the CPU it was measured on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bench import machine
+from tests.conftest import ROOT
+
+AMD_AVX2 = (
+    "processor\t: 0\nmodel name\t: AMD EPYC 7B13 64-Core Processor\n"
+    "flags\t\t: fpu sse sse2 avx avx2 fma bmi2\n"
+)
+INTEL_AMX = (
+    "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum 8481C\n"
+    "flags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16 amx_bf16 amx_tile\n"
+)
+
+
+def test_machine_names_cpu_and_vector_units() -> None:
+    assert machine.cpu_model(AMD_AVX2) == "AMD EPYC 7B13 64-Core Processor"
+    assert machine.isa(AMD_AVX2) == ["AVX2"]
+    assert machine.tag(AMD_AVX2) == "amd-avx2"
+    assert machine.isa(INTEL_AMX) == ["AVX2", "AVX512", "AVX512-VNNI", "AVX512-BF16", "AMX"]
+    assert machine.tag(INTEL_AMX) == "intel-amx"
+    assert machine.isa("model name : something old\nflags : fpu sse2\n") == []
+    assert machine.tag("model name : something old\nflags : fpu sse2\n") == "cpu-baseline"
+
+
+def _bench(tmp, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(BENCH_CACHE=str(tmp / "cache"), HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "bench.run", "--results", str(tmp / "results")]
+    cmd += ["--out", str(tmp / "BENCHMARKS.md"), *args]
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+
+def test_unknown_size_is_refused_with_the_choices(tmp_path) -> None:
+    out = _bench(tmp_path, "--sizes", "5k")
+    assert out.returncode == 2
+    assert "unknown size 5k" in out.stderr and "article, 200, 1k, 20k" in out.stderr
+
+
+@pytest.mark.integration
+def test_smallest_quick_step_runs_end_to_end_and_reports_the_cpu(tmp_path) -> None:
+    steps = "ingest-ours,ingest-baseline,query-ours,query-baseline"
+    out = _bench(tmp_path, "--sizes", "article", "--steps", steps, "--queries", "3", "--no-app")
+    assert out.returncode == 0, out.stderr[-3000:]
+    folder = tmp_path / "results" / machine.tag()
+    ours = json.loads((folder / "article-ingest-ours.json").read_text())
+    base = json.loads((folder / "article-ingest-baseline.json").read_text())
+    assert ours["chunks"] > 0 and ours["embedded"] == ours["chunks"] and ours["seconds"] > 0
+    assert base["chunks"] > 0 and base["documents"] == 1
+    assert ours["machine"]["cpu"] == machine.cpu_model()
+    assert ours["command"].startswith("python -m bench.run")
+    query = json.loads((folder / "article-query-ours.json").read_text())
+    assert len(query["answer_ms"]) == 3 and query["chunks"] == ours["chunks"]
+    assert (tmp_path / "cache" / "stores" / "ours-article.progress").exists()
+    report = (tmp_path / "BENCHMARKS.md").read_text()
+    assert f"| article (1 doc) | {machine.tag()} | ours" in report
+    assert f"| article (1 doc) | {machine.tag()} | baseline" in report
+    assert machine.cpu_model() in report and machine.describe()["isa"] in report
+    assert "| 1,000 docs | | not measured" in report
