@@ -21,8 +21,8 @@ import asyncio
 import logging
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -33,7 +33,7 @@ from rag.config import Settings
 from rag.embeddings import Encoder
 from rag.errors import QuestionError
 from rag.extractive import answer_extractively
-from rag.followup import depends_on_history, resolve
+from rag.followup import Resolution, depends_on_history, resolve
 from rag.retrieval import HybridRetriever
 from rag.verifier import VerifierScores
 
@@ -58,13 +58,34 @@ def clean_question(question: Any, max_chars: int) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class ChainState:
+    """What flows between the steps: the cleaned question, how it was understood,
+    the passages found, and when each step started or how long it took (ms)."""
+
+    question: str
+    history: Sequence[Any] | None
+    k: int | None
+    resolution: Resolution
+    condensed_by: str  # "unchanged", "heuristic", "model" or "heuristic: why"
+    started: float  # perf_counter() when the question arrived
+    condense_ms: float
+    passages: list[Passage] = field(default_factory=list)
+    retrieve_ms: float = 0.0
+
+    @property
+    def standalone(self) -> str:
+        """The question as retrieval sees it (follow-up resolved)."""
+        return self.resolution.query
+
+
 def _async_of(
-    func: Callable[[dict[str, Any]], Iterator[Answer]],
-) -> Callable[[dict[str, Any]], AsyncIterator[Answer]]:
+    func: Callable[[ChainState], Iterator[Answer]],
+) -> Callable[[ChainState], AsyncIterator[Answer]]:
     """An async generator running the sync one in a worker thread, item by item."""
     done = object()
 
-    async def agen(inputs: dict[str, Any]) -> AsyncIterator[Answer]:
+    async def agen(inputs: ChainState) -> AsyncIterator[Answer]:
         items = func(inputs)
         while (item := await asyncio.to_thread(next, items, done)) is not done:
             yield item  # type: ignore[misc]
@@ -81,7 +102,7 @@ def build_chain(
 ) -> Runnable[dict[str, Any], Answer]:
     """The LCEL pipeline: condense follow-up -> hybrid retrieve -> answer (+ check)."""
 
-    def condense_step(inputs: dict[str, Any]) -> dict[str, Any]:
+    def condense_step(inputs: dict[str, Any]) -> ChainState:
         started = time.perf_counter()
         question = clean_question(inputs.get("question"), settings.max_question_chars)
         history = inputs.get("history")
@@ -92,70 +113,68 @@ def build_chain(
         else:
             resolution = resolve(question, history)
             how = "unchanged" if resolution.query == question else "heuristic"
-        return {
-            **inputs,
-            "resolution": resolution,
-            "standalone": resolution.query,
-            "question": question,
-            "condensed_by": how,
-            "t_condense": elapsed_ms(started),
-            "t0": started,
-        }
+        k = inputs.get("k")
+        return ChainState(
+            question,
+            history,
+            int(k) if k else None,
+            resolution,
+            how,
+            started,
+            elapsed_ms(started),
+        )
 
-    def retrieve_step(inputs: dict[str, Any]) -> dict[str, Any]:
+    def retrieve_step(turn: ChainState) -> ChainState:
         started = time.perf_counter()
-        docs = retriever.search(inputs["standalone"], int(inputs.get("k") or retriever.k))
+        docs = retriever.search(turn.standalone, turn.k or retriever.k)
         passages = [Passage.from_document(d) for d in docs]
-        return {**inputs, "passages": passages, "t_retrieve": elapsed_ms(started)}
+        return replace(turn, passages=passages, retrieve_ms=elapsed_ms(started))
 
-    def stamp(answer: Answer, inputs: dict[str, Any], started: float) -> Answer:
+    def stamp(answer: Answer, turn: ChainState, started: float) -> Answer:
         """The pipeline's view: original question, resolved question, mode, timings."""
         answer = replace(
-            answer,
-            question=inputs["question"],
-            standalone_question=inputs["standalone"],
-            mode=settings.llm,
+            answer, question=turn.question, standalone_question=turn.standalone, mode=settings.llm
         )
         if not answer.complete:
             return answer
-        answer = replace(answer, info={**answer.info, "condensed_by": inputs["condensed_by"]})
+        answer = replace(answer, info={**answer.info, "condensed_by": turn.condensed_by})
         timings = {
-            "condense": inputs["t_condense"],
-            "retrieve": inputs["t_retrieve"],
+            "condense": turn.condense_ms,
+            "retrieve": turn.retrieve_ms,
             "answer": elapsed_ms(started),
-            "total": elapsed_ms(inputs["t0"]),
+            "total": elapsed_ms(turn.started),
         }
         if "first_token" not in answer.timings_ms:  # extractive: all words arrive at once
             timings["first_token"] = timings["total"]
         return answer.with_timings(**timings)
 
-    def answer_step(inputs: dict[str, Any]) -> Iterator[Answer]:
+    def answer_step(turn: ChainState) -> Iterator[Answer]:
         started = time.perf_counter()
-        resolution = inputs["resolution"]
+        resolution = turn.resolution
         if llm is None:
             answer = answer_extractively(
                 resolution.question,
-                inputs["passages"],
+                turn.passages,
                 embeddings,
                 settings,
                 resolution.previous_answer,
                 verifier=verifier,
             )
-            yield stamp(answer, inputs, started)
+            yield stamp(answer, turn, started)
             return
         from rag.generate import stream_answer
 
         for answer in stream_answer(
             resolution.question,
-            inputs["passages"],
+            turn.passages,
             llm,
             embeddings,
             settings,
             previous_answer=resolution.previous_answer,
-            started=inputs["t0"],
+            started=turn.started,
             verifier=verifier,
         ):
-            yield stamp(answer, inputs, started)
+            yield stamp(answer, turn, started)
 
     return (
         RunnableLambda(condense_step, name="condense")
