@@ -51,6 +51,25 @@ class Settings(BaseSettings):
         "under torch bf16 autocast (~2.5x faster on CPUs with AMX or AVX512-BF16, cosine "
         "0.99998 to fp32); auto: bf16 when the CPU has it. Questions are always fp32.",
     )
+    # Machine-tuned embedding numbers, each measured on 2 cores (docs/BENCHMARKS.md).
+    # Per padded token, ONNX Runtime runs batches of 4 fastest (10.3k tokens/s against
+    # 8.7k at 16), and sorted short batches waste little padding on answer sentences of
+    # very different lengths.
+    embedding_onnx_max_batch: int = Field(
+        4, ge=1, description="Largest batch ONNX Runtime embeds at once."
+    )
+    # Below this, loading torch for bf16 costs more than it saves.
+    embedding_bulk_min_texts: int = Field(
+        64, ge=1, description="Fewest texts in one embed_documents call that use bulk precision."
+    )
+    # Fastest bf16 autocast batch on 2 cores (129 chunks/s against 115 at 32).
+    embedding_bf16_batch: int = Field(
+        16, ge=1, description="Batch size of bf16 bulk ingest (torch autocast)."
+    )
+    # 20k x 384 floats = 30 MB.
+    embedding_sentence_cache: int = Field(
+        20_000, ge=0, description="Sentence vectors kept by encode() for reuse across questions."
+    )
     cache_dir: Path | None = Field(
         None, description="Where the exported ONNX model is kept; default ~/.cache/rag."
     )

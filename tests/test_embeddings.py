@@ -13,7 +13,6 @@ import pytest
 
 from rag.config import Settings
 from rag.embeddings import (
-    BULK_MIN_TEXTS,
     Bf16Bulk,
     OnnxEmbeddings,
     SentenceTransformerEmbeddings,
@@ -26,6 +25,7 @@ from rag.embeddings import (
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = (ROOT / "seeds" / "fortress-calais.txt").read_text(encoding="utf-8")
+BULK_MIN_TEXTS = Settings(_env_file=None).embedding_bulk_min_texts
 
 
 def _texts(n: int) -> list[str]:
@@ -84,7 +84,7 @@ def test_bulk_falls_back_to_fp32_when_torch_cannot_load(embeddings) -> None:
     def missing() -> None:
         raise ImportError("No module named 'torch'")
 
-    bulk = Bf16Bulk(missing)
+    bulk = Bf16Bulk(missing, batch_size=16)
     assert bulk.encode(["a text"]) is None
     assert bulk.encode(["again"]) is None  # tried once, then remembered
     onnx = load_embeddings(Settings(_env_file=None, embedding_precision="fp32"))

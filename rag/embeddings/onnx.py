@@ -1,0 +1,193 @@
+"""The ONNX Runtime backend: the model's transformer exported once, run without torch.
+
+:func:`export_onnx` turns the local weights into an ONNX file in the cache folder
+(:func:`onnx_file`), checked against torch and written atomically;
+:class:`OnnxEmbeddings` runs it with ONNX Runtime and the Rust ``tokenizers``, with
+mean pooling and normalisation in numpy, exactly as sentence-transformers does them.
+Running never imports torch, transformers or sentence-transformers (exporting and
+bf16 bulk ingest do). It does not decide whether ONNX is used: see
+:func:`rag.embeddings.load_embeddings`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import warnings
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.config import Settings
+from rag.embeddings.bf16 import Bf16Bulk
+from rag.embeddings.cache import CachedQueries
+from rag.embeddings.model import max_seq_length, offline
+from rag.embeddings.sentence import load_sentence_transformer
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+_EXPORT_VERSION = "onnx-export-v1"
+_ST_MODULES = [
+    "sentence_transformers.models.Transformer",
+    "sentence_transformers.models.Pooling",
+    "sentence_transformers.models.Normalize",
+]
+
+
+class OnnxEmbeddings(CachedQueries):
+    """The same model run by ONNX Runtime: no torch in the process.
+
+    *onnx_file* maps ``input_ids``/``attention_mask``(/``token_type_ids``) to the
+    transformer's last hidden state; pooling (mean over real tokens) and
+    normalisation happen here, exactly as sentence-transformers does them.
+    """
+
+    backend = "onnx"
+
+    def __init__(
+        self, onnx_file: Path, model_path: Path, settings: Settings, bf16: bool = False
+    ) -> None:
+        load = partial(load_sentence_transformer, model_path)
+        bulk = Bf16Bulk(load, settings.embedding_bf16_batch) if bf16 else None
+        super().__init__(settings, bulk)
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        log.info("loading embedding model %s from %s (onnx)", settings.embedding_model, onnx_file)
+        self.name = settings.embedding_model
+        # ONNX Runtime materialises the attention of the whole batch: big batches
+        # cost memory (64 x 256 tokens peaks at ~1.4 GB) and run slower here.
+        self.batch_size = min(settings.embedding_batch_size, settings.embedding_onnx_max_batch)
+        self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=max_seq_length(model_path))
+        self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(onnx_file), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Normalised float32 matrix, one row per text (batched by token length)."""
+        import numpy as np
+
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        for first in range(0, len(order), self.batch_size):
+            rows = order[first : first + self.batch_size]
+            vectors = self._run([encodings[i].ids for i in rows])
+            if out.shape[1] == 0:
+                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors
+        return out
+
+    def _run(self, token_ids: list[list[int]]) -> np.ndarray:
+        import numpy as np
+
+        width = max(len(ids) for ids in token_ids)
+        ids = np.full((len(token_ids), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(token_ids), width), dtype=np.int64)
+        for row, tokens in enumerate(token_ids):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return (pooled / norms).astype(np.float32)
+
+
+def onnx_compatible(model_path: Path) -> bool:
+    """True for a Transformer + mean Pooling + Normalize model with a fast tokenizer."""
+    try:
+        modules = [m["type"] for m in json.loads((model_path / "modules.json").read_text())]
+        pooling = json.loads((model_path / "1_Pooling" / "config.json").read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    modes = {k: v for k, v in pooling.items() if k.startswith("pooling_mode_")}
+    mean_only = modes.get("pooling_mode_mean_tokens") is True and sum(map(bool, modes.values()))
+    return (
+        modules == _ST_MODULES
+        and mean_only == 1
+        and (model_path / "tokenizer.json").is_file()
+        and (model_path / "config.json").is_file()
+    )
+
+
+def onnx_file(settings: Settings, model_path: Path) -> Path:
+    """Where the ONNX export of *model_path* is cached (keyed by the weights' files)."""
+    weights = sorted(model_path.glob("*.safetensors")) + sorted(model_path.glob("*.bin"))
+    stamp = "|".join(f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}" for w in weights)
+    key = f"{model_path.resolve()}|{stamp}|{_EXPORT_VERSION}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return settings.cache_root() / "onnx" / digest / "model.onnx"
+
+
+def export_onnx(model_path: Path, target: Path) -> Path:
+    """Export the transformer of *model_path* to *target*, checked against torch.
+
+    Needs torch, transformers and the ``onnx`` package; runs once per model. The file
+    appears atomically, so concurrent processes never read half an export.
+    """
+    offline()
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from transformers import AutoModel
+
+    log.info("exporting %s to ONNX (once) at %s", model_path, target)
+    model = AutoModel.from_pretrained(str(model_path)).eval()
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return out.last_hidden_state
+
+    ids = torch.tensor([[101, 7592, 2088, 102, 0], [101, 2023, 2003, 1037, 102]])
+    mask = (ids != 0).long()
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    wrapper = _Hidden().eval()  # a fresh Module is in training mode: dropout on
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        expected = wrapper(ids, mask, torch.zeros_like(ids)).numpy()
+        torch.onnx.export(
+            wrapper,
+            (ids, mask, torch.zeros_like(ids)),
+            str(partial),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+            opset_version=17,
+            dynamo=False,
+        )
+    session = ort.InferenceSession(str(partial), providers=["CPUExecutionProvider"])
+    feeds = {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}
+    feeds["token_type_ids"] = np.zeros_like(feeds["input_ids"])
+    real = feeds["attention_mask"][..., None]  # padding positions are never pooled
+    got = session.run(None, feeds)[0] * real
+    if not np.allclose(got, expected * real, atol=1e-4):
+        partial.unlink(missing_ok=True)
+        raise RuntimeError("the ONNX export does not reproduce the torch model")
+    os.replace(partial, target)
+    return target
