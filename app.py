@@ -51,6 +51,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -513,7 +514,7 @@ def sidebar_export(answers: list[Answer], docs: list[ManifestEntry], meta: dict)
     name = f"conversation-{cid[:8]}" if cid else "conversation"
     st.download_button(
         "Export Markdown",
-        conversation_markdown(answers, docs, meta),
+        partial(conversation_markdown, answers, docs, meta),  # built on click, not per rerun
         file_name=f"{name}.md",
         mime="text/markdown",
         disabled=none,
@@ -522,7 +523,7 @@ def sidebar_export(answers: list[Answer], docs: list[ManifestEntry], meta: dict)
     )
     st.download_button(
         "Export JSON",
-        conversation_json(answers, docs, meta),
+        partial(conversation_json, answers, docs, meta),
         file_name=f"{name}.json",
         mime="application/json",
         disabled=none,

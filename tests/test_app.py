@@ -187,7 +187,7 @@ def test_refresh_with_the_same_url_keeps_the_conversation(app, monkeypatch) -> N
 
 @pytest.fixture
 def media(monkeypatch: pytest.MonkeyPatch) -> list:
-    """Keep the in-memory media stores AppTest creates, to read download data back."""
+    """The media managers and in-memory stores AppTest creates, to run downloads."""
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
     from streamlit.testing.v1 import app_test
 
@@ -198,13 +198,25 @@ def media(monkeypatch: pytest.MonkeyPatch) -> list:
             super().__init__(*args, **kwargs)
             stores.append(self)
 
+    managers: list = []
+
+    class Managing(app_test.MediaFileManager):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            managers.append(self)
+
     monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Recording)
-    return stores
+    monkeypatch.setattr(app_test, "MediaFileManager", Managing)
+    return [managers, stores]
 
 
 def download(at, media: list, label: str) -> str:
+    """Click-time export: run the button's deferred builder as the server would."""
+    managers, stores = media
     [button] = [b for b in at.download_button if b.label == label]
-    return media[-1].get_file(button.proto.url.rsplit("/", 1)[-1]).content.decode("utf-8")
+    assert not button.proto.url, "exports are built on click, not on every rerun"
+    url = managers[-1].execute_deferred(button.proto.deferred_file_id)
+    return stores[-1].get_file(url.rsplit("/", 1)[-1]).content.decode("utf-8")
 
 
 def test_export_has_cited_spans_offsets_and_hashes(app, media, article_text: str) -> None:

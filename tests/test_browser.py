@@ -15,6 +15,7 @@ Needs Debian's Chromium at /usr/bin/chromium (skipped with a hint otherwise).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -281,6 +282,15 @@ def test_upload_a_document_and_ask_about_it(page, server, tmp_path: Path) -> Non
     assert "4,200" in text_of(answer)
     assert "Quince harvest report" in text_of(answer.locator("summary").first)
     assert (server["tmp"] / "vectorstore" / "uploads" / "quince.txt").is_file()
+
+    # The export is built when the button is clicked (a deferred download) and holds
+    # this conversation's answer with its cited passage.
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    with page.expect_download() as got:
+        sidebar.get_by_role("button", name="Export JSON").click()
+    exported = json.loads(Path(got.value.path()).read_text(encoding="utf-8"))
+    assert got.value.suggested_filename.endswith(".json")
+    assert "4,200" in json.dumps(exported)
 
 
 def test_hostile_document_renders_inert(page, server, tmp_path: Path) -> None:
