@@ -60,7 +60,36 @@ class RemovedDocument:
 
 
 class Assistant:
-    """Everything needed to ingest and answer, built once from settings."""
+    """Everything needed to ingest and answer, built once from settings.
+
+    Args:
+        settings: The one settings object (default: ``Settings()``, read from
+            ``RAG_*`` variables and ``.env``).
+        embeddings: An embedding model to share (tests, the page's cached
+            resource); default: the bundled MiniLM, loaded on first use.
+        verifier: The answer verifier to use; default: the bundled judge's.
+
+    Nothing is opened or loaded until a property or method needs it.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from rag.config import Settings
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "ferry.txt").write_text(
+        ...     "Ashwick ferry\\n\\nThe Ashwick ferry crosses the river every 20 minutes. "
+        ...     "It was built in 1904 by the Marlow boatyard.\\n"
+        ... )
+        >>> settings = Settings(_env_file=None, store_dir=folder / "store", seeds_dir=folder)
+        >>> assistant = Assistant(settings)
+        >>> assistant.ingest().documents
+        1
+        >>> answer = assistant.ask("How often does the Ashwick ferry cross the river?")
+        >>> "every 20 minutes" in answer.passages[0].text
+        True
+        >>> answer.outcome in ("answered", "unsure", "not_found")
+        True
+    """
 
     def __init__(
         self,
@@ -149,12 +178,27 @@ class Assistant:
     ) -> IngestReport:
         """Ingest files/folders (default: seeds and uploads); *reset* rebuilds first.
 
-        *progress* gets (chunks done, total), *documents* (documents done, total).
+        Args:
+            paths: Files or folders of .txt/.md/.html/.pdf (default:
+                ``settings.default_paths()``: the seeds and the uploads folder).
+            reset: Rebuild the store from scratch first.
+            progress: Called with (chunks done, total) as embedding goes.
+            documents: Called with (documents done, total).
 
-        A reset of an embedded store deletes its files before opening it, so it also
-        repairs a store too damaged to open. A reset re-ingests every document the
-        store held, from the names it was ingested under whose file still exists;
-        ``report.missing`` lists the others.
+        Returns:
+            An :class:`~rag.ingest.IngestReport`: documents, chunks added/embedded,
+            files skipped and why, names now missing.
+
+        Raises:
+            DocumentError: a path does not exist or nothing in it can be read.
+            StoreLockedError: another ingest holds the store's lock.
+            StoreCorruptError: the store cannot be opened (the message says how to fix it).
+
+        Unchanged documents cost nothing (content hashes); an interrupted ingest
+        leaves the store as it was. A reset of an embedded store deletes its files
+        before opening it, so it also repairs a store too damaged to open. A reset
+        re-ingests every document the store held, from the names it was ingested
+        under whose file still exists; ``report.missing`` lists the others.
         """
         remembered: list[str] = []
         if reset and self._store is None:
@@ -205,7 +249,23 @@ class Assistant:
     def ask(
         self, question: str, history: Sequence[Any] | None = None, k: int | None = None
     ) -> Answer:
-        """Answer *question* (a follow-up when *history* is given) from the documents."""
+        """Answer *question* (a follow-up when *history* is given) from the documents.
+
+        Args:
+            question: The user's question (control characters are stripped).
+            history: Earlier turns, oldest first: :class:`~rag.answer.Answer`
+                objects or ``{"question", "answer"}`` mappings.
+            k: Passages to retrieve (default ``settings.k``).
+
+        Returns:
+            An :class:`~rag.answer.Answer` whose ``outcome`` is ``answered`` (with
+            checked citations and a confidence), ``unsure`` (closest passages, no
+            sentence presented as the answer) or ``not_found`` (the refusal).
+
+        Raises:
+            QuestionError: the question is empty or too long.
+            StoreEmptyError: no document has been ingested yet.
+        """
         self.store.require_documents()
         return self.chain.invoke({"question": question, "history": list(history or []), "k": k})
 

@@ -208,7 +208,44 @@ def run_dataset(
     tick: Tick | None = None,
     rows: Sequence[EvalRow] | None = None,
 ) -> dict[str, Any]:
-    """Load, ask, score and summarise *path*: the ``report.json`` object."""
+    """Load, ask, score and summarise *path*: the ``report.json`` object.
+
+    Args:
+        path: A dataset (.jsonl rows or SQuAD-style .json; see :mod:`rag.eval.dataset`).
+        assistant: The assistant to evaluate (see :func:`open_assistant`).
+        k: Passages retrieved per question (default ``settings.k``).
+        judge: An optional LLM judge, cached on disk.
+        baseline: An earlier ``report.json`` to compare against (the gate).
+        tick: Called after every row (a progress bar).
+        rows: Rows already loaded from *path* (skips loading it again).
+
+    Returns:
+        The report: ``summary`` (retrieval, answer, citation, refusal, trust and
+        latency metrics, the documents scored against), ``rows`` and, with a
+        baseline, ``comparison``.
+
+    Raises:
+        DatasetError: *path* is missing, empty or has a malformed row (with its line).
+
+    Example:
+        >>> import json, tempfile
+        >>> from pathlib import Path
+        >>> from rag.config import Settings
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> docs = folder / "docs"
+        >>> docs.mkdir()
+        >>> _ = (docs / "kiln.txt").write_text(
+        ...     "Kiln report\\n\\nThe Dunmore kiln was relit in 1987 after a long repair.\\n"
+        ... )
+        >>> rows = folder / "qa.jsonl"
+        >>> row = {"id": "k1", "question": "When was the Dunmore kiln relit?",
+        ...        "answer": "1987", "evidence": ["The Dunmore kiln was relit in 1987"]}
+        >>> _ = rows.write_text(json.dumps(row) + "\\n")
+        >>> settings = Settings(_env_file=None, cache_dir=folder / "cache")
+        >>> report = run_dataset(rows, open_assistant(settings, documents=docs))
+        >>> report["summary"]["rows"], report["summary"]["documents"][0]["chunks"] > 0
+        (1, True)
+    """
     rows = rows if rows is not None else load_dataset(path)
     expected = followups.expectations(rows)  # checked before any question is asked
     k = k or assistant.settings.k
