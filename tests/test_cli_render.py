@@ -10,8 +10,9 @@ import pytest
 
 import rag.cli
 from rag.answer import Answer
-from rag.cli import BOLD, PASSAGE_PREVIEW, RESET, main, render_answer
+from rag.cli import main
 from rag.config import REFUSAL, UNSURE
+from rag.terminal import BOLD, PASSAGE_PREVIEW, RESET, render_answer
 from tests.fakes import (
     DOC_TEXT,
     QUOTE,
