@@ -80,6 +80,32 @@ def store_env(settings) -> dict[str, str]:
     }
 
 
+def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``python -m rag args`` in this process (faster than a subprocess), same result shape.
+
+    *env* replaces the environment for the call (settings are read from it); stdout and
+    stderr are captured as a pipe would see them (not a terminal). Use
+    :func:`run_module` where a real process matters (signals, pipes, start-up).
+    """
+    import contextlib
+    import io
+    from unittest import mock
+
+    from rag.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.dict(os.environ, env, clear=True),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = main(args)
+        except SystemExit as stop:  # argparse: --help, usage errors
+            code = stop.code if isinstance(stop.code, int) else 1
+    return subprocess.CompletedProcess(["rag", *args], code, out.getvalue(), err.getvalue())
+
+
 def run_module(
     module: str,
     args: list[str],

@@ -1,8 +1,8 @@
 """CLI polish: ``--k`` bounds, a reader that goes away (``| head -1``), ``remove``.
 
 Argument checks and the broken-pipe handler run in-process over the canned
-assistant; the rest runs ``python -m rag`` in a subprocess on a real store
-(``integration``).
+assistant; the rest runs on a real store (``integration``): in a subprocess where a
+real pipe matters, in-process otherwise (``run_cli``, faster).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 
 import rag.cli
 from rag.cli import EXIT_BROKEN_PIPE, main
-from tests.conftest import ARTICLE, ROOT, make_settings, run_module, store_env
+from tests.conftest import ARTICLE, ROOT, make_settings, run_cli, run_module, store_env
 from tests.fakes import CannedAssistant, answered
 
 
@@ -68,7 +68,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     settings.uploads_dir.mkdir(parents=True)
     shutil.copy(ARTICLE, settings.uploads_dir / ARTICLE.name)
     env = store_env(settings)
-    ingest = run_module("rag", ["ingest", "--json"], env)
+    ingest = run_cli(["ingest", "--json"], env)
     assert ingest.returncode == 0, ingest.stderr
     assert json.loads(ingest.stdout)["names_added"] == 1
     return env
@@ -135,14 +135,14 @@ def test_head_reading_one_line_then_leaving_is_quiet(cli_env) -> None:
 
 @pytest.mark.integration
 def test_docs_shows_display_names_and_remove_json_says_what_went(cli_env) -> None:
-    docs = run_module("rag", ["docs"], cli_env)
+    docs = run_cli(["docs"], cli_env)
     assert docs.stdout.startswith("Fortress Calais") and "uploads" not in docs.stdout
-    [listed] = json.loads(run_module("rag", ["docs", "--json"], cli_env).stdout)["documents"]
+    [listed] = json.loads(run_cli(["docs", "--json"], cli_env).stdout)["documents"]
     assert listed["display_name"].startswith("Fortress Calais") and len(listed["names"]) == 2
 
-    unknown = run_module("rag", ["remove", "fortress.txt"], cli_env)
+    unknown = run_cli(["remove", "fortress.txt"], cli_env)
     assert unknown.returncode == 2 and "Close matches" in unknown.stderr
-    removed = run_module("rag", ["remove", ARTICLE.name, "--json"], cli_env)
+    removed = run_cli(["remove", ARTICLE.name, "--json"], cli_env)
     assert removed.returncode == 0, removed.stderr
     data = json.loads(removed.stdout)
     assert data["source"] == listed["source"] and data["chunks"] == listed["chunks"]
@@ -150,12 +150,12 @@ def test_docs_shows_display_names_and_remove_json_says_what_went(cli_env) -> Non
     assert not Path(data["upload_deleted"]).exists()
     [seed] = data["still_on_disk"]
     assert Path(seed).exists()
-    assert json.loads(run_module("rag", ["docs", "--json"], cli_env).stdout)["documents"] == []
+    assert json.loads(run_cli(["docs", "--json"], cli_env).stdout)["documents"] == []
 
-    run_module("rag", ["ingest"], cli_env)  # the seed comes back, as the help says
-    human = run_module("rag", ["remove", ARTICLE.name], cli_env)
+    run_cli(["ingest"], cli_env)  # the seed comes back, as the help says
+    human = run_cli(["remove", ARTICLE.name], cli_env)
     assert human.returncode == 0, human.stderr
     assert human.stdout.startswith("removed 'Fortress Calais")
     assert "still on disk, so ingesting it or its folder again adds it back" in human.stdout
-    usage = " ".join(run_module("rag", ["remove", "--help"], cli_env).stdout.split())
+    usage = " ".join(run_cli(["remove", "--help"], cli_env).stdout.split())
     assert "stay on disk" in usage and "re-adds a removed seed" in usage

@@ -10,7 +10,7 @@ import pytest
 from rag.config import REFUSAL
 from rag.errors import StoreEmptyError
 from rag.service import Assistant
-from tests.conftest import make_settings, run_module, store_env
+from tests.conftest import make_settings, run_cli, run_module, store_env
 
 pytestmark = pytest.mark.integration
 
@@ -143,7 +143,8 @@ def test_an_interrupted_ingest_leaves_no_half_document(settings, embeddings):
 
 
 def _cli(args: list[str], env: dict[str, str], stdin: str | None = None):
-    return run_module("rag", args, env, stdin)
+    """In-process (faster); ``chat`` reads a real stdin, so it gets a real process."""
+    return run_module("rag", args, env, stdin) if stdin is not None else run_cli(args, env)
 
 
 @pytest.fixture
