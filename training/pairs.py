@@ -23,20 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.chunking import split_sentences
+from rag.gates import OPPOSITES
 
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _AUX = re.compile(r"\b(is|are|was|were|did|does|do|can|could|will|would|has|have|had)\b")
-_OPPOSITES = {
-    "first": "last", "last": "first", "largest": "smallest", "smallest": "largest",
-    "most": "least", "least": "most", "before": "after", "after": "before",
-    "earliest": "latest", "latest": "earliest", "highest": "lowest", "lowest": "highest",
-    "increase": "decrease", "decrease": "increase", "more": "less", "less": "more",
-    "older": "younger", "younger": "older", "oldest": "youngest", "youngest": "oldest",
-    "longest": "shortest", "shortest": "longest", "best": "worst", "worst": "best",
-    "north": "south", "south": "north", "east": "west", "west": "east",
-    "won": "lost", "lost": "won", "start": "end", "began": "ended", "ended": "began",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -74,10 +65,11 @@ def perturb(question: str, names: list[str], numbers: list[str], rng: random.Ran
     if q_numbers and other_numbers:
         options.append(question.replace(rng.choice(q_numbers), rng.choice(other_numbers), 1))
     words = re.findall(r"\b\w+\b", question)
-    flips = [w for w in words if w.lower() in _OPPOSITES]
+    flips = [w for w in words if w.lower() in OPPOSITES]
     if flips:
         word = rng.choice(flips)
-        options.append(re.sub(rf"\b{word}\b", _OPPOSITES[word.lower()], question, count=1))
+        opposite = min(OPPOSITES[word.lower()])  # the answer rules' table; first if several
+        options.append(re.sub(rf"\b{word}\b", opposite, question, count=1))
     if match := _AUX.search(question):
         options.append(question[: match.end()] + " not" + question[match.end() :])
     return rng.choice(options) if options else None
