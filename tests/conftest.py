@@ -80,19 +80,21 @@ def store_env(settings) -> dict[str, str]:
     }
 
 
-def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    """``python -m rag args`` in this process (faster than a subprocess), same result shape.
+def run_cli(
+    args: list[str], env: dict[str, str], module: str = "rag"
+) -> subprocess.CompletedProcess:
+    """``python -m rag args`` (or ``rag.eval``) in this process, same result shape.
 
     *env* replaces the environment for the call (settings are read from it); stdout and
     stderr are captured as a pipe would see them (not a terminal). Use
     :func:`run_module` where a real process matters (signals, pipes, start-up).
     """
     import contextlib
+    import importlib
     import io
     from unittest import mock
 
-    from rag.cli import main
-
+    main = importlib.import_module("rag.eval.cli" if module == "rag.eval" else "rag.cli").main
     out, err = io.StringIO(), io.StringIO()
     with (
         mock.patch.dict(os.environ, env, clear=True),
@@ -103,7 +105,7 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
             code = main(args)
         except SystemExit as stop:  # argparse: --help, usage errors
             code = stop.code if isinstance(stop.code, int) else 1
-    return subprocess.CompletedProcess(["rag", *args], code, out.getvalue(), err.getvalue())
+    return subprocess.CompletedProcess([module, *args], code, out.getvalue(), err.getvalue())
 
 
 def run_module(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_settings, run_module, store_env
+from tests.conftest import make_settings, run_cli, store_env
 
 # RAGAS's column names; `answerable` is ours (RAGAS has no unanswerable rows).
 RAGAS_ROWS = [
@@ -49,7 +49,8 @@ RAGAS_ROWS = [
 
 
 def _eval(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return run_module("rag.eval", args, env)
+    """In-process (faster than a subprocess; the exit code and output are the same)."""
+    return run_cli(args, env, module="rag.eval")
 
 
 @pytest.fixture
