@@ -1,0 +1,129 @@
+"""Load files into :class:`SourceDocument` objects: text, title, source key, hash.
+
+Supported: ``.txt``, ``.md``, ``.html``/``.htm`` and ``.pdf``. The text returned is
+the text every character offset in the system points into (newlines normalised to
+``\\n``, a UTF-8 byte-order mark removed), with paragraphs separated by blank lines:
+
+- text and markdown are kept as written;
+- HTML is reduced to its visible content (:mod:`rag.documents.htmltext`): navigation,
+  banners, cookie notices, sidebars, forms and footers are dropped, ``<main>``/``<article>``
+  is preferred when present, each block element becomes a paragraph and inline elements
+  stay inside their sentence;
+- PDF lines wrapped inside a paragraph are re-joined (:mod:`rag.documents.pdftext`),
+  hyphenated words too, vertical gaps become paragraph breaks and headers/footers
+  repeated on most pages are dropped.
+
+Decoding and line-end normalisation are in :mod:`rag.documents.text`; this module holds
+the document type, picks the reader by file suffix and reads files and folders.
+
+Nothing from a document is ever executed or rendered as markup. This package does not
+chunk, embed or store anything, and does no OCR: a scanned PDF has no text to load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.documents.htmltext import html_to_text
+from rag.documents.pdftext import pdf_to_text
+from rag.documents.text import decode_bytes, first_line_title, normalise_text
+from rag.errors import DocumentError
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "SourceDocument",
+    "content_hash",
+    "decode_bytes",
+    "first_line_title",
+    "html_to_text",
+    "iter_files",
+    "load_file",
+    "normalise_text",
+    "parse_bytes",
+    "pdf_to_text",
+    "source_key",
+]
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One loaded document; ``text`` is what offsets refer to."""
+
+    source: str
+    title: str
+    text: str
+    sha256: str
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of the normalised text, hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def source_key(path: Path, root: Path | None = None) -> str:
+    """A stable name for *path*: relative to *root* (default: cwd) when inside it."""
+    resolved = path.resolve()
+    base = (root or Path.cwd()).resolve()
+    try:
+        return resolved.relative_to(base).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def parse_bytes(data: bytes, name: str, source: str) -> SourceDocument:
+    """Turn raw file content into a document; *name* decides the format."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(
+            f"{name}: unsupported file type '{suffix or 'none'}'; "
+            f"use one of {', '.join(SUPPORTED_SUFFIXES)}."
+        )
+    title = ""
+    if suffix == ".pdf":
+        text, title = pdf_to_text(data, name)
+    elif suffix in (".html", ".htm"):
+        text, title = html_to_text(decode_bytes(data, name))
+    else:
+        text = decode_bytes(data, name)
+    text = normalise_text(text)
+    if not text.strip():
+        hint = " (a scanned PDF has no text layer; run OCR first)" if suffix == ".pdf" else ""
+        raise DocumentError(f"{name} contains no text{hint}.")
+    title = title or first_line_title(text, Path(name).stem)
+    return SourceDocument(source=source, title=title, text=text, sha256=content_hash(text))
+
+
+def load_file(path: Path, max_bytes: int, root: Path | None = None) -> SourceDocument:
+    """Read and parse one file, with a clear error when it cannot be used."""
+    if not path.is_file():
+        raise DocumentError(f"{path} does not exist or is not a file.")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DocumentError(
+            f"{path} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; "
+            "split it or raise RAG_MAX_FILE_MB."
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"{path} cannot be read: {exc.strerror}.") from None
+    return parse_bytes(data, path.name, source_key(path, root))
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Expand folders into their supported files (sorted, hidden files skipped)."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                if child.is_file() and not hidden and child.suffix.lower() in SUPPORTED_SUFFIXES:
+                    yield child
+        elif path.exists():
+            yield path
+        else:
+            raise DocumentError(f"{path} does not exist; check the path and try again.")
