@@ -1,0 +1,254 @@
+"""The conversation history's API: create, list, get, append a turn, rename, delete.
+
+:class:`ConversationStore` keeps every conversation of the chat page in one SQLite
+file (the tables and connection settings are in :mod:`rag.conversations.db`). Each turn
+stores the full :class:`~rag.answer.Answer` as JSON (:func:`answer_json`) and
+:meth:`Answer.from_dict` rebuilds it; callers get :class:`ConversationSummary` and
+:class:`Conversation` records with UTC dates, never rows. Every write is one
+transaction, an unknown id raises :class:`ConversationNotFound`, and a database that
+cannot be opened or written raises :class:`ConversationStoreError` saying what to try.
+
+Where the file lives is the caller's choice (or :meth:`ConversationStore.for_settings`);
+this module does not answer questions, write example questions or render anything.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from rag.answer import Answer
+from rag.config import Settings
+from rag.conversations.db import SCHEMA_VERSION, Base, ConversationRow, TurnRow, open_engine
+from rag.errors import RagError
+
+DB_NAME = "conversations.sqlite3"
+# The database and its WAL companions: a store rebuild must keep all three.
+DB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm")
+TITLE_CHARS = 80
+_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class ConversationNotFound(RagError):  # noqa: N818 - the name says what happened
+    """No conversation has this id (it never existed, or it was deleted)."""
+
+
+class ConversationStoreError(RagError):
+    """The conversation database cannot be opened or written."""
+
+
+# ----- what callers get -----------------------------------------------------------------
+@dataclass(frozen=True)
+class ConversationSummary:
+    """One conversation as a list shows it; ``title`` is '' until the first question."""
+
+    id: str
+    title: str
+    created_at: datetime  # UTC
+    updated_at: datetime  # UTC, the last turn or rename
+    turns: int
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A whole conversation: its summary fields and every answer, in order."""
+
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    answers: list[Answer]
+
+
+Summaries = list[ConversationSummary]
+
+
+# ----- Answer <-> JSON ------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    """JSON for the few non-JSON values an answer's info may hold (numpy numbers, sets)."""
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store a {type(value).__name__} in a conversation")
+
+
+def answer_json(answer: Answer) -> str:
+    """The answer as the JSON text a turn stores."""
+    return json.dumps(answer.to_dict(), ensure_ascii=False, default=_plain)
+
+
+def title_of(question: str) -> str:
+    """A conversation title from its first question: one line, at most TITLE_CHARS."""
+    line = " ".join(question.split())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC)
+
+
+def _now() -> datetime:
+    # SQLite keeps no time zone: rows hold naive UTC, callers get aware UTC.
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _summary(row: ConversationRow) -> ConversationSummary:
+    return ConversationSummary(
+        row.id, row.title, _utc(row.created_at), _utc(row.updated_at), row.turns
+    )
+
+
+class ConversationStore:
+    """Conversations in one SQLite file; safe to share between threads and processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConversationStoreError(
+                f"Cannot create the folder for the conversation database {self.path} "
+                f"({exc.strerror}). Check RAG_STORE_DIR points at a writable folder."
+            ) from exc
+        self._engine = self._open()
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> ConversationStore:
+        """The store at ``settings.store_dir / DB_NAME`` (always local: see the package doc)."""
+        return cls(settings.store_dir / DB_NAME)
+
+    def _open(self) -> Engine:
+        engine = open_engine(self.path)
+        try:
+            with engine.begin() as connection:
+                version = connection.exec_driver_sql("PRAGMA user_version").scalar() or 0
+                if version > SCHEMA_VERSION:
+                    raise ConversationStoreError(
+                        f"The conversation database {self.path} was written by a newer "
+                        "version of this program; upgrade it, or move the file away."
+                    )
+                Base.metadata.create_all(connection)
+                connection.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise self._failure(exc, "open") from exc
+        return engine
+
+    def _failure(self, exc: SQLAlchemyError, doing: str) -> ConversationStoreError:
+        reason = getattr(exc, "orig", None) or exc
+        return ConversationStoreError(
+            f"Could not {doing} the conversation database {self.path} ({reason}). "
+            "Try again; if it keeps failing, check the disk, or move the file away "
+            "to start a fresh history."
+        )
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[Session]:
+        """One transaction: committed whole when the block ends, else rolled back."""
+        try:
+            with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            raise self._failure(exc, doing) from exc
+
+    @staticmethod
+    def _row(session: Session, cid: str) -> ConversationRow:
+        row = session.get(ConversationRow, cid) if _ID.fullmatch(cid or "") else None
+        if row is None:
+            raise ConversationNotFound(
+                "This conversation does not exist (it may have been deleted). "
+                "Start a new conversation."
+            )
+        return row
+
+    def create(self, title: str = "") -> ConversationSummary:
+        """A new, empty conversation with a random id."""
+        now = _now()
+        row = ConversationRow(
+            id=uuid.uuid4().hex, title=title_of(title), created_at=now, updated_at=now, turns=0
+        )
+        with self._transaction("write to") as session:
+            session.add(row)
+        return _summary(row)
+
+    def list(self, limit: int = 100) -> Summaries:
+        """Up to *limit* conversations, the most recently updated first."""
+        newest = ConversationRow.updated_at.desc(), ConversationRow.created_at.desc()
+        with self._transaction("read") as session:
+            rows = session.scalars(select(ConversationRow).order_by(*newest).limit(limit))
+            return [_summary(row) for row in rows]
+
+    def summary(self, cid: str) -> ConversationSummary:
+        """One conversation's title, dates and turn count."""
+        with self._transaction("read") as session:
+            return _summary(self._row(session, cid))
+
+    def get(self, cid: str) -> Conversation:
+        """The conversation *cid* with every answer, in the order they were given."""
+        with self._transaction("read") as session:
+            row = self._row(session, cid)
+            turns = session.scalars(
+                select(TurnRow.answer_json)
+                .where(TurnRow.conversation_id == cid)
+                .order_by(TurnRow.position)
+            ).all()
+            head = _summary(row)
+        answers = [Answer.from_dict(json.loads(text)) for text in turns]
+        return Conversation(head.id, head.title, head.created_at, head.updated_at, answers)
+
+    def append_turn(self, cid: str, answer: Answer) -> int:
+        """Store *answer* as the next turn of *cid*; its position (0 for the first)."""
+        payload = answer_json(answer)
+        with self._transaction("write to") as session:
+            row = self._row(session, cid)
+            position, now = row.turns, _now()
+            session.add(
+                TurnRow(
+                    conversation_id=cid,
+                    position=position,
+                    created_at=now,
+                    question=answer.question,
+                    outcome=answer.outcome,
+                    answer_json=payload,
+                )
+            )
+            row.turns, row.updated_at = position + 1, now
+            if not row.title:
+                row.title = title_of(answer.question)
+        return position
+
+    def rename(self, cid: str, title: str) -> ConversationSummary:
+        """Give *cid* a new title (one line, at most TITLE_CHARS); blank is refused."""
+        clean = title_of(title)
+        if not clean:
+            raise RagError("A conversation title cannot be empty; type a few words.")
+        with self._transaction("write to") as session:
+            row = self._row(session, cid)
+            row.title, row.updated_at = clean, _now()
+            return _summary(row)
+
+    def delete(self, cid: str) -> None:
+        """Delete *cid* and all its turns."""
+        with self._transaction("write to") as session:
+            self._row(session, cid)
+            session.execute(delete(TurnRow).where(TurnRow.conversation_id == cid))
+            session.execute(delete(ConversationRow).where(ConversationRow.id == cid))
+
+    def close(self) -> None:
+        """Close the database connections (the file stays)."""
+        self._engine.dispose()
