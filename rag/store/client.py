@@ -1,0 +1,123 @@
+"""Opening Chroma, reading a collection page by page, wiping an embedded store.
+
+:func:`make_client` gives the one raw ``chromadb`` client everything in
+:mod:`rag.store` talks through: HTTP when ``settings.chroma_url`` is set, else
+embedded in ``settings.store_dir``. :func:`wipe_embedded_store` deletes an embedded
+store's files (even unreadable ones) and nothing else in the folder. This module
+knows nothing of chunks or the manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from rag.config import Settings
+from rag.errors import StoreCorruptError
+
+log = logging.getLogger(__name__)
+
+BATCH = 256  # records per write
+SCAN_PAGE = 5000  # records per read when scanning a whole collection
+CHROMA_DB = "chroma.sqlite3"  # Chroma's database file in an embedded store folder
+LEXICAL_DIR = "lexical"  # where the BM25 indexes are saved inside the store folder
+
+
+def make_client(settings: Settings) -> Any:
+    """A Chroma client: HTTP when ``chroma_url`` is set, else embedded in ``store_dir``."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    try:
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        settings.store_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises many unrelated types here
+        where = settings.chroma_url or settings.store_dir
+        raise StoreCorruptError(
+            f"Cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}). "
+            "Check that it is reachable, or rebuild it with `python -m rag ingest --reset`."
+        ) from exc
+
+
+def scan(collection: Any, include: list[str]) -> Iterator[dict[str, Any]]:
+    """Every record of *collection*, ``SCAN_PAGE`` at a time.
+
+    One unpaged ``get`` of a large collection fails inside Chroma ("too many SQL
+    variables", from about 32,000 records), so full reads go page by page.
+    """
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=SCAN_PAGE, offset=offset)
+        if not got["ids"]:
+            return
+        yield got
+        if len(got["ids"]) < SCAN_PAGE:
+            return
+        offset += SCAN_PAGE
+
+
+def looks_like_sqlite(path: Path) -> bool:
+    """Whether *path* starts like an SQLite database."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def forget_failed_system(settings: Settings) -> None:
+    """Drop the Chroma system a failed open left cached for this folder.
+
+    chromadb (1.5) caches one system per folder and keeps it when starting it fails,
+    so every later client on the rebuilt folder in this process would fail too.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(str(settings.store_dir), None)  # noqa: SLF001
+
+
+def _is_store_file(path: Path) -> bool:
+    """Whether *path*, in an embedded store folder, was written by Chroma or the lexical index."""
+    if path.name == CHROMA_DB or path.name.startswith(f"{CHROMA_DB}-"):  # -wal, -journal
+        return True
+    return path.is_dir() and (path.name == LEXICAL_DIR or _is_uuid(path.name))
+
+
+def _is_uuid(name: str) -> bool:
+    try:
+        return str(uuid.UUID(name)) == name.lower()
+    except ValueError:
+        return False
+
+
+def wipe_embedded_store(settings: Settings) -> None:
+    """Delete an embedded store's database files, even unreadable ones.
+
+    Only Chroma's files (its database and collection folders) and the lexical
+    indexes go: uploaded documents, the lock file and anything else in the folder
+    (a tracked ``.gitkeep``) stay. Server stores are reset through the client.
+    """
+    if settings.chroma_url or not settings.store_dir.is_dir():
+        return
+    for child in settings.store_dir.iterdir():
+        if not _is_store_file(child):
+            continue
+        log.warning("rebuild: deleting %s", child)
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()

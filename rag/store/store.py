@@ -1,0 +1,251 @@
+"""The document store: the chunk index and the manifest, kept consistent.
+
+:class:`DocumentStore` composes :class:`~rag.store.chunks.ChunkIndex` and
+:class:`~rag.store.manifest.Manifest` over one Chroma client and owns the order of
+writes that makes ingest crash-safe. It holds no chunking policy, no ranking and no
+locking (see :mod:`rag.ingest`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from rag.config import Settings
+from rag.errors import StoreCorruptError, StoreEmptyError
+from rag.store.chunks import ChunkIndex, Items
+from rag.store.client import CHROMA_DB, forget_failed_system, looks_like_sqlite, make_client
+from rag.store.edit import ManifestEdit
+from rag.store.entries import ManifestEntry, Owners, name_index, owners_of
+from rag.store.manifest import Manifest
+
+log = logging.getLogger(__name__)
+
+
+class DocumentStore:
+    """Chunks and manifest in Chroma; all reads filter through the manifest."""
+
+    def __init__(self, settings: Settings, embeddings: Embeddings, client: Any = None) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.client = client or make_client(settings)
+        self.fingerprint = settings.chunking_fingerprint()
+        self._open()
+
+    def _open(self) -> None:
+        prefix = self.settings.collection
+        self.chunk_index = ChunkIndex(self.client, f"{prefix}_chunks", self.embeddings)
+        self.manifest_store = Manifest(self.client, f"{prefix}_documents")
+        self.chunks = self.chunk_index.store
+        self._manifest = self.manifest_store.collection
+
+    # ----- manifest -------------------------------------------------------------
+    def manifest(self) -> dict[str, ManifestEntry]:
+        """Every document in the store (one per content), by source."""
+        return self.manifest_store.read().entries
+
+    def generation(self) -> str:
+        """A token that changes whenever documents are added, changed or removed.
+
+        Cheap (one lookup by id), so readers can check it on every query.
+        """
+        return self.manifest_store.generation()
+
+    def document_text(self, source: str) -> str:
+        """Full text of an ingested document (the text offsets refer to), by any of its names."""
+        return self.manifest_store.document_text(source)
+
+    # ----- writing --------------------------------------------------------------
+    def upsert_documents(
+        self,
+        items: Items,
+        manifest: dict[str, ManifestEntry] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Store a group of documents: all their chunks first, then their manifest entries.
+
+        Only chunks whose id is not in the store are embedded, and each distinct text
+        once. Each document's name joins the entry of its content and leaves any other
+        (a changed file under a known name replaces its old content). *manifest* (the
+        caller's copy of :meth:`manifest`, saving a full read per group) is updated in
+        place. Returns the number of chunks embedded.
+        """
+        manifest = self.manifest() if manifest is None else manifest
+        todo = self.chunk_index.missing(items, self.fingerprint)
+        self.chunk_index.write(todo, self.fingerprint, progress)
+        edit = ManifestEdit(manifest)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for doc, chunks in items:
+            edit.put(doc, len(chunks), self.fingerprint, now)
+        self._commit(edit, manifest)
+        return len(todo)
+
+    def add_names(
+        self, names: Sequence[tuple[str, str]], manifest: dict[str, ManifestEntry] | None = None
+    ) -> list[str]:
+        """Attach each ``(name, sha256)`` to the stored document with that content.
+
+        Nothing is embedded or written to the chunks. A name leaves the document it
+        named before. Returns the names whose content is not in the store (skipped).
+        """
+        manifest = self.manifest() if manifest is None else manifest
+        edit = ManifestEdit(manifest)
+        skipped = [name for name, sha in names if not edit.alias(name, sha)]
+        self._commit(edit, manifest)
+        return skipped
+
+    def drop_names(
+        self, names: Collection[str], manifest: dict[str, ManifestEntry] | None = None
+    ) -> list[ManifestEntry]:
+        """Forget *names*; a document left without any name is removed with its chunks.
+
+        Returns the documents removed (as they were).
+        """
+        manifest = self.manifest() if manifest is None else manifest
+        edit = ManifestEdit(manifest)
+        edit.drop(names)
+        return self._commit(edit, manifest)[0]
+
+    def remove_document(self, source: str, manifest: dict[str, ManifestEntry] | None = None) -> int:
+        """Remove the document *source* names, under every name, and its chunks.
+
+        Manifest entry first, then the chunks. *manifest*, when given, is the caller's
+        copy and is updated in place. Returns the number of chunk records deleted.
+        """
+        manifest = self.manifest() if manifest is None else manifest
+        entry = name_index(manifest).get(source)
+        if entry is None:
+            return 0
+        edit = ManifestEdit(manifest)
+        edit.drop(entry.names)
+        return self._commit(edit, manifest)[1]
+
+    def _write_manifest(self, edit: ManifestEdit) -> None:
+        self.manifest_store.write(edit)
+
+    def _commit(
+        self, edit: ManifestEdit, manifest: dict[str, ManifestEntry]
+    ) -> tuple[list[ManifestEntry], int]:
+        """Write *edit*, update *manifest* in place, drop chunks nothing vouches for.
+
+        Returns the documents removed and the number of chunk records deleted.
+        """
+        changes = edit.changes()
+        self._write_manifest(edit)
+        if not changes:
+            return [], 0
+        old = edit.apply(manifest)
+        self.manifest_store.bump_generation()
+        owners = owners_of(manifest)
+        deleted = sum(
+            self.chunk_index.delete_version(e.sha256, e.fingerprint)
+            for e in old
+            if (e.sha256, e.fingerprint) not in owners
+        )
+        return [edit.before[sha] for sha, e in changes.items() if e is None], deleted
+
+    def reconcile(self) -> int:
+        """Delete chunks no manifest entry vouches for (left by an interrupted ingest).
+
+        Also tidies the manifest (records a crash left, old-style records). When the
+        chunk count is exactly what the manifest accounts for (the usual case) nothing
+        can be orphaned and the full scan is skipped.
+        """
+        scan = self.manifest_store.read()
+        self.manifest_store.tidy(scan)
+        valid = owners_of(scan.entries)
+        if self.count_chunks() == sum(entries[0].chunks for entries in valid.values()):
+            return 0
+        orphans = self.chunk_index.delete_unowned(valid)
+        if orphans:
+            log.warning("removed %d chunks left by an interrupted ingest", orphans)
+        return orphans
+
+    def reset(self) -> None:
+        """Drop both collections and recreate them empty."""
+        for name in (f"{self.settings.collection}_chunks", f"{self.settings.collection}_documents"):
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # noqa: BLE001 - absent collection: nothing to drop
+                log.debug("collection %s did not exist", name)
+        self._open()
+
+    # ----- reading --------------------------------------------------------------
+    def owners(self) -> Owners:
+        """For each trusted content version (hash, fingerprint): the document holding it.
+
+        Identical files under several names are one document with one set of chunks;
+        its first name is shown, the others are listed in ``also_in``.
+        """
+        return owners_of(self.manifest())
+
+    def all_chunks(self, owners: Owners | None = None) -> list[Document]:
+        """Every trusted chunk, in a stable order (source, index)."""
+        return self.chunk_index.all(owners if owners is not None else self.owners())
+
+    def chunks_by_id(self, ids: Sequence[str], owners: Owners | None = None) -> list[Document]:
+        """The trusted chunks among *ids*, in the order given (unknown ids skipped)."""
+        if not ids:
+            return []
+        return self.chunk_index.by_id(ids, owners if owners is not None else self.owners())
+
+    def dense_search(
+        self, vector: list[float], n: int, owners: Owners | None = None
+    ) -> list[tuple[Document, float]]:
+        """Nearest chunks to *vector* with cosine similarity, trusted chunks only."""
+        if not self.count_chunks():
+            return []
+        return self.chunk_index.nearest(vector, n, owners if owners is not None else self.owners())
+
+    def count_chunks(self) -> int:
+        """Number of chunk records (including any not yet reconciled)."""
+        return self.chunk_index.count()
+
+    def count_documents(self) -> int:
+        """Number of documents in the manifest, without reading it (two cheap calls)."""
+        records = self.manifest_store.count_records()
+        return max(0, records - (self.generation() != "empty"))
+
+    def require_documents(self) -> int:
+        """The number of documents, or a clear error when nothing has been ingested.
+
+        Called before every question, so it counts instead of reading the whole
+        manifest, whose cost grows with the number of documents.
+        """
+        count = self.count_documents()
+        if not count:
+            raise StoreEmptyError(
+                "The document store is empty; run `python -m rag ingest` (or `make run`) first."
+            )
+        return count
+
+
+def stored_names(settings: Settings, embeddings: Embeddings) -> list[str] | None:
+    """Every document name in an embedded store, read before a rebuild wipes it.
+
+    The client is closed after, so the folder can be deleted. ``[]`` for a server
+    store or no store yet; None when the store cannot be read.
+    """
+    database = settings.store_dir / CHROMA_DB
+    if settings.chroma_url or not database.exists():
+        return []
+    if not looks_like_sqlite(database):
+        return None
+    try:
+        client = make_client(settings)
+    except StoreCorruptError:
+        forget_failed_system(settings)
+        return None
+    try:
+        manifest = DocumentStore(settings, embeddings, client).manifest()
+    except Exception as exc:  # noqa: BLE001 - a damaged store: the rebuild is the repair
+        log.warning("cannot read the documents of %s (%s)", settings.store_dir, exc)
+        return None
+    finally:
+        client.close()
+    return list(name_index(manifest))
