@@ -1,11 +1,11 @@
 """Load question/answer datasets for the evaluation: JSONL, CSV and JSON (SQuAD or a list).
 
-Every row becomes an :class:`EvalRow` with a question, its acceptable reference
-answers, optional evidence quotes, whether it is answerable and an optional
-``history`` of earlier questions. Column names used by other tools are accepted
-(see :data:`ALIASES`), e.g. RAGAS's ``user_input`` / ``reference`` /
-``reference_contexts``. A malformed row raises :class:`DatasetError` naming the file
-and line (or JSON position); no row is ever skipped silently.
+Every row becomes an :class:`~rag.eval.rows.EvalRow` with a question, its acceptable
+reference answers, optional evidence quotes, whether it is answerable and an optional
+``history`` of earlier questions (column aliases and validation: :mod:`rag.eval.rows`).
+SQuAD JSON rows take every distinct answer text as a reference and the sentence around
+each answer as evidence. A malformed row raises :class:`DatasetError` naming the file
+and line (or JSON position); no row is ever skipped silently, and ids must be unique.
 
 This module only reads and validates; it does not locate evidence in documents or
 ask any question.
@@ -13,67 +13,19 @@ ask any question.
 
 from __future__ import annotations
 
-import ast
 import csv
 import io
 import json
 import logging
-import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.errors import RagError
+from rag.eval.rows import ALIASES, IGNORED, DatasetError, EvalRow, parse_row
+
+__all__ = ["ALIASES", "IGNORED", "DatasetError", "EvalRow", "load_dataset", "parse_row"]
 
 log = logging.getLogger(__name__)
-
-# Canonical field -> accepted column names, in order of preference.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "qid", "question_id", "uid"),
-    "question": ("question", "user_input", "query", "input", "prompt"),
-    "reference": (
-        "reference",
-        "references",
-        "ground_truth",
-        "ground_truths",
-        "reference_answer",
-        "expected_output",
-        "expected_answer",
-        "answers",
-        "answer",  # only a reference when no column above is present (see _reference)
-    ),
-    "evidence": ("evidence", "reference_contexts", "reference_context", "supporting_facts"),
-    "answerable": ("answerable", "is_answerable"),
-    "history": ("history", "previous_questions", "conversation"),
-}
-# Columns that describe *another* system's output: known, recorded, never scored.
-IGNORED = frozenset({"response", "retrieved_contexts", "contexts", "context", "is_impossible"})
-_TRUE = {"true", "yes", "y", "1", "t"}
-_FALSE = {"false", "no", "n", "0", "f"}
-
-
-class DatasetError(RagError):
-    """A dataset file cannot be read or one of its rows is malformed."""
-
-
-@dataclass(frozen=True)
-class EvalRow:
-    """One question to evaluate. ``references`` are alternatives: any one is correct."""
-
-    id: str
-    question: str
-    references: tuple[str, ...]
-    evidence: tuple[str, ...] = ()
-    answerable: bool = True
-    history: tuple[str, ...] = ()
-    location: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def follow_up(self) -> bool:
-        """True when earlier questions are asked first in the same conversation."""
-        return bool(self.history)
 
 
 def load_dataset(path: Path) -> list[EvalRow]:
@@ -187,127 +139,6 @@ def _sentence_at(context: str, offset: int) -> str:
     end = context.find(". ", offset)
     end = len(context) if end < 0 else end + 1
     return context[start:end].strip()
-
-
-# ----- one row ---------------------------------------------------------------------
-def parse_row(raw: dict[str, Any], where: str) -> EvalRow:
-    """Validate one raw row (column aliases resolved); raise :class:`DatasetError`."""
-    try:
-        return _parse(raw, where)
-    except (TypeError, ValueError) as exc:
-        raise DatasetError(f"{where}: {exc}") from None
-
-
-def _parse(raw: dict[str, Any], where: str) -> EvalRow:
-    question = _text(_pick(raw, "question"), "question")
-    if not question:
-        names = "/".join(ALIASES["question"])
-        raise ValueError(f"no question (expected a non-empty column {names}).")
-    references = _strings(_reference(raw), "reference")
-    answerable = _answerable(_pick(raw, "answerable"))
-    if answerable and not references:
-        raise ValueError(
-            "no reference answer; add one (reference/ground_truth/...) "
-            'or mark the row "answerable": false.'
-        )
-    return EvalRow(
-        id=_text(_pick(raw, "id"), "id") or _default_id(where),
-        question=question,
-        references=tuple(references),
-        evidence=tuple(_strings(_pick(raw, "evidence"), "evidence")),
-        answerable=answerable,
-        history=tuple(_history(_pick(raw, "history"))),
-        location=where,
-        extra=_extra(raw),
-    )
-
-
-def _default_id(where: str) -> str:
-    """``qa.csv line 7`` -> ``line-7``: stable, and says where the row came from."""
-    return where.split(" ", 1)[-1].replace(" ", "-")
-
-
-def _pick(raw: dict[str, Any], name: str) -> Any:
-    for column in ALIASES[name]:
-        if column in raw and raw[column] not in (None, ""):
-            return raw[column]
-    return None
-
-
-def _reference(raw: dict[str, Any]) -> Any:
-    """``answer`` is a reference only in plain Q/A files (RAGAS v1 uses it for output)."""
-    for column in ALIASES["reference"][:-1]:
-        if column in raw and raw[column] not in (None, ""):
-            return raw[column]
-    return raw.get("answer")
-
-
-def _extra(raw: dict[str, Any]) -> dict[str, Any]:
-    known = {c for names in ALIASES.values() for c in names} | IGNORED
-    return {k: v for k, v in raw.items() if k not in known}
-
-
-def _text(value: Any, name: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise TypeError(f"{name} must be text, got {type(value).__name__}.")
-    return " ".join(str(value).split())
-
-
-def _decode_list(value: str) -> Any:
-    """CSV cells may hold a JSON list or a Python list literal (pandas writes those)."""
-    stripped = value.strip()
-    if not stripped.startswith("["):
-        return value
-    try:
-        return json.loads(stripped)
-    except json.JSONDecodeError:
-        try:
-            return ast.literal_eval(stripped)
-        except (ValueError, SyntaxError):
-            return value
-
-
-def _strings(value: Any, name: str) -> list[str]:
-    if isinstance(value, str):
-        value = _decode_list(value)
-    if value is None:
-        return []
-    if isinstance(value, dict) and "text" in value:  # SQuAD-like {"text": [...]}
-        value = value["text"]
-    items = value if isinstance(value, list | tuple) else [value]
-    texts = [_text(item, name) for item in items]
-    return [t for t in dict.fromkeys(texts) if t]
-
-
-def _answerable(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, bool):
-        return value
-    word = str(value).strip().lower()
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
-    raise ValueError(f"answerable must be true or false, got {value!r}.")
-
-
-def _history(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        value = _decode_list(value)
-        if isinstance(value, str):  # one earlier question, or several joined by " || "
-            value = [q for q in re.split(r"\s*\|\|\s*", value) if q.strip()]
-    if value is None:
-        return []
-    if not isinstance(value, list | tuple):
-        raise TypeError(f"history must be a list of earlier questions, got {type(value).__name__}.")
-    turns = [turn.get("question") if isinstance(turn, dict) else turn for turn in value]
-    questions = [_text(turn, "history") for turn in turns]
-    if not all(questions):
-        raise ValueError("history holds an empty question.")
-    return questions
 
 
 def _check_unique(rows: list[EvalRow]) -> None:
