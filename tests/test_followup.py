@@ -555,3 +555,20 @@ def test_but_a_bare_plural_that_cannot_act_does_not_bind_they():
 
 def test_the_former_alone_still_points_back():
     assert depends_on_history("When was the former built?")
+
+
+def test_a_place_joined_by_two_overlapping_phrases_does_not_crash() -> None:
+    # "2019 - 20 season at Ashwick": two phrases end right before "at Ashwick"; the place
+    # joins both, once marked nested (this raised ValueError before).
+    from rag.followup.mentions import mentions
+
+    found = mentions("The fee for the 2019 - 20 season at Ashwick was raised.")
+    assert [m.text for m in found if m.nested] == ["Ashwick"]
+    history = [
+        {
+            "question": "What was the fee for the 2019 - 20 season at Ashwick?",
+            "answer": "The fee for the 2019 - 20 season at Ashwick was 40 pounds.",
+        }
+    ]
+    resolved = resolve("Why was it raised?", history)  # resolved, not an exception
+    assert resolved.question.startswith("Why was") and resolved.question.endswith("raised?")

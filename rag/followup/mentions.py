@@ -44,15 +44,16 @@ __all__ = [
 
 def _attach_places(toks: Sequence[Tok], nps: list[Mention], names: list[Mention]) -> list[Mention]:
     """ "the shop in Mill Lane": the place joins the phrase and is marked nested."""
-    by_lead = {m.lead: m for m in names}
+    at = {m.lead: i for i, m in enumerate(names)}  # by position: a place may join twice
     out = list(names)
     for k, np in enumerate(nps):
-        inner = by_lead.get(np.end + 1)
+        where = at.get(np.end + 1)
+        inner = names[where] if where is not None else None
         joins = np.end < len(toks) and toks[np.end].low in ("in", "on", "at", "of")
-        if inner and joins and inner.kind != PERSON:
+        if inner and where is not None and joins and inner.kind != PERSON:
             joined = " ".join([np.text, toks[np.end].text, inner.text])
             nps[k] = replace(np, text=joined, end=inner.end)
-            out[out.index(inner)] = replace(inner, nested=True)
+            out[where] = replace(inner, nested=True)
     return out + nps
 
 
