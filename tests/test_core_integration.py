@@ -135,7 +135,9 @@ def test_an_interrupted_ingest_leaves_no_half_document(settings, embeddings):
     store = assistant.store
     # Simulate a crash after chunks of a new version were written but before its manifest.
     orphan = {"source": "seeds/x.txt", "doc_sha256": "dead", "fingerprint": store.fingerprint}
-    store.chunks.add_texts(["Orphaned text about penguins."], [orphan], ids=["orphan"])
+    text = ["Orphaned text about penguins."]  # store.chunks: the raw Chroma collection
+    vectors = embeddings.embed_documents(text)
+    store.chunks.add(ids=["orphan"], documents=text, metadatas=[orphan], embeddings=vectors)
     answer = assistant.ask("What about penguins?")
     assert all("penguins" not in p.text for p in answer.passages)
     assert assistant.ingest().reconciled == 1

@@ -52,26 +52,26 @@ def attributed(doc: Document, owners: Owners) -> Document:
 def _trusted(records: Iterable[tuple[str, str, Any]], owners: Owners) -> list[Document]:
     """``(id, text, metadata)`` records whose version *owners* vouches for, attributed."""
     return [
-        attributed(Document(page_content=text, metadata=meta, id=cid), owners)
+        attributed(_document(cid, text, meta), owners)
         for cid, text, meta in records
         if version_of(meta) in owners
     ]
+
+
+def _document(cid: str, text: str, meta: Any) -> Document:
+    return Document(page_content=text, metadata=dict(meta or {}), id=cid)
 
 
 class ChunkIndex:
     """The ``<prefix>_chunks`` collection: writes, presence, deletes and trusted reads."""
 
     def __init__(self, client: Any, name: str, embeddings: Embeddings) -> None:
-        from langchain_chroma import Chroma
-
         self.embeddings = embeddings
-        self.store = Chroma(
-            collection_name=name,
-            embedding_function=embeddings,
-            client=client,
-            collection_configuration={"hnsw": {"space": "cosine"}},
+        # No embedding function: vectors are always passed in, so Chroma's default
+        # function (which downloads a model) can never run.
+        self.collection = client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
-        self.collection = self.store._collection  # noqa: SLF001 - writes with precomputed vectors
 
     def count(self) -> int:
         """Number of chunk records (including any not yet reconciled)."""
@@ -94,7 +94,7 @@ class ChunkIndex:
     def _present(self, ids: list[str]) -> set[str]:
         found: set[str] = set()
         for first in range(0, len(ids), BATCH * 8):
-            found.update(self.store.get(ids=ids[first : first + BATCH * 8], include=[])["ids"])
+            found.update(self.collection.get(ids=ids[first : first + BATCH * 8], include=[])["ids"])
         return found
 
     def write(self, todo: Todo, fingerprint: str, progress: Callable[[int], None] | None) -> None:
@@ -117,21 +117,21 @@ class ChunkIndex:
     def delete_version(self, sha256: str, fingerprint: str) -> int:
         """Delete every chunk of one content version; returns how many there were."""
         where: Any = {"$and": [{"doc_sha256": sha256}, {"fingerprint": fingerprint}]}
-        stale = self.store.get(where=where, include=[])["ids"]
+        stale = self.collection.get(where=where, include=[])["ids"]
         if stale:
-            self.store.delete(ids=stale)
+            self.collection.delete(ids=stale)
         return len(stale)
 
     def delete_unowned(self, owners: Owners) -> int:
         """Delete every chunk whose version *owners* does not hold; returns how many."""
         orphans = [
             cid
-            for got in scan(self.store, ["metadatas"])
+            for got in scan(self.collection, ["metadatas"])
             for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
             if version_of(meta) not in owners
         ]
         for first in range(0, len(orphans), BATCH * 20):
-            self.store.delete(ids=orphans[first : first + BATCH * 20])
+            self.collection.delete(ids=orphans[first : first + BATCH * 20])
         return len(orphans)
 
     def all(self, owners: Owners) -> list[Document]:
@@ -139,7 +139,7 @@ class ChunkIndex:
         docs = _trusted(
             (
                 record
-                for got in scan(self.store, ["documents", "metadatas"])
+                for got in scan(self.collection, ["documents", "metadatas"])
                 for record in zip(
                     got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
                 )
@@ -152,7 +152,7 @@ class ChunkIndex:
         """The trusted chunks among *ids*, in the order given (unknown ids skipped)."""
         if not ids:
             return []
-        got = self.store.get(ids=list(ids), include=["documents", "metadatas"])
+        got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
         records = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
         found = {doc.id: doc for doc in _trusted(records, owners)}
         return [found[cid] for cid in ids if cid in found]
@@ -162,11 +162,22 @@ class ChunkIndex:
         count = self.count()
         if not count:
             return []
-        hits = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=min(n, count))
+        got = self.collection.query(
+            query_embeddings=[vector],
+            n_results=min(n, count),
+            include=["documents", "metadatas", "distances"],
+        )
+        hits = zip(
+            got["ids"][0],
+            (got["documents"] or [[]])[0],
+            (got["metadatas"] or [[]])[0],
+            (got["distances"] or [[]])[0],
+            strict=True,
+        )
         return [
-            (attributed(doc, owners), 1.0 - dist)
-            for doc, dist in hits
-            if version_of(doc.metadata) in owners
+            (attributed(_document(cid, text, meta), owners), 1.0 - dist)
+            for cid, text, meta, dist in hits
+            if text is not None and version_of(meta or {}) in owners
         ]
 
 

@@ -41,7 +41,7 @@ class DocumentStore:
         prefix = self.settings.collection
         self.chunk_index = ChunkIndex(self.client, f"{prefix}_chunks", self.embeddings)
         self.manifest_store = Manifest(self.client, f"{prefix}_documents")
-        self.chunks = self.chunk_index.store
+        self.chunks = self.chunk_index.collection
         self._manifest = self.manifest_store.collection
 
     # ----- manifest -------------------------------------------------------------
