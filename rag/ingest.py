@@ -40,6 +40,7 @@ from rag.chunking import Chunk, chunk_text
 from rag.config import Settings
 from rag.documents import SourceDocument, iter_files, load_file, source_key
 from rag.errors import DocumentError, StoreLockedError
+from rag.lexical_snapshot import open_snapshot
 from rag.store import DocumentStore, ManifestEntry, name_index
 
 log = logging.getLogger(__name__)
@@ -364,6 +365,4 @@ def _with_known(paths: Sequence[Path], known: Sequence[str], report: IngestRepor
 def _prepare_lexical_index(store: DocumentStore) -> None:
     """Build and save the BM25 index of the new generation now, so the next ``ask``
     (or app start) loads it instead of building it (~20 s per 100,000 chunks)."""
-    from rag.retrieval import HybridRetriever
-
-    HybridRetriever(settings=store.settings, store=store).snapshot()
+    open_snapshot(store, store.generation())

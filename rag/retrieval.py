@@ -3,12 +3,10 @@
 :class:`HybridRetriever` is a LangChain ``BaseRetriever``. It returns ranked chunk
 ``Document`` objects whose metadata carries the exact offsets into the source plus
 ``score`` (fused), ``dense_score``, ``lexical_score`` and ``rank``. The BM25 index
-is built once per store generation, not per query, and saved under
-``<store_dir>/lexical/<collection>/<generation>`` so the next process (a CLI ``ask``, an app
-restart) loads it instead of re-reading and re-tokenising every chunk. In server
-mode the same folder is a local cache of the server's current generation: a client
-rebuilds from the collection when the generation it finds there is new to it.
-The snapshot keeps chunk ids only; the texts of lexical hits are fetched by id.
+is built once per store generation, not per query, and saved next to the store
+(:mod:`rag.lexical_snapshot`): a client rebuilds it when the generation it finds is
+new to it. The snapshot keeps chunk ids only; the texts of lexical hits are fetched
+by id.
 
 This module does not pick answer sentences and does not rewrite questions.
 """
@@ -16,14 +14,9 @@ This module does not pick answer sentences and does not rewrite questions.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
-import shutil
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import (
@@ -35,8 +28,8 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from rag.config import Settings
-from rag.lexical import TOKENIZER_VERSION, LexicalIndex
-from rag.store import DocumentStore, Owners
+from rag.lexical_snapshot import Snapshot, open_snapshot
+from rag.store import DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -55,49 +48,6 @@ def reciprocal_rank_fusion(
     return sorted(scores.items(), key=lambda pair: -pair[1])
 
 
-@dataclass
-class _Snapshot:
-    """The lexical view of one store generation: chunk ids, by index position."""
-
-    generation: str
-    ids: list[str]
-    index: LexicalIndex
-    owners: Owners
-
-
-def _lexical_folder(settings: Settings, generation: str) -> Path:
-    base = settings.store_dir / "lexical" / settings.collection
-    return base / f"{generation}-t{TOKENIZER_VERSION}"
-
-
-def _load_snapshot(folder: Path, generation: str, owners: Owners) -> _Snapshot | None:
-    """The saved snapshot in *folder*, or None when there is none usable."""
-    try:
-        ids = json.loads((folder / "ids.json").read_text())
-        return _Snapshot(generation, ids, LexicalIndex.load(folder), owners)
-    except (OSError, ValueError, KeyError) as exc:
-        if folder.exists():
-            log.warning("ignoring unreadable lexical index %s (%s)", folder, exc)
-        return None
-
-
-def _save_snapshot(snap: _Snapshot, folder: Path) -> None:
-    """Write *snap* atomically (temp folder + rename) and drop older generations."""
-    partial = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
-    try:
-        shutil.rmtree(partial, ignore_errors=True)
-        snap.index.save(partial)
-        (partial / "ids.json").write_text(json.dumps(snap.ids))
-        os.rename(partial, folder)
-    except OSError as exc:  # a read-only or racing store: the index still works in memory
-        log.info("lexical index not saved (%s)", exc)
-        shutil.rmtree(partial, ignore_errors=True)
-        return
-    for old in folder.parent.iterdir():  # older generations, partials of killed processes
-        if old != folder:
-            shutil.rmtree(old, ignore_errors=True)
-
-
 class HybridRetriever(BaseRetriever):
     """Dense + BM25 retriever over the document store, fused with RRF.
 
@@ -110,7 +60,7 @@ class HybridRetriever(BaseRetriever):
     settings: Settings | None = None
     store: DocumentStore | None = None
 
-    _snapshot: _Snapshot | None = PrivateAttr(default=None)
+    _snapshot: Snapshot | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def _settings(self) -> Settings:
@@ -126,29 +76,14 @@ class HybridRetriever(BaseRetriever):
             self.store = DocumentStore(settings, load_embeddings(settings))
         return self.store
 
-    def snapshot(self) -> _Snapshot:
+    def snapshot(self) -> Snapshot:
         """Current chunk ids and BM25 index, rebuilt only when the store changed."""
         store = self._store()
         generation = store.generation()
         with self._lock:
             if self._snapshot is None or self._snapshot.generation != generation:
-                self._snapshot = self._open_snapshot(store, generation)
+                self._snapshot = open_snapshot(store, generation)
             return self._snapshot
-
-    def _open_snapshot(self, store: DocumentStore, generation: str) -> _Snapshot:
-        owners = store.owners()
-        folder = _lexical_folder(store.settings, generation)
-        snap = _load_snapshot(folder, generation, owners)
-        if snap is not None:
-            log.info("lexical index loaded from %s (%d chunks)", folder, len(snap.ids))
-            return snap
-        chunks = store.all_chunks(owners)
-        index = LexicalIndex(c.page_content for c in chunks)
-        snap = _Snapshot(generation, [c.id or "" for c in chunks], index, owners)
-        log.info("lexical index built over %d chunks", len(chunks))
-        if store.generation() == generation:  # not changed while we read: safe to keep
-            _save_snapshot(snap, folder)
-        return snap
 
     def _get_relevant_documents(
         self,
