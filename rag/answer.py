@@ -13,7 +13,6 @@ This module holds data and conversions only; answerers live in their own modules
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -21,7 +20,7 @@ from typing import Any, Literal
 
 from langchain_core.documents import Document
 
-MARKER = re.compile(r"\[(\d+)\]")
+from rag.markers import marker_numbers
 
 Outcome = Literal["answered", "unsure", "not_found"]
 OUTCOMES: tuple[Outcome, ...] = ("answered", "unsure", "not_found")
@@ -168,7 +167,7 @@ class Answer:
 
     def markers(self) -> list[int]:
         """Every ``[n]`` number in the answer text, in order."""
-        return [int(n) for n in MARKER.findall(self.answer)]
+        return marker_numbers(self.answer)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the CLI's ``--json`` output)."""

@@ -38,12 +38,11 @@ from rag.chunking import split_sentences
 from rag.config import Settings
 from rag.embeddings import Encoder
 from rag.lexical import tokenize
+from rag.markers import MARKER, marker_numbers
 
 log = logging.getLogger(__name__)
 
-# [1], [1, 2], [1][2], [Passage 1], [passages 1 and 3]
-MARKER = re.compile(r"\[\s*(?:passages?\s*)?\d+(?:\s*(?:,|and|&)\s*\d+)*\s*\]", re.I)
-_LEADING_MARKERS = re.compile(rf"^(?:\s*{MARKER.pattern})+", re.I)
+_LEADING_MARKERS = re.compile(rf"^(?:\s*{MARKER.pattern})+", MARKER.flags)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 # A sentence that ends on one of these was cut off ("The passage with the number is.").
 _DANGLING = frozenset(
@@ -138,14 +137,9 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split())).strip()
 
 
-def _numbers(text: str) -> list[int]:
-    return [int(n) for n in re.findall(r"\d+", text)]
-
-
 def claim_of(raw: str) -> Claim:
     """A sentence split into its text and its marker numbers (in order, once each)."""
-    markers = [n for m in MARKER.finditer(raw) for n in _numbers(m.group())]
-    return Claim(raw.strip(), _clean(raw), tuple(dict.fromkeys(markers)))
+    return Claim(raw.strip(), _clean(raw), tuple(dict.fromkeys(marker_numbers(raw))))
 
 
 def split_claims(text: str) -> list[Claim]:

@@ -40,12 +40,12 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from rag.errors import ProviderError
 from rag.llm import model_name, parse_spec
+from rag.markers import MARKER
 
 log = logging.getLogger(__name__)
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
-_MARKERS = re.compile(r"\[\d+\]")
-_SPACED_MARKERS = re.compile(r"\s*\[\d+\]")
+_SPACED_MARKERS = re.compile(rf"\s*(?:{MARKER.pattern})", MARKER.flags)
 _TAGS = re.compile(r"<(\s*/?\s*(?:passages?|question|answer)\b)", re.I)
 SCORES = ("faithfulness", "answer_relevance")
 
@@ -110,7 +110,7 @@ class ExtractiveJudge:
 
     def judge(self, question: str, answer: str, contexts: Sequence[str]) -> Verdict:
         """Share of answer sentences inside a passage; question-answer cosine."""
-        claims = [_squash(part) for part in _MARKERS.split(answer) if part.strip(" .")]
+        claims = [_squash(part) for part in MARKER.split(answer) if part.strip(" .")]
         if not claims:
             raise JudgeError("the answer has no sentence to judge")
         haystack = [_squash(context) for context in contexts]

@@ -30,7 +30,6 @@ from rag.eval.metrics.answers import (
     exact_match,
     f1_score,
     normalize_answer,
-    strip_markers,
     token_recall,
 )
 from rag.eval.metrics.catalogue import METRIC_KEYS, METRICS, SPECS, MetricSpec
@@ -64,6 +63,7 @@ from rag.eval.metrics.stats import (
     percentile,
 )
 from rag.eval.metrics.trust import CURVE_THRESHOLDS, CurvePoint, trust_curve
+from rag.markers import strip_markers
 
 __all__ = [
     "BOOTSTRAP_RESAMPLES",

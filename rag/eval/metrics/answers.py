@@ -18,16 +18,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
-from rag.answer import MARKER
-
 _PUNCTUATION = frozenset(string.punctuation)  # the official set (ASCII; has $ ^ ` + < = > | ~)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
-
-
-def strip_markers(text: str) -> str:
-    """The answer text without its ``[n]`` citation markers."""
-    return " ".join(MARKER.sub(" ", text).split())
 
 
 def normalize_answer(text: str) -> str:
