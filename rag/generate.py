@@ -2,10 +2,10 @@
 
 The prompt gives the retrieved passages as numbered, delimited, *untrusted data*
 (``<passage id="n"> ... </passage>`` inside ``<passages>``; anything in a passage or the
-question that looks like one of those tags is defanged first), asks for ``[n]``
-markers after every sentence and for :data:`rag.config.REFUSAL` when the passages do
-not hold the answer. The system message says that text inside the passages is never
-an instruction.
+question that looks like one of those tags is defanged first by :func:`rag.prompts.defang`),
+asks for ``[n]`` markers after every sentence and for :data:`rag.config.REFUSAL` when the
+passages do not hold the answer. The system message says that text inside the passages is
+never an instruction.
 
 Passages are added in rank order while they fit the model's context window
 (``Settings.llm_context`` minus the answer's ``llm_max_tokens``); one that does not
@@ -23,7 +23,6 @@ This module does not choose the model (:mod:`rag.llm`) or retrieve passages.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -39,6 +38,7 @@ from rag.embeddings import Encoder
 from rag.errors import ProviderError
 from rag.extractive import answer_extractively
 from rag.llm import describe, model_name, provider_failures, token_counter
+from rag.prompts import defang
 from rag.verifier import VerifierScores
 
 log = logging.getLogger(__name__)
@@ -54,19 +54,13 @@ for example: The port is in France [2].
 3. Answer in one to three short sentences.
 4. If the passages do not contain the answer, reply exactly: {REFUSAL}"""
 
-_TAGS = re.compile(r"<(\s*/?\s*(?:passages?|question)\b)", re.I)
 SAFETY_MARGIN = 32  # tokens for the chat template's own markup
-
-
-def escape_delimiters(text: str) -> str:
-    """Defang anything that looks like one of our tags (``<passage``, ``</passages``...)."""
-    return _TAGS.sub(r"‹\1", text)
 
 
 def format_passage(number: int, passage: Passage) -> str:
     """One passage as delimited data."""
-    title = escape_delimiters(passage.title).replace('"', "'")
-    body = escape_delimiters(passage.text)
+    title = defang(passage.title).replace('"', "'")
+    body = defang(passage.text)
     return f'<passage id="{number}" title="{title}">\n{body}\n</passage>'
 
 
@@ -75,7 +69,7 @@ def user_message(question: str, passages: Sequence[Passage]) -> str:
     blocks = "\n".join(format_passage(i, p) for i, p in enumerate(passages, start=1))
     return (
         f"<passages>\n{blocks}\n</passages>\n\n"
-        f"Question: {escape_delimiters(question)}\n\n"
+        f"Question: {defang(question)}\n\n"
         "Answer from the passages only, ending each sentence with its passage number "
         f"like [1]. If they do not contain the answer, reply: {REFUSAL}"
     )

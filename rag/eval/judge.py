@@ -41,12 +41,12 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from rag.errors import ProviderError
 from rag.llm import model_name, parse_spec
 from rag.markers import MARKER
+from rag.prompts import defang
 
 log = logging.getLogger(__name__)
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 _SPACED_MARKERS = re.compile(rf"\s*(?:{MARKER.pattern})", MARKER.flags)
-_TAGS = re.compile(r"<(\s*/?\s*(?:passages?|question|answer)\b)", re.I)
 SCORES = ("faithfulness", "answer_relevance")
 
 JUDGE_PROMPT = """You grade an answer to a question against numbered source passages.
@@ -120,11 +120,6 @@ class ExtractiveJudge:
         return Verdict(OK, faithfulness=supported / len(claims), answer_relevance=relevance)
 
 
-def _defang(text: str) -> str:
-    """Defang anything that looks like one of the prompt's tags."""
-    return _TAGS.sub(r"‹\1", text)
-
-
 def judge_messages(question: str, answer: str, contexts: Sequence[str]) -> list[BaseMessage]:
     """The judge prompt: rules, then question, answer and passages as delimited data.
 
@@ -132,12 +127,12 @@ def judge_messages(question: str, answer: str, contexts: Sequence[str]) -> list[
     """
     answer = " ".join(_SPACED_MARKERS.sub("", answer).split())
     blocks = "\n".join(
-        f'<passage id="{n}">\n{_defang(text)}\n</passage>'
+        f'<passage id="{n}">\n{defang(text)}\n</passage>'
         for n, text in enumerate(contexts, start=1)
     )
     user = (
-        f"<question>\n{_defang(question)}\n</question>\n\n"
-        f"<answer>\n{_defang(answer)}\n</answer>\n\n"
+        f"<question>\n{defang(question)}\n</question>\n\n"
+        f"<answer>\n{defang(answer)}\n</answer>\n\n"
         f"<passages>\n{blocks}\n</passages>\n\n"
         "Reply with the JSON verdict only."
     )
