@@ -66,7 +66,7 @@ class Claim:
 
 
 @dataclass(frozen=True)
-class Span:
+class CandidateSpan:
     """A candidate supporting span: absolute offsets in ``passage.source``."""
 
     passage: Passage
@@ -81,7 +81,7 @@ class Support:
     """Marker *marker* of a claim is backed by *span*, with these scores."""
 
     marker: int
-    span: Span
+    span: CandidateSpan
     overlap: float
     similarity: float
 
@@ -163,15 +163,13 @@ def is_refusal(text: str) -> bool:
     return any(pattern.search(norm) for pattern in _REFUSALS)
 
 
-def passage_spans(passage: Passage) -> list[Span]:
+def passage_spans(passage: Passage) -> list[CandidateSpan]:
     """Each sentence of *passage*, and each pair of neighbouring sentences."""
-    sentences = split_sentences(passage.text)
-    spans = [
-        Span(passage, passage.start + s.start, passage.start + s.end, s.text, 1) for s in sentences
-    ]
+    sentences, shift = split_sentences(passage.text), passage.start
+    spans = [CandidateSpan(passage, shift + s.start, shift + s.end, s.text, 1) for s in sentences]
     for a, b in itertools.pairwise(sentences):
         text = passage.text[a.start : b.end]
-        spans.append(Span(passage, passage.start + a.start, passage.start + b.end, text, 2))
+        spans.append(CandidateSpan(passage, shift + a.start, shift + b.end, text, 2))
     return spans
 
 
@@ -187,7 +185,9 @@ def _numbers_present(claim: str, span_text: str) -> bool:
 class _Vectors:
     """Embeddings of every claim and candidate span, computed in one call."""
 
-    def __init__(self, claims: Sequence[Claim], spans: Sequence[Span], encoder: Encoder) -> None:
+    def __init__(
+        self, claims: Sequence[Claim], spans: Sequence[CandidateSpan], encoder: Encoder
+    ) -> None:
         texts = list(dict.fromkeys([c.text for c in claims] + [s.text for s in spans]))
         rows = encoder.encode(texts) if texts else np.zeros((0, 1))
         self._row = {text: rows[i] for i, text in enumerate(texts)}
@@ -197,7 +197,7 @@ class _Vectors:
 
 
 def _best_support(
-    claim: Claim, marker: int, spans: Sequence[Span], vectors: _Vectors, settings: Settings
+    claim: Claim, marker: int, spans: Sequence[CandidateSpan], vectors: _Vectors, settings: Settings
 ) -> tuple[Support | None, Support | None]:
     """(best supporting span or None, best candidate overall for the reason)."""
     words = set(tokenize(claim.text))
@@ -221,7 +221,7 @@ def _best_support(
 def check_claim(
     claim: Claim,
     passages: Sequence[Passage],
-    spans: dict[int, list[Span]],
+    spans: dict[int, list[CandidateSpan]],
     vectors: _Vectors,
     settings: Settings,
 ) -> Verdict:
