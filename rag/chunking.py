@@ -25,7 +25,7 @@ _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
 
 
 @dataclass(frozen=True)
-class Span:
+class TextSpan:
     """A piece of text located by character offsets into its source."""
 
     start: int
@@ -51,19 +51,19 @@ def _is_abbreviation(text: str, end: int) -> bool:
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
-def _trimmed(text: str, start: int, end: int) -> Span | None:
+def _trimmed(text: str, start: int, end: int) -> TextSpan | None:
     """The span with surrounding whitespace removed, or None when it is blank."""
     piece = text[start:end]
     stripped = piece.strip()
     if not stripped:
         return None
     left = start + (len(piece) - len(piece.lstrip()))
-    return Span(left, left + len(stripped), stripped)
+    return TextSpan(left, left + len(stripped), stripped)
 
 
-def split_sentences(text: str) -> list[Span]:
+def split_sentences(text: str) -> list[TextSpan]:
     """Split *text* into sentence spans with exact offsets."""
-    spans: list[Span] = []
+    spans: list[TextSpan] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
         end = match.end()
@@ -79,9 +79,9 @@ def split_sentences(text: str) -> list[Span]:
     return spans
 
 
-def _split_long(text: str, span: Span, limit: int) -> list[Span]:
+def _split_long(text: str, span: TextSpan, limit: int) -> list[TextSpan]:
     """Cut an over-long sentence at whitespace into pieces of at most *limit* chars."""
-    pieces: list[Span] = []
+    pieces: list[TextSpan] = []
     start = span.start
     while span.end - start > limit:
         cut = text.rfind(" ", start + 1, start + limit)
@@ -94,8 +94,8 @@ def _split_long(text: str, span: Span, limit: int) -> list[Span]:
     return pieces + ([tail] if tail else [])
 
 
-def _units(text: str, size: int) -> list[Span]:
-    units: list[Span] = []
+def _units(text: str, size: int) -> list[TextSpan]:
+    units: list[TextSpan] = []
     for sentence in split_sentences(text):
         long = sentence.end - sentence.start > size
         units.extend(_split_long(text, sentence, size) if long else [sentence])

@@ -21,7 +21,7 @@ import re
 
 from rag import gates
 
-Span = tuple[int, int]
+CharRange = tuple[int, int]
 
 _UNITS = (
     r"%|percent|per cent|million|billion|trillion|thousand|hundred|km|kilometres|kilometers|"
@@ -59,7 +59,7 @@ _MAX_PHRASE_WORDS = 8
 _NAMES_A_THING = re.compile(r"\b(which|what)\s+(?!(is|are|was|were|do|does|did)\b)\w", re.I)
 
 
-def short_answer(question: str, sentence: str) -> Span | None:
+def short_answer(question: str, sentence: str) -> CharRange | None:
     """Offsets of the answering words in *sentence*, or None."""
     kind = gates.question_kind(question)
     if kind == "number":
@@ -77,7 +77,7 @@ def _asked(question: str) -> set[str]:
 
 def _first_new(
     pattern: re.Pattern[str], sentence: str, question: str, counted: bool = False
-) -> Span | None:
+) -> CharRange | None:
     spans = []
     for match in pattern.finditer(sentence):
         text = match.group().strip()
@@ -96,7 +96,7 @@ def _first_new(
     return next((span for span, year in zip(spans, years, strict=True) if not year), spans[0])
 
 
-def _with_counted_noun(sentence: str, question: str, span: Span) -> Span:
+def _with_counted_noun(sentence: str, question: str, span: CharRange) -> CharRange:
     """Extend "2,000" to "2,000 people" when the question counts people."""
     following = re.match(r"\s+([\w'’-]+)", sentence[span[1] :])
     if not following or following.group(1).lower() in gates.STOPWORDS:
@@ -106,7 +106,7 @@ def _with_counted_noun(sentence: str, question: str, span: Span) -> Span:
     return span
 
 
-def _first_name(sentence: str, question: str) -> Span | None:
+def _first_name(sentence: str, question: str) -> CharRange | None:
     asked = _asked(question)
     for match in _CAPITAL_RUN.finditer(sentence):
         words = _WORD.findall(match.group())
@@ -124,7 +124,7 @@ def _first_name(sentence: str, question: str) -> Span | None:
     return None
 
 
-def _phrase(sentence: str, question: str) -> Span | None:
+def _phrase(sentence: str, question: str) -> CharRange | None:
     """New words between, after or before the words the question repeats.
 
     A gap between two repeated words ("Home Secretary *Theresa May* will visit Calais")
@@ -164,7 +164,7 @@ def _expanded_initialisms(sentence: str, question: str) -> set[str]:
 
 def _run(
     sentence: str, words: list[re.Match[str]], first: int, asked: set[str], step: int
-) -> Span | None:
+) -> CharRange | None:
     """Up to a clause boundary or a question word, skipping function words at the edge."""
     picked: list[re.Match[str]] = []
     i = first

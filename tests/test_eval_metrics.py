@@ -116,20 +116,21 @@ def test_strip_markers():
 
 
 def test_span_overlap_is_half_open_and_per_document():
-    a = m.Span("doc", 0, 10)
-    assert a.overlaps(m.Span("doc", 9, 20))
-    assert not a.overlaps(m.Span("doc", 10, 20))
-    assert not a.overlaps(m.Span("other", 0, 10))
-    assert m.Span("doc", 0, 500).overlaps(m.Span("doc", 100, 120))  # gold inside a big chunk
+    a = m.SourceSpan("doc", 0, 10)
+    assert a.overlaps(m.SourceSpan("doc", 9, 20))
+    assert not a.overlaps(m.SourceSpan("doc", 10, 20))
+    assert not a.overlaps(m.SourceSpan("other", 0, 10))
+    # gold inside a big chunk
+    assert m.SourceSpan("doc", 0, 500).overlaps(m.SourceSpan("doc", 100, 120))
 
 
 def test_coverage_merges_overlapping_spans():
-    evidence = [m.Span("d", 100, 200)]
+    evidence = [m.SourceSpan("d", 100, 200)]
     # union [0, 160) covers 60 of 100 characters (not 50 + 40: overlaps count once)
-    assert m.coverage(evidence, [m.Span("d", 0, 150), m.Span("d", 120, 160)]) == 0.6
-    assert m.coverage(evidence, [m.Span("d", 0, 1000)]) == 1.0
-    assert m.coverage(evidence, [m.Span("x", 0, 1000)]) == 0.0
-    assert m.coverage([], [m.Span("d", 0, 1)]) == 0.0
+    assert m.coverage(evidence, [m.SourceSpan("d", 0, 150), m.SourceSpan("d", 120, 160)]) == 0.6
+    assert m.coverage(evidence, [m.SourceSpan("d", 0, 1000)]) == 1.0
+    assert m.coverage(evidence, [m.SourceSpan("x", 0, 1000)]) == 0.0
+    assert m.coverage([], [m.SourceSpan("d", 0, 1)]) == 0.0
 
 
 def test_rank_metrics():
@@ -257,7 +258,7 @@ def test_evidence_not_in_any_document_falls_back_to_the_reference():
 
 def test_evidence_is_found_across_line_breaks():
     doc = "She will sign\na declaration."
-    assert locate_evidence(["sign a declaration"], {"d": doc}) == [m.Span("d", 9, 27)]
+    assert locate_evidence(["sign a declaration"], {"d": doc}) == [m.SourceSpan("d", 9, 27)]
 
 
 @pytest.mark.parametrize(

@@ -86,13 +86,13 @@ def blank_result(row: EvalRow) -> RowResult:
 
 
 # ----- evidence ------------------------------------------------------------------
-def locate_evidence(quotes: Sequence[str], documents: Mapping[str, str]) -> list[m.Span]:
+def locate_evidence(quotes: Sequence[str], documents: Mapping[str, str]) -> list[m.SourceSpan]:
     """Every place each quote occurs (verbatim, else ignoring whitespace differences)."""
-    spans: list[m.Span] = []
+    spans: list[m.SourceSpan] = []
     for quote in quotes:
         pattern = re.compile(r"\s+".join(re.escape(word) for word in quote.split()))
         for source, text in documents.items():
-            spans += [m.Span(source, hit.start(), hit.end()) for hit in pattern.finditer(text)]
+            spans += [m.SourceSpan(source, h.start(), h.end()) for h in pattern.finditer(text)]
     return sorted(set(spans))
 
 
@@ -102,32 +102,32 @@ class Relevance:
     """Decides whether a passage or citation supports the reference of one row."""
 
     basis: str
-    spans: tuple[m.Span, ...]
+    spans: tuple[m.SourceSpan, ...]
     references: tuple[str, ...]
 
     def passage(self, p: Passage) -> bool:
         """Relevant retrieved passage?"""
-        return self._check(m.Span(p.source, p.start, p.end), p.text)
+        return self._check(m.SourceSpan(p.source, p.start, p.end), p.text)
 
     def citation(self, c: Citation) -> bool:
         """Relevant cited span?"""
-        return self._check(m.Span(c.source, c.start, c.end), c.quote)
+        return self._check(m.SourceSpan(c.source, c.start, c.end), c.quote)
 
-    def _check(self, span: m.Span, text: str) -> bool:
+    def _check(self, span: m.SourceSpan, text: str) -> bool:
         if self.basis == "evidence":
             return m.overlaps_any(span, self.spans)
         if self.basis == "reference":
             return m.contains_reference(text, self.references)
         return False
 
-    def covered(self, spans: Sequence[m.Span], flags: Sequence[bool]) -> float:
+    def covered(self, spans: Sequence[m.SourceSpan], flags: Sequence[bool]) -> float:
         """Recall: evidence characters covered, or (reference basis) any relevant item."""
         if self.basis == "evidence":
             return m.coverage(self.spans, spans)
         return float(any(flags))
 
 
-def relevance_for(row: EvalRow, spans: Sequence[m.Span]) -> Relevance:
+def relevance_for(row: EvalRow, spans: Sequence[m.SourceSpan]) -> Relevance:
     """The relevance rule for *row* given where its evidence was found."""
     if not row.answerable:
         basis = "none"
@@ -242,7 +242,7 @@ def _plain(answer: Answer) -> str:
 def _retrieval_metrics(
     answer: Answer, flags: list[bool], relevance: Relevance, k: int
 ) -> dict[str, float | None]:
-    spans = [m.Span(p.source, p.start, p.end) for p in answer.passages[:k]]
+    spans = [m.SourceSpan(p.source, p.start, p.end) for p in answer.passages[:k]]
     return {
         "hit@1": m.hit_at(flags, 1),
         "hit@3": m.hit_at(flags, 3),
@@ -267,7 +267,7 @@ def _citation_metrics(
 ) -> dict[str, float | None]:
     if answer.refused:
         return {"citation_precision": None, "citation_recall": None}
-    spans = [m.Span(c.source, c.start, c.end) for c in answer.citations]
+    spans = [m.SourceSpan(c.source, c.start, c.end) for c in answer.citations]
     return {
         "citation_precision": m.precision(flags),
         "citation_recall": relevance.covered(spans, flags),

@@ -46,7 +46,7 @@ from rag.eval.metrics.diagnosis import (
     diagnose,
 )
 from rag.eval.metrics.retrieval import (
-    Span,
+    SourceSpan,
     coverage,
     first_relevant_rank,
     hit_at,
@@ -83,7 +83,7 @@ __all__ = [
     "CurvePoint",
     "MetricSpec",
     "Outcome",
-    "Span",
+    "SourceSpan",
     "best_cosine",
     "bootstrap_ci",
     "containment",

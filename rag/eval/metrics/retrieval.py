@@ -1,6 +1,6 @@
 """Retrieval and citation relevance: character spans, their overlap, and rank metrics.
 
-A passage or citation is relevant when its character :class:`Span` *overlaps* the
+A passage or citation is relevant when its character :class:`SourceSpan` *overlaps* the
 evidence, so a gold sentence inside a larger chunk still counts as found;
 :func:`coverage` is the share of evidence characters a set of spans covers. Over a
 ranked list of relevance flags: hit@n, reciprocal rank, the first relevant rank, and
@@ -17,24 +17,24 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, order=True)
-class Span:
+class SourceSpan:
     """Characters ``[start, end)`` of the document named ``source``."""
 
     source: str
     start: int
     end: int
 
-    def overlaps(self, other: Span) -> bool:
+    def overlaps(self, other: SourceSpan) -> bool:
         """True when both spans share at least one character of the same document."""
         return self.source == other.source and self.start < other.end and other.start < self.end
 
 
-def overlaps_any(span: Span, targets: Sequence[Span]) -> bool:
+def overlaps_any(span: SourceSpan, targets: Sequence[SourceSpan]) -> bool:
     """Whether *span* overlaps one of *targets*."""
     return any(span.overlaps(t) for t in targets)
 
 
-def coverage(targets: Sequence[Span], covering: Sequence[Span]) -> float:
+def coverage(targets: Sequence[SourceSpan], covering: Sequence[SourceSpan]) -> float:
     """Share of the characters of *targets* that lie inside some span of *covering*."""
     total = covered = 0
     for target in _merge(targets):
@@ -44,12 +44,12 @@ def coverage(targets: Sequence[Span], covering: Sequence[Span]) -> float:
     return covered / total if total else 0.0
 
 
-def _merge(spans: Sequence[Span]) -> list[Span]:
-    merged: list[Span] = []
+def _merge(spans: Sequence[SourceSpan]) -> list[SourceSpan]:
+    merged: list[SourceSpan] = []
     for span in sorted(spans):
         last = merged[-1] if merged else None
         if last and last.source == span.source and span.start <= last.end:
-            merged[-1] = Span(last.source, last.start, max(last.end, span.end))
+            merged[-1] = SourceSpan(last.source, last.start, max(last.end, span.end))
         else:
             merged.append(span)
     return merged
