@@ -365,4 +365,4 @@ def _with_known(paths: Sequence[Path], known: Sequence[str], report: IngestRepor
 def _prepare_lexical_index(store: DocumentStore) -> None:
     """Build and save the BM25 index of the new generation now, so the next ``ask``
     (or app start) loads it instead of building it (~20 s per 100,000 chunks)."""
-    open_snapshot(store, store.generation())
+    open_snapshot(store, store.view())

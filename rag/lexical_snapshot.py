@@ -1,13 +1,19 @@
 """The BM25 index of one store generation, saved under the store folder and loaded back.
 
 A :class:`Snapshot` is the lexical view of one generation of the store: the
-:class:`~rag.lexical.LexicalIndex` over its trusted chunks and the chunk id at each
-index position. :func:`open_snapshot` loads the one saved under
-``<store_dir>/lexical/<collection>/<generation>-t<tokenizer>`` or builds it from the
-store and saves it (atomically: a temporary folder renamed into place, older
+:class:`~rag.lexical.LexicalIndex` over its trusted chunks and, at each index
+position, the chunk itself (id, text, metadata), so a keyword hit costs no Chroma
+call. :func:`open_snapshot` loads the one saved under
+``<store_dir>/lexical/<collection>/<generation>-t<tokenizer>-f<format>`` or builds it
+from the store and saves it (atomically: a temporary folder renamed into place, older
 generations deleted), so the next process (a CLI ``ask``, an app restart) loads it
-instead of re-reading and re-tokenising every chunk. In server mode the same folder
-is a local cache of the server's current generation.
+instead of re-reading and re-tokenising every chunk. Saved chunks are read through a
+memory map (``chunks.jsonl``, one JSON line per position), not loaded whole. In
+server mode the same folder is a local cache of the server's current generation.
+
+A chunk's record never changes under its id (the id is derived from the content),
+and the snapshot is bound to one generation token, so what it holds is exactly what
+the store would return for that generation.
 
 This module does not rank or fuse results (:mod:`rag.retrieval` does) and does not
 decide when a store changed (the store's generation token does).
@@ -19,68 +25,95 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from langchain_core.documents import Document
 
 from rag.config import Settings
 from rag.lexical import TOKENIZER_VERSION, LexicalIndex
-from rag.store import LEXICAL_DIR, DocumentStore, Owners
+from rag.store import LEXICAL_DIR, DocumentStore, Owners, StoreView
+from rag.store.chunks import attributed
 
 log = logging.getLogger(__name__)
+
+FORMAT = "2"  # bump when the saved files change: older snapshots are rebuilt, not misread
+CHUNKS = "chunks.jsonl"
 
 
 @dataclass
 class Snapshot:
-    """The lexical view of one store generation: chunk ids, by index position."""
+    """The lexical view of one store generation: the index and the chunk at each position."""
 
     generation: str
-    ids: list[str]
     index: LexicalIndex
+    chunks: Sequence[dict[str, Any]]  # {"id", "text", "metadata"} by index position
     owners: Owners
+
+    def chunk(self, position: int) -> Document:
+        """The chunk at index *position*, attributed to its document."""
+        record = self.chunks[position]
+        doc = Document(page_content=record["text"], metadata=record["metadata"], id=record["id"])
+        return attributed(doc, self.owners)
+
+    def search(self, query: str, limit: int) -> list[tuple[Document, float]]:
+        """The best *limit* chunks for *query* by BM25, with their scores, best first."""
+        return [(self.chunk(i), score) for i, score in self.index.search(query, limit)]
 
 
 def snapshot_folder(settings: Settings, generation: str) -> Path:
     """Where the snapshot of *generation* is saved."""
     base = settings.store_dir / LEXICAL_DIR / settings.collection
-    return base / f"{generation}-t{TOKENIZER_VERSION}"
+    return base / f"{generation}-t{TOKENIZER_VERSION}-f{FORMAT}"
 
 
-def open_snapshot(store: DocumentStore, generation: str) -> Snapshot:
-    """The snapshot of *generation*: loaded when saved, else built from *store* and saved."""
-    owners = store.owners()
-    folder = snapshot_folder(store.settings, generation)
-    snap = _load(folder, generation, owners)
+def open_snapshot(store: DocumentStore, view: StoreView) -> Snapshot:
+    """The snapshot of *view*'s generation: loaded when saved, else built and saved."""
+    folder = snapshot_folder(store.settings, view.generation)
+    snap = _load(folder, view)
     if snap is not None:
-        log.info("lexical index loaded from %s (%d chunks)", folder, len(snap.ids))
+        log.info("lexical index loaded from %s (%d chunks)", folder, len(snap.chunks))
         return snap
-    chunks = store.all_chunks(owners)
-    index = LexicalIndex(c.page_content for c in chunks)
-    snap = Snapshot(generation, [c.id or "" for c in chunks], index, owners)
+    chunks: list[dict[str, Any]] = [
+        {"id": c.id or "", "text": c.page_content, "metadata": c.metadata}
+        for c in store.all_chunks(view.owners)
+    ]
+    index = LexicalIndex(c["text"] for c in chunks)
     log.info("lexical index built over %d chunks", len(chunks))
-    if store.generation() == generation:  # not changed while we read: safe to keep
+    snap = Snapshot(view.generation, index, chunks, view.owners)
+    if store.generation() == view.generation:  # not changed while we read: safe to keep
         _save(snap, folder)
     return snap
 
 
-def _load(folder: Path, generation: str, owners: Owners) -> Snapshot | None:
+def _load(folder: Path, view: StoreView) -> Snapshot | None:
     """The saved snapshot in *folder*, or None when there is none usable."""
     try:
-        ids = json.loads((folder / "ids.json").read_text())
-        return Snapshot(generation, ids, LexicalIndex.load(folder), owners)
+        chunks, index = _read_chunks(folder / CHUNKS), LexicalIndex.load(folder)
+        if len(chunks) != index.size:
+            raise ValueError(f"{len(chunks)} chunks for an index of {index.size}")
+        return Snapshot(view.generation, index, chunks, view.owners)
     except (OSError, ValueError, KeyError) as exc:
-        if folder.exists():
-            log.warning("ignoring unreadable lexical index %s (%s)", folder, exc)
+        if folder.exists():  # complete folders are renamed into place: this one is damaged
+            log.warning("rebuilding unreadable lexical index %s (%s)", folder, exc)
+            shutil.rmtree(folder, ignore_errors=True)
         return None
 
 
 def _save(snap: Snapshot, folder: Path) -> None:
-    """Write *snap* atomically (temp folder + rename) and drop older generations."""
+    """Write *snap* atomically (temp folder + rename) and drop older generations.
+
+    The in-memory chunks are then swapped for the memory-mapped saved ones.
+    """
     partial = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
     try:
         shutil.rmtree(partial, ignore_errors=True)
         snap.index.save(partial)
-        (partial / "ids.json").write_text(json.dumps(snap.ids))
+        _write_chunks(snap.chunks, partial / CHUNKS)
         os.rename(partial, folder)
+        snap.chunks = _read_chunks(folder / CHUNKS)
     except OSError as exc:  # a read-only or racing store: the index still works in memory
         log.info("lexical index not saved (%s)", exc)
         shutil.rmtree(partial, ignore_errors=True)
@@ -88,3 +121,25 @@ def _save(snap: Snapshot, folder: Path) -> None:
     for old in folder.parent.iterdir():  # older generations, partials of killed processes
         if old != folder:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_chunks(chunks: Sequence[dict[str, Any]], path: Path) -> None:
+    """One JSON line per chunk, plus the byte offset of each line (bm25s's mmindex)."""
+    from bm25s.utils.corpus import save_mmindex
+
+    offsets = []
+    with path.open("wb") as out:
+        for chunk in chunks:
+            offsets.append(out.tell())
+            out.write(json.dumps(chunk, ensure_ascii=False).encode("utf-8") + b"\n")
+    save_mmindex(offsets, str(path))
+
+
+def _read_chunks(path: Path) -> Sequence[dict[str, Any]]:
+    """The chunks :func:`_write_chunks` saved, read line by line through a memory map."""
+    from bm25s.utils.corpus import JsonlCorpus
+
+    if path.stat().st_size == 0:  # no chunks (an empty file cannot be memory-mapped)
+        return []
+    corpus: Sequence[dict[str, Any]] = JsonlCorpus(str(path), show_progress=False, verbosity=0)
+    return corpus

@@ -5,8 +5,8 @@
 ``score`` (fused), ``dense_score``, ``lexical_score`` and ``rank``. The BM25 index
 is built once per store generation, not per query, and saved next to the store
 (:mod:`rag.lexical_snapshot`): a client rebuilds it when the generation it finds is
-new to it. The snapshot keeps chunk ids only; the texts of lexical hits are fetched
-by id.
+new to it. The snapshot holds the chunks too, so keyword hits cost no Chroma call:
+a question costs two (the store's generation check and the dense query).
 
 This module does not pick answer sentences and does not rewrite questions.
 """
@@ -77,12 +77,12 @@ class HybridRetriever(BaseRetriever):
         return self.store
 
     def snapshot(self) -> Snapshot:
-        """Current chunk ids and BM25 index, rebuilt only when the store changed."""
+        """Current BM25 index and chunks, rebuilt only when the store changed."""
         store = self._store()
-        generation = store.generation()
+        view = store.view()
         with self._lock:
-            if self._snapshot is None or self._snapshot.generation != generation:
-                self._snapshot = open_snapshot(store, generation)
+            if self._snapshot is None or self._snapshot.generation != view.generation:
+                self._snapshot = open_snapshot(store, view)
             return self._snapshot
 
     def _get_relevant_documents(
@@ -110,16 +110,14 @@ class HybridRetriever(BaseRetriever):
         store = self._store()
         n = max(self._settings().candidates, k)
         dense = store.dense_search(store.embeddings.embed_query(query), n, snap.owners)
-        lexical = [(snap.ids[i], score) for i, score in snap.index.search(query, n)]
+        lexical = snap.search(query, n)
         dense_scores = {d.id: s for d, s in dense}
-        lexical_scores = dict(lexical)
+        lexical_scores = {d.id: s for d, s in lexical}
         fused = reciprocal_rank_fusion(
-            [[d.id or "" for d, _ in dense], [cid for cid, _ in lexical]],
+            [[d.id or "" for d, _ in dense], [d.id or "" for d, _ in lexical]],
             self._settings().rrf_k,
         )[:k]
-        by_id: dict[str, Document] = {d.id or "": d for d, _ in dense}
-        missing = [cid for cid, _ in fused if cid not in by_id]
-        by_id.update({d.id or "": d for d in store.chunks_by_id(missing, snap.owners)})
+        by_id = {d.id or "": d for d, _ in lexical} | {d.id or "": d for d, _ in dense}
         return [
             _ranked(by_id[cid], rank, score, dense_scores.get(cid), lexical_scores.get(cid))
             for rank, (cid, score) in enumerate(fused, start=1)

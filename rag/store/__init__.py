@@ -46,6 +46,7 @@ from rag.store.edit import ManifestEdit
 from rag.store.entries import (
     ManifestEntry,
     Owners,
+    StoreView,
     UnknownDocumentError,
     find_document,
     name_index,
@@ -68,6 +69,7 @@ __all__ = [
     "ManifestEdit",
     "ManifestEntry",
     "Owners",
+    "StoreView",
     "UnknownDocumentError",
     "_entry_id",
     "_is_store_file",

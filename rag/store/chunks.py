@@ -158,13 +158,15 @@ class ChunkIndex:
         return [found[cid] for cid in ids if cid in found]
 
     def nearest(self, vector: list[float], n: int, owners: Owners) -> list[tuple[Document, float]]:
-        """Nearest chunks to *vector* with cosine similarity, trusted chunks only."""
-        count = self.count()
-        if not count:
+        """Nearest chunks to *vector* with cosine similarity, trusted chunks only.
+
+        One query, no count first: Chroma returns fewer than *n* when it holds fewer.
+        """
+        if not owners:  # nothing could be trusted: no need to ask
             return []
         got = self.collection.query(
             query_embeddings=[vector],
-            n_results=min(n, count),
+            n_results=n,
             include=["documents", "metadatas", "distances"],
         )
         hits = zip(

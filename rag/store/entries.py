@@ -9,7 +9,7 @@ document (:func:`find_document`). It does not read or write Chroma.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -54,6 +54,19 @@ class ManifestEntry:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, with :attr:`display_name`."""
         return {**asdict(self), "names": list(self.names), "display_name": self.display_name}
+
+
+@dataclass(frozen=True)
+class StoreView:
+    """What readers trust for one store generation: its documents and their owners.
+
+    Built once per generation token and shared between questions, so it is
+    read-only: ``manifest`` is a mapping proxy.
+    """
+
+    generation: str
+    manifest: Mapping[str, ManifestEntry]
+    owners: Owners
 
 
 def with_names(entry: ManifestEntry, names: Sequence[str]) -> ManifestEntry | None:

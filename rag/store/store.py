@@ -9,8 +9,10 @@ locking (see :mod:`rag.ingest`).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from langchain_core.documents import Document
@@ -21,7 +23,7 @@ from rag.errors import StoreCorruptError, StoreEmptyError
 from rag.store.chunks import ChunkIndex, Items
 from rag.store.client import CHROMA_DB, forget_failed_system, looks_like_sqlite, make_client
 from rag.store.edit import ManifestEdit
-from rag.store.entries import ManifestEntry, Owners, name_index, owners_of
+from rag.store.entries import ManifestEntry, Owners, StoreView, name_index, owners_of
 from rag.store.manifest import Manifest
 
 log = logging.getLogger(__name__)
@@ -35,10 +37,12 @@ class DocumentStore:
         self.embeddings = embeddings
         self.client = client or make_client(settings)
         self.fingerprint = settings.chunking_fingerprint()
+        self._checked = threading.local()  # the view require_documents validated, per thread
         self._open()
 
     def _open(self) -> None:
         prefix = self.settings.collection
+        self._view: StoreView | None = None
         self.chunk_index = ChunkIndex(self.client, f"{prefix}_chunks", self.embeddings)
         self.manifest_store = Manifest(self.client, f"{prefix}_documents")
         self.chunks = self.chunk_index.collection
@@ -55,6 +59,29 @@ class DocumentStore:
         Cheap (one lookup by id), so readers can check it on every query.
         """
         return self.manifest_store.generation()
+
+    def view(self) -> StoreView:
+        """The documents readers trust now: the cached view, validated by one cheap call.
+
+        The generation token is looked up (one call) and the manifest read again only
+        when it changed. The view :meth:`require_documents` has just validated in this
+        thread (at the start of a question) is used once without a second lookup, so a
+        question checks the store once.
+        """
+        checked: StoreView | None = getattr(self._checked, "view", None)
+        self._checked.view = None
+        if checked is not None and checked is self._view:  # no write since the check
+            return checked
+        return self._current()
+
+    def _current(self) -> StoreView:
+        generation = self.generation()
+        view = self._view
+        if view is None or view.generation != generation:
+            entries = self.manifest()
+            view = StoreView(generation, MappingProxyType(entries), owners_of(entries))
+            self._view = view
+        return view
 
     def document_text(self, source: str) -> str:
         """Full text of an ingested document (the text offsets refer to), by any of its names."""
@@ -141,6 +168,7 @@ class DocumentStore:
             return [], 0
         old = edit.apply(manifest)
         self.manifest_store.bump_generation()
+        self._view = None
         owners = owners_of(manifest)
         deleted = sum(
             self.chunk_index.delete_version(e.sha256, e.fingerprint)
@@ -186,21 +214,20 @@ class DocumentStore:
 
     def all_chunks(self, owners: Owners | None = None) -> list[Document]:
         """Every trusted chunk, in a stable order (source, index)."""
-        return self.chunk_index.all(owners if owners is not None else self.owners())
+        return self.chunk_index.all(owners if owners is not None else self.view().owners)
 
     def chunks_by_id(self, ids: Sequence[str], owners: Owners | None = None) -> list[Document]:
         """The trusted chunks among *ids*, in the order given (unknown ids skipped)."""
         if not ids:
             return []
-        return self.chunk_index.by_id(ids, owners if owners is not None else self.owners())
+        return self.chunk_index.by_id(ids, owners if owners is not None else self.view().owners)
 
     def dense_search(
         self, vector: list[float], n: int, owners: Owners | None = None
     ) -> list[tuple[Document, float]]:
         """Nearest chunks to *vector* with cosine similarity, trusted chunks only."""
-        if not self.count_chunks():
-            return []
-        return self.chunk_index.nearest(vector, n, owners if owners is not None else self.owners())
+        owners = owners if owners is not None else self.view().owners
+        return self.chunk_index.nearest(vector, n, owners)
 
     def count_chunks(self) -> int:
         """Number of chunk records (including any not yet reconciled)."""
@@ -214,15 +241,17 @@ class DocumentStore:
     def require_documents(self) -> int:
         """The number of documents, or a clear error when nothing has been ingested.
 
-        Called before every question, so it counts instead of reading the whole
-        manifest, whose cost grows with the number of documents.
+        Called before every question: one lookup of the generation token validates the
+        cached view (the manifest is read only when the store changed), and the
+        question's retrieval in this thread reuses that check (see :meth:`view`).
         """
-        count = self.count_documents()
-        if not count:
+        view = self._current()
+        if not view.manifest:
             raise StoreEmptyError(
                 "The document store is empty; run `python -m rag ingest` (or `make run`) first."
             )
-        return count
+        self._checked.view = view
+        return len(view.manifest)
 
 
 def stored_names(settings: Settings, embeddings: Embeddings) -> list[str] | None:
