@@ -25,6 +25,7 @@ load, and are rewritten one record per content by the next ingest.
 Modules: :mod:`~rag.store.entries` (entries, name lookups), :mod:`~rag.store.records`
 (how entries are kept as records), :mod:`~rag.store.edit` (a change being prepared),
 :mod:`~rag.store.manifest` and :mod:`~rag.store.chunks` (the two collections),
+:mod:`~rag.store.views` (what readers trust, cached per generation token),
 :mod:`~rag.store.client` (opening Chroma, wiping an embedded store) and
 :mod:`~rag.store.store` (:class:`DocumentStore`, composing them).
 

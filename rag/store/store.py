@@ -9,10 +9,8 @@ locking (see :mod:`rag.ingest`).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 from langchain_core.documents import Document
@@ -25,6 +23,7 @@ from rag.store.client import CHROMA_DB, forget_failed_system, looks_like_sqlite,
 from rag.store.edit import ManifestEdit
 from rag.store.entries import ManifestEntry, Owners, StoreView, name_index, owners_of
 from rag.store.manifest import Manifest
+from rag.store.views import ViewCache
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +36,15 @@ class DocumentStore:
         self.embeddings = embeddings
         self.client = client or make_client(settings)
         self.fingerprint = settings.chunking_fingerprint()
-        self._checked = threading.local()  # the view require_documents validated, per thread
         self._open()
 
     def _open(self) -> None:
         prefix = self.settings.collection
-        self._view: StoreView | None = None
         self.chunk_index = ChunkIndex(self.client, f"{prefix}_chunks", self.embeddings)
         self.manifest_store = Manifest(self.client, f"{prefix}_documents")
         self.chunks = self.chunk_index.collection
         self._manifest = self.manifest_store.collection
+        self._views = ViewCache(self.manifest_store)
 
     # ----- manifest -------------------------------------------------------------
     def manifest(self) -> dict[str, ManifestEntry]:
@@ -68,20 +66,7 @@ class DocumentStore:
         thread (at the start of a question) is used once without a second lookup, so a
         question checks the store once.
         """
-        checked: StoreView | None = getattr(self._checked, "view", None)
-        self._checked.view = None
-        if checked is not None and checked is self._view:  # no write since the check
-            return checked
-        return self._current()
-
-    def _current(self) -> StoreView:
-        generation = self.generation()
-        view = self._view
-        if view is None or view.generation != generation:
-            entries = self.manifest()
-            view = StoreView(generation, MappingProxyType(entries), owners_of(entries))
-            self._view = view
-        return view
+        return self._views.take()
 
     def document_text(self, source: str) -> str:
         """Full text of an ingested document (the text offsets refer to), by any of its names."""
@@ -168,7 +153,7 @@ class DocumentStore:
             return [], 0
         old = edit.apply(manifest)
         self.manifest_store.bump_generation()
-        self._view = None
+        self._views.forget()
         owners = owners_of(manifest)
         deleted = sum(
             self.chunk_index.delete_version(e.sha256, e.fingerprint)
@@ -245,12 +230,12 @@ class DocumentStore:
         cached view (the manifest is read only when the store changed), and the
         question's retrieval in this thread reuses that check (see :meth:`view`).
         """
-        view = self._current()
+        view = self._views.current()
         if not view.manifest:
             raise StoreEmptyError(
                 "The document store is empty; run `python -m rag ingest` (or `make run`) first."
             )
-        self._checked.view = view
+        self._views.hand(view)
         return len(view.manifest)
 
 
