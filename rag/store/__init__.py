@@ -26,6 +26,7 @@ Modules: :mod:`~rag.store.entries` (entries, name lookups), :mod:`~rag.store.rec
 (how entries are kept as records), :mod:`~rag.store.edit` (a change being prepared),
 :mod:`~rag.store.manifest` and :mod:`~rag.store.chunks` (the two collections),
 :mod:`~rag.store.views` (what readers trust, cached per generation token),
+:mod:`~rag.store.writes` (the crash-safe order of writes, reconciliation),
 :mod:`~rag.store.client` (opening Chroma, wiping an embedded store) and
 :mod:`~rag.store.store` (:class:`DocumentStore`, composing them).
 

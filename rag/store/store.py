@@ -18,6 +18,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.config import Settings
 from rag.errors import StoreCorruptError, StoreEmptyError
+from rag.store import writes
 from rag.store.chunks import ChunkIndex, Items
 from rag.store.client import CHROMA_DB, forget_failed_system, looks_like_sqlite, make_client
 from rag.store.edit import ManifestEdit
@@ -143,41 +144,22 @@ class DocumentStore:
     def _commit(
         self, edit: ManifestEdit, manifest: dict[str, ManifestEntry]
     ) -> tuple[list[ManifestEntry], int]:
-        """Write *edit*, update *manifest* in place, drop chunks nothing vouches for.
-
-        Returns the documents removed and the number of chunk records deleted.
-        """
-        changes = edit.changes()
-        self._write_manifest(edit)
-        if not changes:
-            return [], 0
-        old = edit.apply(manifest)
-        self.manifest_store.bump_generation()
-        self._views.forget()
-        owners = owners_of(manifest)
-        deleted = sum(
-            self.chunk_index.delete_version(e.sha256, e.fingerprint)
-            for e in old
-            if (e.sha256, e.fingerprint) not in owners
+        return writes.commit(
+            edit,
+            manifest,
+            self._write_manifest,
+            records=self.manifest_store,
+            chunks=self.chunk_index,
+            views=self._views,
         )
-        return [edit.before[sha] for sha, e in changes.items() if e is None], deleted
 
     def reconcile(self) -> int:
         """Delete chunks no manifest entry vouches for (left by an interrupted ingest).
 
-        Also tidies the manifest (records a crash left, old-style records). When the
-        chunk count is exactly what the manifest accounts for (the usual case) nothing
-        can be orphaned and the full scan is skipped.
+        Also tidies the manifest (records a crash left, old-style records); skips the
+        full scan when the chunk count is what the manifest accounts for.
         """
-        scan = self.manifest_store.read()
-        self.manifest_store.tidy(scan)
-        valid = owners_of(scan.entries)
-        if self.count_chunks() == sum(entries[0].chunks for entries in valid.values()):
-            return 0
-        orphans = self.chunk_index.delete_unowned(valid)
-        if orphans:
-            log.warning("removed %d chunks left by an interrupted ingest", orphans)
-        return orphans
+        return writes.reconcile(self.manifest_store, self.chunk_index)
 
     def reset(self) -> None:
         """Drop both collections and recreate them empty."""
