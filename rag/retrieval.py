@@ -49,9 +49,34 @@ def reciprocal_rank_fusion(
 
 
 class HybridRetriever(BaseRetriever):
-    """Dense + BM25 retriever over the document store, fused with RRF.
+    """Dense + BM25 retriever over the document store, fused with reciprocal rank.
 
-    ``HybridRetriever(k=3)`` opens the default store from :class:`Settings`.
+    A LangChain ``BaseRetriever``: ``invoke(query)`` (or ``ainvoke``; ``k=`` overrides
+    the number per call) returns chunk ``Document`` objects, best first, whose
+    metadata holds ``source``, ``title``, ``start``/``end`` (offsets into the document
+    text), ``index``, ``also_in``, ``rank``, ``score`` (fused), and ``dense_score`` /
+    ``lexical_score`` (None when that side did not find the chunk). Only chunks of
+    documents in the manifest come back. A question costs two Chroma calls: the
+    store's generation check and the dense query.
+
+    Args:
+        k: Chunks returned per query.
+        settings: Store location, candidates per side, RRF constant; default
+            ``Settings()`` (``RAG_*`` variables and ``.env``).
+        store: The store to search; default: opened from *settings* with the
+            bundled embedding model.
+
+    Raises:
+        StoreCorruptError: on first use, when the store cannot be opened.
+
+    Example:
+        After ``python -m rag ingest`` (from the project root)::
+
+            from rag.retrieval import HybridRetriever
+
+            retriever = HybridRetriever(k=2)
+            for doc in retriever.invoke("How much has the UK pledged towards security?"):
+                print(doc.metadata["rank"], doc.metadata["source"], doc.page_content[:60])
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -77,7 +102,11 @@ class HybridRetriever(BaseRetriever):
         return self.store
 
     def snapshot(self) -> Snapshot:
-        """Current BM25 index and chunks, rebuilt only when the store changed."""
+        """The BM25 index and chunks of the store's current generation.
+
+        Loaded from disk or built only when the generation changed; otherwise the
+        one held in memory.
+        """
         store = self._store()
         view = store.view()
         with self._lock:
@@ -105,7 +134,19 @@ class HybridRetriever(BaseRetriever):
         return await asyncio.to_thread(self.search, query, k or self.k)
 
     def search(self, query: str, k: int) -> list[Document]:
-        """Top *k* chunks for *query*, best first, with scores in metadata."""
+        """Top *k* chunks for *query*, best first, with scores in metadata.
+
+        Both sides take ``max(settings.candidates, k)`` candidates; keyword hits come
+        from the snapshot, so the only Chroma call besides the generation check is
+        the dense query.
+
+        Args:
+            query: A standalone question (follow-ups are resolved before this).
+            k: How many chunks to return.
+
+        Returns:
+            Up to *k* chunks (fewer when fewer match), as described on the class.
+        """
         snap = self.snapshot()
         store = self._store()
         n = max(self._settings().candidates, k)

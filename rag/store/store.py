@@ -30,7 +30,39 @@ log = logging.getLogger(__name__)
 
 
 class DocumentStore:
-    """Chunks and manifest in Chroma; all reads filter through the manifest."""
+    """Chunks and manifest in Chroma; all reads filter through the manifest.
+
+    Args:
+        settings: Where the store is (``store_dir``, or ``chroma_url`` for a server),
+            the collection prefix and the chunking fingerprint.
+        embeddings: Embeds chunk texts on write (question vectors are the caller's).
+        client: A raw ``chromadb`` client to share; default: :func:`make_client`.
+
+    Raises:
+        StoreCorruptError: the store cannot be opened (unreachable server, damaged
+            folder); the message says how to rebuild it.
+
+    Example:
+        Store the seed article and search it (from the project root)::
+
+            import tempfile
+            from pathlib import Path
+
+            from rag.chunking import chunk_text
+            from rag.config import Settings
+            from rag.documents import load_file
+            from rag.embeddings import load_embeddings
+            from rag.store import DocumentStore
+
+            settings = Settings(store_dir=Path(tempfile.mkdtemp()))
+            store = DocumentStore(settings, load_embeddings(settings))
+            doc = load_file(Path("seeds/fortress-calais.txt"), max_bytes=20_000_000)
+            chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap)
+            store.upsert_documents([(doc, chunks)])
+            vector = store.embeddings.embed_query("How much has the UK pledged?")
+            [(best, score)] = store.dense_search(vector, n=1)
+            print(best.metadata["source"], best.metadata["start"], round(score, 2))
+    """
 
     def __init__(self, settings: Settings, embeddings: Embeddings, client: Any = None) -> None:
         self.settings = settings
@@ -49,7 +81,11 @@ class DocumentStore:
 
     # ----- manifest -------------------------------------------------------------
     def manifest(self) -> dict[str, ManifestEntry]:
-        """Every document in the store (one per content), by source."""
+        """Every document in the store (one per content), by source: a fresh read.
+
+        Returns:
+            A new dict the caller may change (the write methods update it in place).
+        """
         return self.manifest_store.read().entries
 
     def generation(self) -> str:
@@ -70,7 +106,11 @@ class DocumentStore:
         return self._views.take()
 
     def document_text(self, source: str) -> str:
-        """Full text of an ingested document (the text offsets refer to), by any of its names."""
+        """Full text of an ingested document (the text offsets refer to), by any of its names.
+
+        Raises:
+            StoreEmptyError: no document has the name *source*.
+        """
         return self.manifest_store.document_text(source)
 
     # ----- writing --------------------------------------------------------------
@@ -84,9 +124,16 @@ class DocumentStore:
 
         Only chunks whose id is not in the store are embedded, and each distinct text
         once. Each document's name joins the entry of its content and leaves any other
-        (a changed file under a known name replaces its old content). *manifest* (the
-        caller's copy of :meth:`manifest`, saving a full read per group) is updated in
-        place. Returns the number of chunks embedded.
+        (a changed file under a known name replaces its old content).
+
+        Args:
+            items: Documents with their chunks (offsets into ``doc.text``).
+            manifest: The caller's copy of :meth:`manifest` (saves a full read per
+                group); updated in place.
+            progress: Called with the number of chunks written, batch by batch.
+
+        Returns:
+            The number of chunks embedded.
         """
         manifest = self.manifest() if manifest is None else manifest
         todo = self.chunk_index.missing(items, self.fingerprint)
@@ -104,7 +151,10 @@ class DocumentStore:
         """Attach each ``(name, sha256)`` to the stored document with that content.
 
         Nothing is embedded or written to the chunks. A name leaves the document it
-        named before. Returns the names whose content is not in the store (skipped).
+        named before. *manifest*: as in :meth:`upsert_documents`.
+
+        Returns:
+            The names whose content is not in the store (skipped).
         """
         manifest = self.manifest() if manifest is None else manifest
         edit = ManifestEdit(manifest)
@@ -117,7 +167,8 @@ class DocumentStore:
     ) -> list[ManifestEntry]:
         """Forget *names*; a document left without any name is removed with its chunks.
 
-        Returns the documents removed (as they were).
+        Returns:
+            The documents removed, as they were. *manifest*: as in :meth:`upsert_documents`.
         """
         manifest = self.manifest() if manifest is None else manifest
         edit = ManifestEdit(manifest)
@@ -127,8 +178,10 @@ class DocumentStore:
     def remove_document(self, source: str, manifest: dict[str, ManifestEntry] | None = None) -> int:
         """Remove the document *source* names, under every name, and its chunks.
 
-        Manifest entry first, then the chunks. *manifest*, when given, is the caller's
-        copy and is updated in place. Returns the number of chunk records deleted.
+        Manifest entry first, then the chunks. *manifest*: as in :meth:`upsert_documents`.
+
+        Returns:
+            The number of chunk records deleted (0 when no document has that name).
         """
         manifest = self.manifest() if manifest is None else manifest
         entry = name_index(manifest).get(source)
@@ -158,6 +211,9 @@ class DocumentStore:
 
         Also tidies the manifest (records a crash left, old-style records); skips the
         full scan when the chunk count is what the manifest accounts for.
+
+        Returns:
+            The number of chunk records deleted.
         """
         return writes.reconcile(self.manifest_store, self.chunk_index)
 
@@ -180,7 +236,10 @@ class DocumentStore:
         return owners_of(self.manifest())
 
     def all_chunks(self, owners: Owners | None = None) -> list[Document]:
-        """Every trusted chunk, in a stable order (source, index)."""
+        """Every trusted chunk, in a stable order (source, index).
+
+        *owners* (here and below): what to trust; default: the current :meth:`view`.
+        """
         return self.chunk_index.all(owners if owners is not None else self.view().owners)
 
     def chunks_by_id(self, ids: Sequence[str], owners: Owners | None = None) -> list[Document]:
@@ -192,7 +251,17 @@ class DocumentStore:
     def dense_search(
         self, vector: list[float], n: int, owners: Owners | None = None
     ) -> list[tuple[Document, float]]:
-        """Nearest chunks to *vector* with cosine similarity, trusted chunks only."""
+        """Nearest chunks to *vector*, trusted chunks only: one Chroma query.
+
+        Args:
+            vector: The query's embedding (``store.embeddings.embed_query(text)``).
+            n: How many neighbours to ask Chroma for (fewer come back from a small
+                store, or when some are not trusted).
+
+        Returns:
+            ``(chunk, cosine similarity)`` pairs, nearest first; source and title
+            come from the manifest.
+        """
         owners = owners if owners is not None else self.view().owners
         return self.chunk_index.nearest(vector, n, owners)
 
@@ -211,6 +280,9 @@ class DocumentStore:
         Called before every question: one lookup of the generation token validates the
         cached view (the manifest is read only when the store changed), and the
         question's retrieval in this thread reuses that check (see :meth:`view`).
+
+        Raises:
+            StoreEmptyError: the store holds no document; the message says to ingest.
         """
         view = self._views.current()
         if not view.manifest:
