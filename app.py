@@ -740,25 +740,25 @@ def render_passage(passage: Passage, chars: int | None, expanded: bool) -> None:
 
 def mode_label(answer: Answer) -> str:
     """The answerer as a reader should see it: the model's name when one wrote it."""
-    model = answer.info.get("model")
+    model = answer.info.model
     if not model:
         return answer.mode
-    if answer.info.get("fallback"):
+    if answer.info.fallback:
         return f"extractive fallback for {model}"
     first = answer.timings_ms.get("first_token", 0) / 1000
-    return f"{model} ({answer.info.get('provider', answer.mode)}), first words {first:.1f} s"
+    return f"{model} ({answer.info.provider or answer.mode}), first words {first:.1f} s"
 
 
 def render_check(answer: Answer) -> None:
     """What the citation check did to a generated answer (nothing for extractive ones)."""
-    if "model" not in answer.info:
+    if not answer.info.model:
         return
     note = escape_markdown(check_note(answer)[:1].upper() + check_note(answer)[1:]) + "."
-    if answer.info.get("fallback"):
+    if answer.info.fallback:
         st.info(note, icon=":material/swap_horiz:")
-    elif answer.info.get("unsupported_count"):
+    elif answer.info.unsupported_count:
         st.info(note, icon=":material/content_cut:")
-    dropped = answer.info.get("passages_dropped", 0)
+    dropped = answer.info.passages_dropped
     if dropped:
         st.caption(
             f"{dropped} retrieved passage{'s' * (dropped != 1)} did not fit the model's "

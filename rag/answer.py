@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from langchain_core.documents import Document
 
+from rag.answerinfo import AnswerInfo
+from rag.answerinfo import known as _known
 from rag.markers import marker_numbers
 
 Outcome = Literal["answered", "unsure", "not_found"]
@@ -138,7 +140,7 @@ class Answer:
     standalone_question: str = ""
     mode: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
-    info: dict[str, Any] = field(default_factory=dict)
+    info: AnswerInfo = field(default_factory=AnswerInfo)
     # False for the drafts a generating answerer streams before its citations are checked.
     complete: bool = True
     outcome: Outcome = "answered"
@@ -177,16 +179,11 @@ class Answer:
     def from_dict(cls, data: Mapping[str, Any]) -> Answer:
         """Rebuild an answer (with its Citation and Passage objects) from :meth:`to_dict`.
 
-        Keys that are not fields (written by another version) are ignored; ``info`` comes
-        back as JSON gives it (a tuple inside it returns as a list).
+        Keys that are not fields (written by another version) are ignored, in ``info``
+        too.
         """
         values = _known(cls, data)
+        values["info"] = AnswerInfo.from_dict(data.get("info"))
         values["citations"] = [Citation(**_known(Citation, c)) for c in data.get("citations", [])]
         values["passages"] = [Passage(**_known(Passage, p)) for p in data.get("passages", [])]
         return cls(**values)
-
-
-def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The entries of *data* that are fields of dataclass *cls*."""
-    names = {f.name for f in fields(cls)}
-    return {key: value for key, value in data.items() if key in names}

@@ -137,7 +137,7 @@ def build_chain(
         )
         if not answer.complete:
             return answer
-        answer = replace(answer, info={**answer.info, "condensed_by": turn.condensed_by})
+        answer = replace(answer, info=replace(answer.info, condensed_by=turn.condensed_by))
         timings = {
             "condense": turn.condense_ms,
             "retrieve": turn.retrieve_ms,

@@ -29,11 +29,11 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from rag.answer import Citation, Passage
+from rag.answerinfo import CheckReport, Unsupported
 from rag.chunking import split_sentences
 from rag.config import Settings
 from rag.embeddings import Encoder
@@ -118,18 +118,14 @@ class Check:
         """Claims that are removed from the answer."""
         return [v for v in self.verdicts if not v.supports]
 
-    def report(self) -> dict[str, Any]:
-        """JSON-ready summary for ``Answer.info``."""
-        ignored = sorted({m for v in self.verdicts for m in v.ignored_markers})
-        return {
-            "sentences": len(self.verdicts),
-            "supported_sentences": len(self.supported),
-            "unsupported_count": len(self.unsupported),
-            "unsupported": [
-                {"sentence": v.claim.raw, "reason": v.reason} for v in self.unsupported
-            ],
-            "ignored_markers": ignored,
-        }
+    def report(self) -> CheckReport:
+        """What the check found, for ``Answer.info``."""
+        return CheckReport(
+            sentences=len(self.verdicts),
+            supported_sentences=len(self.supported),
+            unsupported=[Unsupported(v.claim.raw, v.reason) for v in self.unsupported],
+            ignored_markers=sorted({m for v in self.verdicts for m in v.ignored_markers}),
+        )
 
 
 def _clean(text: str) -> str:

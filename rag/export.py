@@ -126,22 +126,22 @@ def _status(answer: Answer) -> str:
 def _model_markdown(answer: Answer) -> list[str]:
     """Model, settings, timings and the citation check's outcome (generated answers only)."""
     info = answer.info
-    if "model" not in info:
+    if not info.model:
         return []
     from rag.generate import check_note
 
-    settings = ", ".join(f"{k}={v}" for k, v in info.get("model_settings", {}).items())
+    settings = ", ".join(f"{k}={v}" for k, v in info.model_settings.items())
     first, total = answer.timings_ms.get("first_token", 0), answer.timings_ms.get("total", 0)
-    spec = _one_line(str(info.get("spec", answer.mode)))
+    spec = _one_line(info.spec or answer.mode)
     lines = [
-        f"Model: `{_one_line(str(info['model']))}` (`{spec}`; {settings}); "
+        f"Model: `{_one_line(info.model)}` (`{spec}`; {settings}); "
         f"first token {first:.0f} ms, total {total:.0f} ms.",
         "",
         f"Citation check: {check_note(answer)}.",
         "",
     ]
-    for item in info.get("unsupported", []):
-        lines += [f"Removed ({item['reason']}):", "", fenced(item["sentence"]), ""]
+    for item in info.unsupported:
+        lines += [f"Removed ({item.reason}):", "", fenced(item.sentence), ""]
     return lines
 
 

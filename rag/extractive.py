@@ -25,10 +25,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any
 
 from rag import gates
 from rag.answer import Answer, Citation, Passage
+from rag.answerinfo import AnswerInfo, CandidateNote
 from rag.confidence import Features
 from rag.config import REFUSAL, UNSURE, Settings
 from rag.embeddings import Encoder
@@ -138,38 +138,35 @@ def to_citations(question: str, chosen: Sequence[Judged]) -> list[Citation]:
 
 def _info(
     scored: Sequence[Scored], judged: Sequence[Judged], settings: Settings, threshold: float
-) -> dict[str, Any]:
+) -> AnswerInfo:
     best = judged[0] if judged else None
-    info: dict[str, Any] = {
-        "best_score": round(scored[0].score, 4) if scored else 0.0,
-        "threshold": settings.refusal_threshold,
-        "answer_threshold": threshold,
-        "rejected_by_rules": sum(bool(j.reason) for j in judged),
-    }
-    if best is not None:
-        info["best_candidate"] = best.scored.candidate.text
-        if best.reason:
-            info["best_candidate_rejected"] = best.reason
     by_relevance = sorted(judged, key=lambda j: -j.scored.score)[:8]
-    info["candidates"] = [_explain(j) for j in by_relevance]
-    return info
+    return AnswerInfo(
+        best_score=round(scored[0].score, 4) if scored else 0.0,
+        threshold=settings.refusal_threshold,
+        answer_threshold=threshold,
+        rejected_by_rules=sum(bool(j.reason) for j in judged),
+        best_candidate=best.scored.candidate.text if best else "",
+        best_candidate_rejected=best.reason if best else "",
+        candidates=[_explain(j) for j in by_relevance],
+    )
 
 
-def _explain(item: Judged) -> dict[str, Any]:
+def _explain(item: Judged) -> CandidateNote:
     """One candidate as the answer's explanation shows it (and the eval records it)."""
     s = item.scored
-    return {
-        "text": s.candidate.text,
-        "source": s.candidate.passage.source,
-        "start": s.candidate.start,
-        "relevance": round(s.score, 4),
-        "semantic": round(s.semantic, 4),
-        "lexical": round(s.lexical, 4),
-        "passage_rank": s.candidate.passage.rank,
-        "confidence": item.confidence,
-        "rejected": item.reason,
-        "features": asdict(item.features) if item.features else None,
-    }
+    return CandidateNote(
+        text=s.candidate.text,
+        source=s.candidate.passage.source,
+        start=s.candidate.start,
+        relevance=round(s.score, 4),
+        semantic=round(s.semantic, 4),
+        lexical=round(s.lexical, 4),
+        passage_rank=s.candidate.passage.rank,
+        confidence=item.confidence,
+        rejected=item.reason,
+        features=asdict(item.features) if item.features else None,
+    )
 
 
 def answer_extractively(

@@ -9,7 +9,7 @@ never an instruction.
 
 Passages are added in rank order while they fit the model's context window
 (``Settings.llm_context`` minus the answer's ``llm_max_tokens``); one that does not
-fit is left out whole, never cut, and ``info["passages_dropped"]`` counts them.
+fit is left out whole, never cut, and ``info.passages_dropped`` counts them.
 
 :func:`stream_answer` yields growing draft :class:`~rag.answer.Answer` snapshots
 (``complete=False``) while tokens arrive, then the final, checked answer
@@ -26,7 +26,6 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -127,13 +126,13 @@ def stream_answer(
     """
     started = time.perf_counter() if started is None else started
     fitted = fit_passages(question, passages, token_counter(model), settings)
-    info: dict[str, Any] = {
-        **describe(settings, model),
-        "passages_in_prompt": len(fitted.passages),
-        "prompt_passage_ranks": [p.rank for p in fitted.passages],  # prompt [n] -> rank
-        "passages_dropped": fitted.dropped,
-        "prompt_tokens": fitted.prompt_tokens,
-    }
+    info = replace(
+        describe(settings, model),
+        passages_in_prompt=len(fitted.passages),
+        prompt_passage_ranks=[p.rank for p in fitted.passages],
+        passages_dropped=fitted.dropped,
+        prompt_tokens=fitted.prompt_tokens,
+    )
     draft = Answer(question, "", False, passages=list(passages), complete=False, info=info)
     if not fitted.passages:
         reason = "no passage was retrieved" if not passages else "no passage fits the context"
@@ -144,10 +143,10 @@ def stream_answer(
         timings.setdefault("first_token", elapsed_ms(started))
         yield replace(draft, answer=generated)
     timings["generate"] = elapsed_ms(began)
-    draft = replace(draft, info={**info, "draft": generated})
+    draft = replace(draft, info=replace(info, draft=generated))
     checked = _checked(draft, fitted.passages, embeddings, settings)
     if not checked.refused and not checked.citations:
-        why = checked.info["why"]
+        why = checked.info.why
         checked = _fallback(checked, embeddings, settings, previous_answer, why, verifier=verifier)
     yield checked.with_timings(**timings)
 
@@ -176,17 +175,16 @@ def _checked(
     *prompt* are the passages as numbered in the prompt, which the markers refer to.
     """
     began = time.perf_counter()
-    check: Check = check_answer(draft.info["draft"], prompt, embeddings, settings)
-    info = {**draft.info, **check.report(), "model_refused": check.refused, "fallback": None}
+    check: Check = check_answer(draft.info.draft, prompt, embeddings, settings)
+    info = draft.info.checked(check.report(), check.refused)
     timing = {"check": elapsed_ms(began)}
     if check.refused:
         refusal = replace(draft, answer=REFUSAL, refused=True, complete=True, info=info)
         return refusal.with_timings(**timing)
     text, citations = renumber(check)
     if not citations:
-        info["why"] = (
-            "the model wrote no sentence" if not check.verdicts else "no sentence was supported"
-        )
+        why = "the model wrote no sentence" if not check.verdicts else "no sentence was supported"
+        info = replace(info, why=why)
     answer = replace(draft, answer=text, citations=citations, complete=True, info=info)
     return answer.with_timings(**timing)
 
@@ -204,8 +202,7 @@ def _fallback(
     extractive = answer_extractively(
         answer.question, answer.passages, embeddings, settings, previous_answer, verifier=verifier
     )
-    info = {**answer.info, **extractive.info, "fallback": "extractive", "fallback_reason": reason}
-    info.pop("why", None)
+    info = answer.info.fell_back(extractive.info, reason)
     return replace(
         answer,
         answer=extractive.answer,
@@ -221,12 +218,12 @@ def _fallback(
 def check_note(answer: Answer) -> str:
     """What the citation check did to a generated answer, in one sentence."""
     info = answer.info
-    if info.get("model_refused"):
+    if info.model_refused:
         return "the model found no answer in the passages"
-    if info.get("fallback"):
-        reason = info.get("fallback_reason") or "no generated sentence was supported"
+    if info.fallback:
+        reason = info.fallback_reason or "no generated sentence was supported"
         return f"{reason}; showing the extractive answer instead"
-    removed = info.get("unsupported_count", 0)
+    removed = info.unsupported_count
     if removed:
         return f"{removed} unsupported sentence{'s' * (removed != 1)} removed"
     return "every sentence is supported by its cited passage"

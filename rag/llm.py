@@ -29,6 +29,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from rag.answerinfo import AnswerInfo
 from rag.config import Settings
 from rag.errors import ProviderError
 
@@ -196,24 +197,24 @@ def model_name(model: BaseChatModel) -> str:
     return type(model).__name__
 
 
-def describe(settings: Settings, model: BaseChatModel | None) -> dict[str, Any]:
+def describe(settings: Settings, model: BaseChatModel | None) -> AnswerInfo:
     """What an answer records about its model: provider, name and settings."""
     spec = parse_spec(settings.llm)
-    info: dict[str, Any] = {"provider": spec.provider, "spec": str(spec)}
     if model is None:
-        return info
-    info["model"] = model_name(model)
-    info["model_settings"] = {
+        return AnswerInfo(provider=spec.provider, spec=str(spec))
+    options: dict[str, Any] = {
         "temperature": settings.llm_temperature,
         "max_tokens": settings.llm_max_tokens,
         "context": settings.llm_context,
         "seed": settings.llm_seed,
     }
     if spec.provider == "openai":
-        info["model_settings"]["base_url"] = settings.openai_base_url or "https://api.openai.com/v1"
+        options["base_url"] = settings.openai_base_url or "https://api.openai.com/v1"
     if spec.provider == "ollama":
-        info["model_settings"]["host"] = settings.ollama_host
-    return info
+        options["host"] = settings.ollama_host
+    return AnswerInfo(
+        provider=spec.provider, spec=str(spec), model=model_name(model), model_settings=options
+    )
 
 
 def token_counter(model: BaseChatModel) -> Callable[[str], int]:

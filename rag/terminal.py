@@ -43,7 +43,7 @@ def render_answer(answer: Answer, out: TextIO) -> None:
         out.write(f"    “{marked_quote(cite, bold)}”\n")
         if cite.short_answer and not bold:
             out.write(f"    answer: {cite.short_answer}\n")
-    if "model" in answer.info:
+    if answer.info.model:
         out.write(f"\n({model_line(answer)})\n")
 
 
@@ -82,8 +82,8 @@ def model_line(answer: Answer) -> str:
     """Model name and timings of a generated answer."""
     timings = answer.timings_ms
     first, total = timings.get("first_token", 0) / 1000, timings.get("total", 0) / 1000
-    spec = answer.info.get("spec", answer.mode)
-    return f"{spec}: {answer.info['model']} · first token {first:.1f} s · total {total:.1f} s"
+    spec = answer.info.spec or answer.mode
+    return f"{spec}: {answer.info.model} · first token {first:.1f} s · total {total:.1f} s"
 
 
 def stream_answer(answers: Iterator[Answer], out: TextIO) -> Answer:

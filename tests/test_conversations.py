@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from rag.answer import Answer
+from rag.answerinfo import AnswerInfo, CandidateNote, Unsupported
 from rag.config import Settings
 from rag.conversations import (
     DB_NAME,
@@ -53,12 +54,12 @@ def rich_answer() -> Answer:
         standalone_question="How many jars did the orchard make?",
         mode="llamacpp",
         timings_ms={"retrieve": 3.5, "total": 12.25, "first_token": 9.0},
-        info={
-            "model": "smol",
-            "model_settings": {"temperature": 0.0},
-            "unsupported": [{"sentence": "x", "reason": "no marker"}],
-            "candidates": [{"text": "t", "features": None, "confidence": 0.83}],
-        },
+        info=AnswerInfo(
+            model="smol",
+            model_settings={"temperature": 0.0},
+            unsupported=[Unsupported("x", "no marker")],
+            candidates=[CandidateNote("t", "jam.txt", 0, 0.7, 0.6, 0.5, 1, 0.83, "")],
+        ),
     )
 
 
@@ -106,7 +107,7 @@ def test_answers_round_trip_exactly_with_every_outcome(store: ConversationStore)
     assert (back[2].outcome, back[2].confidence, back[2].refused) == ("unsure", 0.41, True)
     assert back[3].outcome == "not_found" and back[3].citations == []
     assert back[1].standalone_question != back[1].question
-    assert back[1].info["unsupported"][0]["reason"] == "no marker"
+    assert back[1].info.unsupported[0].reason == "no marker"
 
 
 def test_answer_from_dict_ignores_keys_it_does_not_know() -> None:
@@ -223,7 +224,8 @@ def test_a_server_killed_mid_write_loses_only_that_turn(db: Path) -> None:
 def test_an_answer_that_cannot_be_stored_changes_nothing(store: ConversationStore) -> None:
     cid = store.create().id
     with pytest.raises(TypeError):
-        store.append_turn(cid, replace(answered(), info={"bad": object()}))
+        bad = AnswerInfo(model_settings={"bad": object()})
+        store.append_turn(cid, replace(answered(), info=bad))
     assert store.get(cid).answers == [] and store.list()[0].turns == 0
 
 

@@ -120,9 +120,9 @@ def test_dropped_passages_are_reported_in_the_answer(embeddings) -> None:
     answers = list(
         stream_answer("How much has the UK pledged?", [long, PLEDGE], fake("x"), embeddings, tight)
     )
-    assert final(answers).info["passages_dropped"] == 1
-    assert final(answers).info["passages_in_prompt"] == 1
-    assert final(answers).info["prompt_passage_ranks"] == [PLEDGE.rank]
+    assert final(answers).info.passages_dropped == 1
+    assert final(answers).info.passages_in_prompt == 1
+    assert final(answers).info.prompt_passage_ranks == [PLEDGE.rank]
 
 
 def test_markers_refer_to_prompt_numbers_when_a_passage_was_left_out(embeddings) -> None:
@@ -136,7 +136,7 @@ def test_markers_refer_to_prompt_numbers_when_a_passage_was_left_out(embeddings)
     answer = final(
         list(stream_answer("Who?", [long, pledge, visit], fake(reply), embeddings, tight))
     )
-    assert answer.info["prompt_passage_ranks"] == [2, 3]
+    assert answer.info.prompt_passage_ranks == [2, 3]
     assert [c.passage_rank for c in answer.citations] == [3]
 
 
@@ -193,7 +193,7 @@ def test_out_of_range_markers_are_never_shown(embeddings) -> None:
     text, citations = renumber(check)
     assert text == "Theresa May will visit Calais on Thursday. [1]"
     assert [c.id for c in citations] == [1] and citations[0].passage_rank == 2
-    assert check.report()["ignored_markers"] == [7, 9]
+    assert check.report().ignored_markers == [7, 9]
     assert "[9] points to no passage" in check.unsupported[0].reason
 
 
@@ -245,7 +245,7 @@ def test_model_refusal_is_the_fixed_sentence(embeddings) -> None:
     answers = list(stream_answer("Capital of Peru?", [PLEDGE], fake(REFUSAL), embeddings, SETTINGS))
     answer = final(answers)
     assert answer.refused and answer.answer == REFUSAL and answer.citations == []
-    assert answer.info["model_refused"] is True
+    assert answer.info.model_refused is True
 
 
 def test_drafts_stream_then_the_checked_answer(embeddings) -> None:
@@ -256,9 +256,9 @@ def test_drafts_stream_then_the_checked_answer(embeddings) -> None:
     assert all(b.startswith(a) for a, b in itertools.pairwise(drafts))
     answer = final(answers)
     assert answer.answer == "Theresa May will visit Calais on Thursday. [1]"
-    assert answer.info["unsupported_count"] == 1 and answer.info["draft"] == reply
-    assert answer.info["unsupported"][0]["sentence"] == "She likes ferries [2]."
-    assert answer.info["model"] == "GenericFakeChatModel" and answer.info["fallback"] is None
+    assert answer.info.unsupported_count == 1 and answer.info.draft == reply
+    assert answer.info.unsupported[0].sentence == "She likes ferries [2]."
+    assert answer.info.model == "GenericFakeChatModel" and answer.info.fallback is None
     assert {"first_token", "generate", "check"} <= set(answer.timings_ms)
 
 
@@ -274,9 +274,9 @@ def test_nothing_supported_falls_back_to_the_extractive_answer(embeddings) -> No
         )
     )
     answer = final(answers)
-    assert answer.info["fallback"] == "extractive"
-    assert answer.info["fallback_reason"] == "no sentence was supported"
-    assert answer.info["unsupported_count"] == 2
+    assert answer.info.fallback == "extractive"
+    assert answer.info.fallback_reason == "no sentence was supported"
+    assert answer.info.unsupported_count == 2
     assert not answer.refused and "£22 million" in answer.answer
     for cite in answer.citations:
         assert SOURCE[cite.start : cite.end] == cite.quote and cite.quote in answer.answer
@@ -364,7 +364,7 @@ def test_the_model_is_not_asked_about_self_contained_questions(embeddings) -> No
     retriever = ListRetriever([PLEDGE, VISIT])
     chain = _chain(model, embeddings, retriever)
     answer = chain.invoke({"question": "Who will visit Calais?", "history": HISTORY})
-    assert answer.info["condensed_by"] == "unchanged"
+    assert answer.info.condensed_by == "unchanged"
     assert retriever.queries == ["Who will visit Calais?"] and model.i == 0  # one call: answer
 
 
@@ -443,4 +443,4 @@ def test_export_names_the_model_and_the_removed_sentences(embeddings) -> None:
     assert "Model: `GenericFakeChatModel`" in md and "first token" in md
     assert "1 unsupported sentence removed" in md and "She likes ferries [2]." in md
     [back] = answers_from_json(conversation_json([answer]))
-    assert back.info["model"] == "GenericFakeChatModel" and back.timings_ms == answer.timings_ms
+    assert back.info.model == "GenericFakeChatModel" and back.timings_ms == answer.timings_ms

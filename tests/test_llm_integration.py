@@ -76,7 +76,7 @@ def assert_checked(answer: Answer, assistant) -> None:
     for claim in split_claims(answer.answer):
         quotes = [by_id[m].quote for m in claim.markers]
         assert quotes, f"uncited sentence shown: {claim.raw!r}"
-        if answer.info.get("fallback"):  # the extractive answer quotes verbatim
+        if answer.info.fallback:  # the extractive answer quotes verbatim
             assert claim.text in [" ".join(q.split()) for q in quotes]
         else:
             settings = assistant.settings
@@ -85,11 +85,11 @@ def assert_checked(answer: Answer, assistant) -> None:
 
 def assert_generation_recorded(answer: Answer, model: str) -> None:
     info = answer.info
-    assert info["model"] == model
-    assert {"temperature", "max_tokens", "context", "seed"} <= set(info["model_settings"])
-    assert info["passages_dropped"] == 0 and info["passages_in_prompt"] == len(answer.passages)
+    assert info.model == model
+    assert {"temperature", "max_tokens", "context", "seed"} <= set(info.model_settings)
+    assert info.passages_dropped == 0 and info.passages_in_prompt == len(answer.passages)
     assert 0 < answer.timings_ms["first_token"] <= answer.timings_ms["total"]
-    assert "draft" in info and "unsupported" in info
+    assert info.draft.strip() or info.fallback  # the draft is kept, or why it was replaced
 
 
 @pytest.fixture(scope="module")
@@ -106,12 +106,12 @@ def test_article_questions_end_to_end_with_checked_citations(smol) -> None:
     for question in ANSWERABLE:
         drafts, answer = ask_streamed(smol, question)
         assert drafts, "the model's tokens are streamed before the checked answer"
-        assert drafts[-1].answer == answer.info["draft"]
+        assert drafts[-1].answer == answer.info.draft
         assert_generation_recorded(answer, "SmolLM2-135M-Instruct.Q4_1.gguf")
         assert_checked(answer, smol)
         answered += not answer.refused
-        for removed in answer.info["unsupported"]:
-            assert removed["sentence"] not in answer.answer
+        for removed in answer.info.unsupported:
+            assert removed.sentence not in answer.answer
     assert answered >= 2  # since the judge, "Who is Khushal?" and the camp count come back unsure
     _, answer = ask_streamed(smol, UNANSWERABLE)
     assert_checked(answer, smol)
@@ -121,9 +121,7 @@ def test_a_follow_up_is_condensed_or_resolved_and_still_checked(smol) -> None:
     first = smol.ask("Who will visit Calais on Thursday?")
     history = [{"question": first.question, "answer": first.answer}]
     _, answer = ask_streamed(smol, "Who will she sign the declaration with?", history)
-    assert answer.info["condensed_by"] == "model" or answer.info["condensed_by"].startswith(
-        "heuristic"
-    )
+    assert answer.info.condensed_by == "model" or answer.info.condensed_by.startswith("heuristic")
     assert "she" not in answer.standalone_question.lower().split()
     assert_checked(answer, smol)
 
@@ -163,7 +161,7 @@ def test_injected_instructions_do_not_change_an_unrelated_answer(
     clean = Assistant(smol.settings.model_copy(update=wide), embeddings=embeddings)
     question = "Who will visit Calais on Thursday?"
     answers = [list(a.ask_stream(question, k=20))[-1] for a in (clean, hostile)]
-    in_prompt = set(answers[1].info["prompt_passage_ranks"])
+    in_prompt = set(answers[1].info.prompt_passage_ranks)
     prompt = [p for p in answers[1].passages if p.rank in in_prompt]
     assert any(p.source.endswith("port-notice.txt") for p in prompt), "the model saw it"
     assert INJECTED.lower() not in answers[1].answer.lower()
@@ -219,7 +217,7 @@ def test_openai_provider_against_a_real_compatible_server(ingested, openai_serve
         drafts, answer = ask_streamed(assistant, question)
         assert drafts, "tokens stream from the server"
         assert_generation_recorded(answer, "smollm2")
-        assert answer.info["model_settings"]["base_url"] == openai_server
+        assert answer.info.model_settings["base_url"] == openai_server
         assert_checked(answer, assistant)
 
 
@@ -262,7 +260,7 @@ def test_page_names_the_model_and_says_what_the_check_did(page) -> None:
     notes = " ".join(i.value for i in reply.info)
     assert "extractive answer instead" in notes or "removed" in notes or "Grounded" in captions
     turn = at.session_state["answers"][-1]
-    assert turn.complete and turn.info["model"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert turn.complete and turn.info.model == "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def test_page_lists_only_providers_whose_packages_import(page, monkeypatch) -> None:

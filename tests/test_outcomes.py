@@ -47,7 +47,7 @@ def test_unsure_keeps_the_passages_and_quotes_nothing() -> None:
     assert answer.outcome == "unsure" and answer.refused
     assert answer.answer == UNSURE and answer.citations == []
     assert answer.passages and answer.label == "Not sure"
-    reasons = [c["rejected"] for c in answer.info["candidates"]]
+    reasons = [c.rejected for c in answer.info.candidates]
     assert any("2019" in reason for reason in reasons)
 
 
@@ -60,8 +60,8 @@ def test_not_found_when_nothing_is_about_the_question() -> None:
 def test_the_heading_is_never_the_answer() -> None:
     answer = _ask("What is the Riverside Chess Club?", answer_threshold=0.0)
     assert all(not c.quote.startswith("#") for c in answer.citations)
-    rejected = [c for c in answer.info["candidates"] if c["rejected"]]
-    assert any(c["text"].startswith("# Riverside") for c in rejected)
+    rejected = [c for c in answer.info.candidates if c.rejected]
+    assert any(c.text.startswith("# Riverside") for c in rejected)
 
 
 def test_a_low_verifier_confidence_is_unsure_not_answered() -> None:
@@ -96,7 +96,7 @@ def test_the_shipped_judge_answers_without_any_model_file() -> None:
     )
     assert answer.outcome in ("answered", "unsure")
     assert answer.confidence is not None and 0 <= answer.confidence <= 1
-    assert answer.info["answer_threshold"] == calibrator.threshold
+    assert answer.info.answer_threshold == calibrator.threshold
 
 
 def test_a_calibration_that_uses_a_missing_verifier_says_what_to_do(tmp_path) -> None:

@@ -129,13 +129,13 @@ def evaluate_row(
 def generation_facts(answer: Answer) -> dict[str, float | None]:
     """Per-row facts about a generated answer (nothing for the extractive answerer)."""
     info = answer.info
-    if "model" not in info:
+    if not info.model:
         return {}
-    by_model = not info.get("fallback") and (answer.refused or bool(answer.citations))
+    by_model = not info.fallback and (answer.refused or bool(answer.citations))
     return {
         "generated_by_model": float(by_model),
-        "unsupported_sentences": float(info.get("unsupported_count", 0)),
-        "passages_dropped": float(info.get("passages_dropped", 0)),
+        "unsupported_sentences": float(info.unsupported_count),
+        "passages_dropped": float(info.passages_dropped),
     }
 
 
@@ -154,8 +154,12 @@ def generation_summary(results: Sequence[RowResult], assistant: Assistant) -> di
     if assistant.llm is not None:
         from rag.llm import describe
 
+        model = describe(assistant.settings, assistant.llm)
         summary["generation"] = {
-            **describe(assistant.settings, assistant.llm),
+            "provider": model.provider,
+            "spec": model.spec,
+            "model": model.model,
+            "model_settings": model.model_settings,
             "rows": len(rows),
             "answered_by_model": sum(r.metrics["generated_by_model"] == 1.0 for r in rows),
             "fallbacks": sum(r.metrics["generated_by_model"] == 0.0 for r in rows),

@@ -175,10 +175,10 @@ def score_answer(
     citation_flags = [relevance.citation(c) for c in answer.citations]
     result.answer, result.refused = answer.answer, answer.refused
     result.outcome, result.confidence = answer.outcome, answer.confidence
-    result.candidates = list(answer.info.get("candidates", []))
-    result.best_candidate = str(answer.info.get("best_candidate", ""))
+    result.candidates = [asdict(c) for c in answer.info.candidates]
+    result.best_candidate = answer.info.best_candidate
     result.best_candidate_ok = bool(result.best_candidate) and (
-        answer.outcome != "not_found" and "best_candidate_rejected" not in answer.info
+        answer.outcome != "not_found" and not answer.info.best_candidate_rejected
     )
     result.standalone_question = answer.standalone_question
     result.timings_ms = dict(answer.timings_ms)
