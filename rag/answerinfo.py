@@ -30,17 +30,20 @@ def known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class CandidateNote:
-    """One candidate sentence as the answer's explanation shows it (and the eval records)."""
+    """One candidate sentence as the answer's explanation shows it (and the eval records).
+
+    Only ``text`` is required, so notes written by older versions (fewer keys) load.
+    """
 
     text: str
-    source: str
-    start: int
-    relevance: float
-    semantic: float
-    lexical: float
-    passage_rank: int
-    confidence: float
-    rejected: str  # the rule it broke; "" when none
+    source: str = ""
+    start: int = 0
+    relevance: float = 0.0
+    semantic: float = 0.0
+    lexical: float = 0.0
+    passage_rank: int = 0
+    confidence: float = 0.0
+    rejected: str = ""  # the rule it broke; "" when none
     features: dict[str, float] | None = None  # what the judge saw (rag.confidence)
 
 
@@ -49,7 +52,7 @@ class Unsupported:
     """A generated sentence the citation check removed, and why."""
 
     sentence: str
-    reason: str
+    reason: str = ""
 
 
 @dataclass(frozen=True)

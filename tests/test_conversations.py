@@ -117,6 +117,24 @@ def test_answer_from_dict_ignores_keys_it_does_not_know() -> None:
     assert Answer.from_dict(data) == answered()
 
 
+def test_an_answer_stored_by_an_older_version_loads_with_its_info() -> None:
+    # The info of an older version: a plain dict with fewer candidate keys, a key since
+    # dropped, and no "unsupported" reasons.
+    data = json.loads(answer_json(answered()))
+    data["info"] = {
+        "best_score": 0.61,
+        "best_candidate": "The orchard made 4,200 jars.",
+        "candidates": [{"text": "The orchard made 4,200 jars.", "confidence": 0.8}],
+        "unsupported": [{"sentence": "Jam is red [3]."}],
+        "retired_key": True,
+    }
+    info = Answer.from_dict(data).info
+    assert info.best_score == 0.61 and info.best_candidate_rejected == ""
+    assert info.candidates[0].text == "The orchard made 4,200 jars."
+    assert info.candidates[0].confidence == 0.8 and info.candidates[0].rejected == ""
+    assert info.unsupported[0].sentence == "Jam is red [3]."
+
+
 def test_a_second_store_on_the_same_file_sees_everything(db: Path) -> None:
     before = ConversationStore(db)
     cid = before.create().id
