@@ -70,13 +70,21 @@ class HybridRetriever(BaseRetriever):
         StoreCorruptError: on first use, when the store cannot be opened.
 
     Example:
-        After ``python -m rag ingest`` (from the project root)::
-
-            from rag.retrieval import HybridRetriever
-
-            retriever = HybridRetriever(k=2)
-            for doc in retriever.invoke("How much has the UK pledged towards security?"):
-                print(doc.metadata["rank"], doc.metadata["source"], doc.page_content[:60])
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from rag.config import Settings
+        >>> from rag.service import Assistant
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "harbour.txt").write_text(
+        ...     "Kestle harbour\\n\\nThe Kestle harbour wall was rebuilt in 1998 for £4 million. "
+        ...     "Fishing boats still land crab there every morning.\\n"
+        ... )
+        >>> settings = Settings(_env_file=None, store_dir=folder / "store", seeds_dir=folder)
+        >>> _ = Assistant(settings).ingest()
+        >>> retriever = HybridRetriever(k=1, settings=settings)
+        >>> [doc] = retriever.invoke("How much did the harbour wall cost?")
+        >>> "£4 million" in doc.page_content, doc.metadata["rank"], doc.metadata["title"]
+        (True, 1, 'Kestle harbour')
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)

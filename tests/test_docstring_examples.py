@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-MODULES = ["rag.service", "rag.eval.runner", "rag.store", "rag.retrieval"]
+MODULES = ["rag.service", "rag.eval.runner", "rag.store.store", "rag.retrieval"]
 
 
 @pytest.mark.parametrize("name", MODULES)

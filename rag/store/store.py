@@ -43,25 +43,29 @@ class DocumentStore:
             folder); the message says how to rebuild it.
 
     Example:
-        Store the seed article and search it (from the project root)::
-
-            import tempfile
-            from pathlib import Path
-
-            from rag.chunking import chunk_text
-            from rag.config import Settings
-            from rag.documents import load_file
-            from rag.embeddings import load_embeddings
-            from rag.store import DocumentStore
-
-            settings = Settings(store_dir=Path(tempfile.mkdtemp()))
-            store = DocumentStore(settings, load_embeddings(settings))
-            doc = load_file(Path("seeds/fortress-calais.txt"), max_bytes=20_000_000)
-            chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap)
-            store.upsert_documents([(doc, chunks)])
-            vector = store.embeddings.embed_query("How much has the UK pledged?")
-            [(best, score)] = store.dense_search(vector, n=1)
-            print(best.metadata["source"], best.metadata["start"], round(score, 2))
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from rag.chunking import chunk_text
+        >>> from rag.config import Settings
+        >>> from rag.documents import load_file
+        >>> from rag.embeddings import load_embeddings
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "lighthouse.txt").write_text(
+        ...     "Penhallow light\\n\\nThe Penhallow lighthouse was first lit in 1871. "
+        ...     "Its lamp can be seen 18 miles out to sea.\\n"
+        ... )
+        >>> settings = Settings(_env_file=None, store_dir=folder / "store")
+        >>> store = DocumentStore(settings, load_embeddings(settings))
+        >>> doc = load_file(folder / "lighthouse.txt", max_bytes=1_000_000)
+        >>> store.upsert_documents([(doc, chunk_text(doc.text))])  # chunks embedded
+        1
+        >>> vector = store.embeddings.embed_query("When was the lighthouse first lit?")
+        >>> [(best, score)] = store.dense_search(vector, n=3)
+        >>> text = store.document_text(best.metadata["source"])
+        >>> text[best.metadata["start"] : best.metadata["end"]] == best.page_content
+        True
+        >>> "1871" in best.page_content, 0 < score <= 1
+        (True, True)
     """
 
     def __init__(self, settings: Settings, embeddings: Embeddings, client: Any = None) -> None:
