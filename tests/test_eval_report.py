@@ -19,7 +19,8 @@ from rag.eval import metrics as m
 from rag.eval.compare import BaselineError, compare, load_baseline
 from rag.eval.dataset import parse_row
 from rag.eval.judge import FAILED, OK, CachedJudge, ExtractiveJudge, JudgeError, Verdict
-from rag.eval.report import build_report, summary_table, write_reports
+from rag.eval.markdown import summary_table
+from rag.eval.report import build_report, write_reports
 from rag.eval.scoring import blank_result, locate_evidence, relevance_for, score_answer
 from rag.eval.summary import summarise
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.eval import metrics as m
-from rag.eval.report import render_markdown
+from rag.eval.markdown import render_markdown
 from rag.eval.stores import eval_settings, store_key
 
 

@@ -16,7 +16,7 @@ import pytest
 from rag.config import REFUSAL, UNSURE, Settings
 from rag.eval import followups as fu
 from rag.eval.dataset import DatasetError, parse_row
-from rag.eval.report import render_markdown
+from rag.eval.markdown import render_markdown
 from rag.eval.runner import run_dataset
 from rag.eval.scoring import RowResult
 from rag.followup import Turn, as_turns, condense, depends_on_history, mentions, resolve

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from rag.eval.htmlreport import render_html
-from rag.eval.report import render_markdown
+from rag.eval.markdown import render_markdown
 from tests.report_fixture import fixed_report
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -112,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
     from rag.eval.compare import load_baseline
     from rag.eval.dataset import load_dataset
     from rag.eval.judge import make_judge
-    from rag.eval.report import summary_table, write_reports
+    from rag.eval.markdown import summary_table
+    from rag.eval.report import write_reports
     from rag.eval.runner import open_assistant, run_dataset
     from rag.llm import make_chat_model, parse_spec
 
