@@ -8,7 +8,8 @@ call. :func:`open_snapshot` loads the one saved under
 from the store and saves it (atomically: a temporary folder renamed into place, older
 generations deleted), so the next process (a CLI ``ask``, an app restart) loads it
 instead of re-reading and re-tokenising every chunk. Saved chunks are read through a
-memory map (``chunks.jsonl``, one JSON line per position), not loaded whole. In
+memory map (``chunks.jsonl``, one JSON line per position, and the offset of each
+line in ``chunks.offsets.json``), not loaded whole. In
 server mode the same folder is a local cache of the server's current generation.
 
 A chunk's record never changes under its id (the id is derived from the content),
@@ -23,12 +24,13 @@ from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from langchain_core.documents import Document
 
@@ -39,7 +41,7 @@ from rag.store.chunks import attributed
 
 log = logging.getLogger(__name__)
 
-FORMAT = "2"  # bump when the saved files change: older snapshots are rebuilt, not misread
+FORMAT = "3"  # bump when the saved files change: older snapshots are rebuilt, not misread
 CHUNKS = "chunks.jsonl"
 
 
@@ -124,22 +126,44 @@ def _save(snap: Snapshot, folder: Path) -> None:
 
 
 def _write_chunks(chunks: Sequence[dict[str, Any]], path: Path) -> None:
-    """One JSON line per chunk, plus the byte offset of each line (bm25s's mmindex)."""
-    from bm25s.utils.corpus import save_mmindex
-
+    """One JSON line per chunk, and the byte offset where each line starts."""
     offsets = []
     with path.open("wb") as out:
         for chunk in chunks:
             offsets.append(out.tell())
             out.write(json.dumps(chunk, ensure_ascii=False).encode("utf-8") + b"\n")
-    save_mmindex(offsets, str(path))
+    path.with_suffix(".offsets.json").write_text(json.dumps(offsets))
 
 
 def _read_chunks(path: Path) -> Sequence[dict[str, Any]]:
     """The chunks :func:`_write_chunks` saved, read line by line through a memory map."""
-    from bm25s.utils.corpus import JsonlCorpus
-
-    if path.stat().st_size == 0:  # no chunks (an empty file cannot be memory-mapped)
+    offsets = json.loads(path.with_suffix(".offsets.json").read_text())
+    if not offsets:  # no chunks (an empty file cannot be memory-mapped)
         return []
-    corpus: Sequence[dict[str, Any]] = JsonlCorpus(str(path), show_progress=False, verbosity=0)
-    return corpus
+    with path.open("rb") as handle:
+        return _Lines(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ), offsets)
+
+
+class _Lines(Sequence[dict[str, Any]]):
+    """JSON lines of a memory-mapped file, by position.
+
+    Slicing the map (not seek + readline) keeps concurrent readers, such as two
+    browser sessions asking at once, from moving each other's file position.
+    """
+
+    def __init__(self, data: mmap.mmap, offsets: list[int]) -> None:
+        self._data, self._starts, self._ends = data, offsets, [*offsets[1:], len(data)]
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    @overload
+    def __getitem__(self, position: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, position: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, position: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        line = self._data[self._starts[position] : self._ends[position]]
+        record: dict[str, Any] = json.loads(line)
+        return record

@@ -53,3 +53,17 @@ def test_a_damaged_snapshot_is_rebuilt_and_saved_again(store, caplog):
     caplog.clear()
     assert len(open_snapshot(store, view).chunks) == snap.index.size
     assert "lexical index loaded" in caplog.text
+
+
+def test_threads_reading_the_saved_chunks_at_once_each_get_their_own(store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    snap = open_snapshot(store, store.view())
+    expected = [snap.chunks[i]["id"] for i in range(len(snap.chunks))]
+
+    def read_all(_: int) -> list[str]:
+        return [snap.chunks[i]["id"] for _ in range(300) for i in range(len(snap.chunks))]
+
+    with ThreadPoolExecutor(8) as pool:
+        for got in pool.map(read_all, range(8)):
+            assert got == expected * 300
