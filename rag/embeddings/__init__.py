@@ -14,13 +14,15 @@ Two backends give the same vectors (to ~1e-6), one module each:
   ``python -m rag ask`` start in about 2 s instead of 8 s (see docs/BENCHMARKS.md).
 * ``torch`` (:mod:`rag.embeddings.sentence`): sentence-transformers, the reference.
 
-Bulk ingest (``embed_documents`` with at least ``embedding_bulk_min_texts`` texts) runs
-sentence-transformers under torch bf16 autocast (:mod:`rag.embeddings.bf16`) when
-``embedding_precision`` allows it and the CPU multiplies bf16 in hardware (AMX or
-AVX512-BF16): about 2.5x faster here, vectors within cosine 0.99998 of fp32
-(docs/BENCHMARKS.md). Questions and answer sentences are always embedded in fp32, and
-torch is only imported for bulk. The shared caches live in :mod:`rag.embeddings.cache`,
-the model folder checks in :mod:`rag.embeddings.model`.
+Bulk ingest (``embed_documents`` with at least ``embedding_bulk_min_texts`` texts) may
+run in a faster precision, chosen by :mod:`rag.embeddings.precision`: bf16
+(sentence-transformers under torch autocast, :mod:`rag.embeddings.bf16`) where the CPU
+multiplies bf16 in hardware (AMX or AVX512-BF16): about 2.5x faster here, vectors
+within cosine 0.99998 of fp32 (docs/BENCHMARKS.md); or int8 (a quantized copy of the
+ONNX export, :mod:`rag.embeddings.int8`, docs/QUANTIZATION.md). Questions and answer
+sentences are always embedded in fp32, and torch is only imported for bf16 bulk. The
+shared caches live in :mod:`rag.embeddings.cache`, the model folder checks in
+:mod:`rag.embeddings.model`.
 
 ``auto`` (the default) takes ``onnx`` when the exported file exists or can be made
 (torch + the ``onnx`` package present), and only models laid out like
@@ -34,17 +36,26 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
 from rag.config import Settings
-from rag.embeddings.bf16 import Bf16Bulk, bf16_ingest, cpu_has_bf16, trim_heap
-from rag.embeddings.cache import CachedQueries, Encoder
+from rag.embeddings.bf16 import Bf16Bulk, trim_heap
+from rag.embeddings.cache import BulkEncoder, CachedQueries, Encoder
+from rag.embeddings.int8 import Int8Bulk, int8_file, quantize_int8
 from rag.embeddings.model import bundled_model_path, check_model_folder
-from rag.embeddings.onnx import OnnxEmbeddings, export_onnx, onnx_compatible, onnx_file
-from rag.embeddings.sentence import SentenceTransformerEmbeddings
+from rag.embeddings.onnx import (
+    OnnxEmbeddings,
+    OnnxRunner,
+    export_onnx,
+    onnx_compatible,
+    onnx_file,
+)
+from rag.embeddings.precision import bf16_ingest, bulk_precision, cpu_flags, cpu_has_bf16
+from rag.embeddings.sentence import SentenceTransformerEmbeddings, load_sentence_transformer
 from rag.errors import ModelMissingError
 
 if TYPE_CHECKING:
@@ -52,19 +63,26 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Bf16Bulk",
+    "BulkEncoder",
     "CachedQueries",
     "Encoder",
+    "Int8Bulk",
     "LazyEmbeddings",
     "OnnxEmbeddings",
+    "OnnxRunner",
     "SentenceTransformerEmbeddings",
     "bf16_ingest",
+    "bulk_precision",
     "bundled_model_path",
+    "cpu_flags",
     "cpu_has_bf16",
     "describe",
     "export_onnx",
+    "int8_file",
     "load_embeddings",
     "onnx_compatible",
     "onnx_file",
+    "quantize_int8",
     "trim_heap",
 ]
 
@@ -86,7 +104,18 @@ def _onnx_embeddings(settings: Settings, path: Path) -> OnnxEmbeddings | None:
         except (RuntimeError, OSError) as exc:
             log.warning("ONNX export failed (%s); using torch", exc)
             return None
-    return OnnxEmbeddings(target, path, settings, bf16=bf16_ingest(settings))
+    return OnnxEmbeddings(target, path, settings, _onnx_bulk(settings, target, path))
+
+
+def _onnx_bulk(settings: Settings, target: Path, path: Path) -> BulkEncoder | None:
+    """The bulk encoder of the ONNX backend for this CPU and setting (None: fp32)."""
+    precision = bulk_precision(settings)
+    if precision == "bf16":
+        return Bf16Bulk(partial(load_sentence_transformer, path), settings.embedding_bf16_batch)
+    if precision == "int8":
+        batch = min(settings.embedding_batch_size, settings.embedding_onnx_max_batch)
+        return Int8Bulk(target, path, batch)
+    return None
 
 
 def load_embeddings(settings: Settings) -> SentenceTransformerEmbeddings | OnnxEmbeddings:
@@ -108,7 +137,10 @@ def load_embeddings(settings: Settings) -> SentenceTransformerEmbeddings | OnnxE
                 "RAG_EMBEDDING_BACKEND=onnx but the model could not be exported to ONNX; "
                 "install onnxruntime and onnx, or set RAG_EMBEDDING_BACKEND=torch."
             )
-    return SentenceTransformerEmbeddings(path, settings, bf16=bf16_ingest(settings))
+    precision = bulk_precision(settings)
+    if precision == "int8":  # the int8 file is a copy of the ONNX export
+        log.info("int8 ingest needs the ONNX backend; embedding in fp32 on torch")
+    return SentenceTransformerEmbeddings(path, settings, bf16=precision == "bf16")
 
 
 class LazyEmbeddings(Embeddings):
@@ -150,5 +182,6 @@ def describe(embeddings: Embeddings) -> dict[str, Any]:
     backend = getattr(real, "backend", None)
     if backend:
         info["embedding_backend"] = backend
-        info["ingest_precision"] = "bf16" if getattr(real, "bulk", None) else "fp32"
+        bulk = getattr(real, "bulk", None)
+        info["ingest_precision"] = getattr(bulk, "precision", "fp32")
     return info

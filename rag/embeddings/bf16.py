@@ -1,9 +1,9 @@
 """bf16 bulk ingest: sentence-transformers under torch bf16 autocast.
 
-Decides whether bulk ingest runs in bf16 (the setting, or the CPU's bf16 hardware for
-``auto``) and runs it, giving freed heap pages back to the OS after each group. It
-never embeds questions (those are always fp32) and imports torch only when the first
-bulk batch arrives.
+Runs bulk ingest in bf16 and gives freed heap pages back to the OS after each group.
+Whether it runs at all is decided in :mod:`rag.embeddings.precision`. It never embeds
+questions (those are always fp32) and imports torch only when the first bulk batch
+arrives.
 """
 
 from __future__ import annotations
@@ -12,31 +12,12 @@ import ctypes
 import logging
 import threading
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from rag.config import Settings
 
 if TYPE_CHECKING:
     import numpy as np
 
 log = logging.getLogger(__name__)
-
-
-def cpu_has_bf16() -> bool:
-    """True when this CPU multiplies bf16 matrices in hardware (AMX or AVX512-BF16)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:  # not Linux: no cheap way to know, stay in fp32
-        return False
-    return any(f in flags.split() for f in ("amx_bf16", "avx512_bf16"))
-
-
-def bf16_ingest(settings: Settings) -> bool:
-    """Whether bulk ingest should embed in bf16 (see ``embedding_precision``)."""
-    if settings.embedding_precision == "auto":
-        return cpu_has_bf16()
-    return settings.embedding_precision == "bf16"
 
 
 class Bf16Bulk:

@@ -16,15 +16,12 @@ import json
 import logging
 import os
 import warnings
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
-from rag.embeddings.bf16 import Bf16Bulk
-from rag.embeddings.cache import CachedQueries
+from rag.embeddings.cache import BulkEncoder, CachedQueries
 from rag.embeddings.model import max_seq_length, offline
-from rag.embeddings.sentence import load_sentence_transformer
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,36 +36,29 @@ _ST_MODULES = [
 ]
 
 
-class OnnxEmbeddings(CachedQueries):
-    """The same model run by ONNX Runtime: no torch in the process.
+class OnnxRunner:
+    """One ONNX Runtime session plus the tokenizer: texts in, normalised vectors out.
 
     *onnx_file* maps ``input_ids``/``attention_mask``(/``token_type_ids``) to the
     transformer's last hidden state; pooling (mean over real tokens) and
-    normalisation happen here, exactly as sentence-transformers does them.
+    normalisation happen here, exactly as sentence-transformers does them. Texts are
+    sorted by token length and run *batch_size* at a time, so padding stays small.
     """
 
-    backend = "onnx"
-
     def __init__(
-        self, onnx_file: Path, model_path: Path, settings: Settings, bf16: bool = False
+        self, onnx_file: Path, model_path: Path, batch_size: int, threads: int = 0
     ) -> None:
-        load = partial(load_sentence_transformer, model_path)
-        bulk = Bf16Bulk(load, settings.embedding_bf16_batch) if bf16 else None
-        super().__init__(settings, bulk)
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        log.info("loading embedding model %s from %s (onnx)", settings.embedding_model, onnx_file)
-        self.name = settings.embedding_model
-        # ONNX Runtime materialises the attention of the whole batch: big batches
-        # cost memory (64 x 256 tokens peaks at ~1.4 GB) and run slower here.
-        self.batch_size = min(settings.embedding_batch_size, settings.embedding_onnx_max_batch)
+        self.batch_size = batch_size
         self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=max_seq_length(model_path))
         self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads  # 0: ONNX Runtime's default (all cores)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self._session = ort.InferenceSession(
@@ -76,7 +66,7 @@ class OnnxEmbeddings(CachedQueries):
         )
         self._inputs = {i.name for i in self._session.get_inputs()}
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str]) -> np.ndarray:
         """Normalised float32 matrix, one row per text (batched by token length)."""
         import numpy as np
 
@@ -108,6 +98,36 @@ class OnnxEmbeddings(CachedQueries):
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return (pooled / norms).astype(np.float32)
+
+
+class OnnxEmbeddings(CachedQueries):
+    """The same model run by ONNX Runtime (:class:`OnnxRunner`): no torch in the process.
+
+    *bulk* (optional) embeds large ``embed_documents`` calls: bf16 through torch or
+    int8 through a quantized copy of *onnx_file* (:mod:`rag.embeddings.int8`).
+    """
+
+    backend = "onnx"
+
+    def __init__(
+        self,
+        onnx_file: Path,
+        model_path: Path,
+        settings: Settings,
+        bulk: BulkEncoder | None = None,
+    ) -> None:
+        super().__init__(settings, bulk)
+        log.info("loading embedding model %s from %s (onnx)", settings.embedding_model, onnx_file)
+        self.name = settings.embedding_model
+        # ONNX Runtime materialises the attention of the whole batch: big batches
+        # cost memory (64 x 256 tokens peaks at ~1.4 GB) and run slower here.
+        batch = min(settings.embedding_batch_size, settings.embedding_onnx_max_batch)
+        self.runner = OnnxRunner(onnx_file, model_path, batch)
+        self.batch_size = batch
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Normalised float32 matrix, one row per text (batched by token length)."""
+        return self.runner.encode(texts)
 
 
 def onnx_compatible(model_path: Path) -> bool:
