@@ -277,8 +277,13 @@ class Assistant:
         yield from self.chain.stream({"question": question, "history": list(history or []), "k": k})
 
     def documents(self) -> list[ManifestEntry]:
-        """Documents in the store (one per content, with every name), by display name."""
-        return sorted(self.store.manifest().values(), key=lambda e: e.display_name.lower())
+        """Documents in the store (one per content, with every name), by display name.
+
+        Read from the store's cached view: one cheap generation lookup, not a full read
+        of the manifest (the page calls this on every rerun).
+        """
+        entries = self.store.view().manifest.values()
+        return sorted(entries, key=lambda e: e.display_name.lower())
 
     def document_text(self, source: str) -> str:
         """Full text of an ingested document, by any of its names."""
