@@ -21,6 +21,19 @@ SEEDS = ROOT / "seeds"
 ARTICLE = SEEDS / "fortress-calais.txt"
 
 
+# Tests that ask for these fixtures use the real bundled model (and real Chroma): they
+# are integration tests whether or not they say so, and are marked as such.
+REAL_FIXTURES = frozenset({"embeddings", "ingested"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the real model ``integration`` (``-m "not integration"``
+    then runs only the fast unit tests)."""
+    for item in items:
+        if REAL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session")
 def article_text() -> str:
     """The seed article exactly as the store normalises it."""
