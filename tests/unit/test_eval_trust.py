@@ -53,7 +53,7 @@ def test_eval_store_is_keyed_by_the_documents(tmp_path: Path) -> None:
 
 
 def test_report_shows_outcomes_curve_and_documents() -> None:
-    from tests.test_eval_report import _report, _results
+    from tests.unit.test_eval_report import _report, _results
 
     report = _report(_results())
     assert report["summary"]["trust"]["outcomes"] == {"answered": 3, "unsure": 0, "not_found": 2}

@@ -5,7 +5,7 @@ the expected files are ``tests/snapshots/report.md`` and ``report.html``. Any ch
 what a report shows fails here with a diff. When the change is intended, regenerate the
 snapshots and review them like code:
 
-    UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_report_snapshots.py -q
+    UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/unit/test_report_snapshots.py -q
     git diff tests/snapshots/
 """
 
@@ -21,8 +21,8 @@ from rag.eval.htmlreport import render_html
 from rag.eval.markdown import render_markdown
 from tests.report_fixture import fixed_report
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
-REGENERATE = "UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_report_snapshots.py"
+SNAPSHOTS = Path(__file__).parent.parent / "snapshots"
+REGENERATE = "UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/unit/test_report_snapshots.py"
 
 
 def check_snapshot(name: str, text: str) -> None:
