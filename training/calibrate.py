@@ -119,19 +119,29 @@ def article_of() -> dict[str, str]:
     return {q["id"]: a["title"] for a in data["data"] for p in a["paragraphs"] for q in p["qas"]}
 
 
+def chosen_candidate(row: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    """The candidate an eval row's answerer would quote, and whether it holds a reference.
+
+    None when the question was not found or no recorded candidate passes the rules.
+    """
+    passing = [c for c in row["candidates"] if not c["rejected"] and c["features"]]
+    if row["outcome"] == "not_found" or not passing:
+        return None, False
+    right = row["answerable"] and m.contains_reference(passing[0]["text"], row["reference"])
+    return passing[0], right
+
+
 def examples(fold: str, rows: Sequence[dict[str, Any]], documents: dict[str, str]) -> list[Example]:
     """One example per scored question (*documents*: row id -> its document)."""
     found = []
     for r in rows:
         if r["error"] is not None:
             continue
-        passing = [c for c in r["candidates"] if not c["rejected"] and c["features"]]
         document = documents.get(r["id"], fold)
-        if r["outcome"] == "not_found" or not passing:
+        chosen, right = chosen_candidate(r)
+        if chosen is None:
             found.append(Example(fold, document, None, r["answerable"], False))
             continue
-        chosen = passing[0]
-        right = r["answerable"] and m.contains_reference(chosen["text"], r["reference"])
         vector = [float(chosen["features"][name]) for name in Features.names()]
         found.append(Example(fold, document, vector, r["answerable"], right))
     return found
