@@ -58,7 +58,7 @@ from typing import Any
 import streamlit as st
 from pydantic import ValidationError
 
-from rag.answer import Answer, Citation, Passage
+from rag.answer import Answer, Citation, Passage, draft_deltas
 from rag.config import Settings
 from rag.conversations import (
     TITLE_CHARS,
@@ -834,13 +834,8 @@ def stream_generated(
     final: list[Answer] = []
 
     def pieces() -> Iterator[str]:
-        shown = ""
-        for answer in assistant.ask_stream(question, history=turns, k=k):
-            if answer.complete:
-                final.append(answer)
-            elif answer.answer.startswith(shown):
-                yield escape_markdown(answer.answer[len(shown) :])
-                shown = answer.answer
+        for delta in draft_deltas(assistant.ask_stream(question, history=turns, k=k), final):
+            yield escape_markdown(delta)
 
     draft = st.empty()
     try:

@@ -14,7 +14,7 @@ This module holds data and conversions only; answerers live in their own modules
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
@@ -187,3 +187,19 @@ class Answer:
         values["citations"] = [Citation(**_known(Citation, c)) for c in data.get("citations", [])]
         values["passages"] = [Passage(**_known(Passage, p)) for p in data.get("passages", [])]
         return cls(**values)
+
+
+def draft_deltas(answers: Iterable[Answer], done: list[Answer]) -> Iterator[str]:
+    """What to show next of a streamed answer: the new text of each growing draft.
+
+    Drafts (``complete=False``) that extend what was shown yield their new tail; the
+    complete answer at the end of the stream is appended to *done* instead. The CLI
+    prints these deltas and the page streams them, so both show the same draft.
+    """
+    shown = ""
+    for answer in answers:
+        if answer.complete:
+            done.append(answer)
+        elif answer.answer.startswith(shown):
+            yield answer.answer[len(shown) :]
+            shown = answer.answer

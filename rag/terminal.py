@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
-from rag.answer import Answer, Citation, Passage
+from rag.answer import Answer, Citation, Passage, draft_deltas
 
 if TYPE_CHECKING:
     from rag.ingest import IngestReport
@@ -88,17 +88,15 @@ def model_line(answer: Answer) -> str:
 
 def stream_answer(answers: Iterator[Answer], out: TextIO) -> Answer:
     """Print draft tokens as they arrive, then the checked answer with its sources."""
-    shown, final = "", None
-    for answer in answers:
-        if answer.complete:
-            final = answer
-            continue
-        if answer.answer.startswith(shown):
-            out.write(answer.answer[len(shown) :])
-            out.flush()
-        shown = answer.answer
-    if final is None:  # pragma: no cover - the chain always ends with a complete answer
+    done: list[Answer] = []
+    shown = False
+    for delta in draft_deltas(answers, done):
+        out.write(delta)
+        out.flush()
+        shown = shown or bool(delta)
+    if not done:  # pragma: no cover - the chain always ends with a complete answer
         raise RuntimeError("the answer stream ended without a final answer")
+    final = done[-1]
     if shown:
         from rag.generate import check_note
 

@@ -100,3 +100,18 @@ def test_ask_json_has_outcome_confidence_and_exact_short_answer_offsets(canned, 
     data = json.loads(capsys.readouterr().out)
     assert data["outcome"] == "unsure" and data["refused"] is True
     assert data["citations"] == [] and len(data["passages"]) == 2
+
+
+def test_draft_deltas_show_each_growing_draft_once_and_keep_the_final() -> None:
+    from rag.answer import Answer, draft_deltas
+
+    drafts = [
+        Answer("q", "The ferry", False, complete=False),
+        Answer("q", "The ferry runs", False, complete=False),
+        Answer("q", "A rewrite", False, complete=False),  # not an extension: not shown
+        Answer("q", "The ferry runs hourly.", False, complete=False),
+        Answer("q", "The ferry runs hourly. [1]", False),
+    ]
+    done: list[Answer] = []
+    assert list(draft_deltas(drafts, done)) == ["The ferry", " runs", " hourly."]
+    assert done == [drafts[-1]]
