@@ -3,9 +3,9 @@
 ``python -m bench.quantize`` (steps: files, speed, avx2, retrieval):
 
 * files: the fp32 ONNX export (made if missing) and its dynamically quantized int8
-  copies next to it in the cache folder: the recipe ingest uses (per-channel int8
-  weights), per-tensor, per-channel with ``reduce_range`` and per-channel with the
-  feed-forward output layers kept fp32;
+  copies next to it in the cache folder: the recipe ingest uses (per-channel 7-bit
+  weights, ``reduce_range``), full 8-bit weights, per-tensor weights, and the recipe
+  with the feed-forward output layers kept fp32;
 * speed: chunks/s over the chunks of ``seeds/`` and ``eval/squad2/{dev,train}/``, each
   configuration in its own process (:mod:`bench.quantize_worker`), rounds interleaved
   so the other engineers' load falls on every configuration alike: fp32 vs int8, batch
@@ -61,7 +61,13 @@ EVALS = {
     "calais": ("eval/qa_calais.jsonl", "seeds"),
     "squad2-dev": ("eval/squad2/dev.json", "eval/squad2/dev"),
 }
-SPEED_COLUMNS = ("configuration", "chunks/s median", "best", "x tutorial", "x ONNX fp32")
+SPEED_COLUMNS = (
+    "configuration",
+    "chunks/s median",
+    "best",
+    "x tutorial (same threads)",
+    "x ONNX fp32 (same threads)",
+)
 RETRIEVAL = ("hit@1", "hit@3", "mrr", "recall@k")
 ANSWERS = ("coverage", "refusal_accuracy", "decision_accuracy")
 
@@ -90,14 +96,25 @@ CONFIGS = (
     Config("int8-b1", "ONNX int8, batch 1", "int8", batch=1),
     Config("int8-b16", "ONNX int8, batch 16", "int8", batch=16),
     Config("int8-b32", "ONNX int8, batch 32", "int8", batch=32),
-    Config("int8-pt", "ONNX int8 per-tensor, batch 4", "int8-pt"),
-    Config("int8-rr", "ONNX int8 reduce_range, batch 4", "int8-rr"),
-    Config("int8-ffn32", "ONNX int8, FFN output fp32, batch 4", "int8-ffn32"),
+    Config("int8-8bit", "ONNX int8, full 8-bit weights, batch 4", "int8-8bit"),
+    Config("int8-pt", "ONNX int8 per-tensor weights, batch 4", "int8-pt"),
+    Config("int8-ffn32", "ONNX int8, FFN output layers fp32, batch 4", "int8-ffn32"),
     Config("tutorial", "tutorial: sentence-transformers fp32, batch 32", batch=32, tutorial=True),
     Config(
         "tutorial-avx2",
         "tutorial, torch limited to AVX2 (emulated)",
         batch=32,
+        tutorial=True,
+        avx2_env=True,
+    ),
+    # One thread each: a whole core stays free for it while others share the machine,
+    # so these rows hold still from round to round (per-core speed).
+    Config("tutorial-t1", "tutorial, 1 thread", batch=32, threads=1, tutorial=True),
+    Config(
+        "tutorial-avx2-t1",
+        "tutorial, 1 thread, torch limited to AVX2 (emulated)",
+        batch=32,
+        threads=1,
         tutorial=True,
         avx2_env=True,
     ),
@@ -147,8 +164,8 @@ def variants(fp32: Path) -> dict[str, Path]:
     return {
         "fp32": fp32,
         "int8": int8_file(fp32),
+        "int8-8bit": int8_file(fp32, reduce_range=False),
         "int8-pt": int8_file(fp32, per_channel=False),
-        "int8-rr": int8_file(fp32, reduce_range=True),
         "int8-ffn32": fp32.with_name("model.int8-bench-ffn32.onnx"),
     }
 
@@ -168,8 +185,8 @@ def make_files(fresh: bool) -> dict[str, Any]:
     fp32 = fp32_file()
     options = {
         "int8": {},
+        "int8-8bit": {"reduce_range": False},
         "int8-pt": {"per_channel": False},
-        "int8-rr": {"reduce_range": True},
         "int8-ffn32": {"exclude": [n for n in _ffn_outputs(fp32) if "attention" not in n]},
     }
     made = {}
@@ -189,8 +206,9 @@ def _worker(config: Config, out: Path, sample: int = 0, qemu: bool = False) -> d
         args += ["tutorial"]
     else:
         args += ["onnx", str(variants(fp32_file())[config.variant])]
-        args += ["--threads", str(config.threads)] + (["--unsorted"] if config.unsorted else [])
-    args += ["--batch", str(config.batch), "--out", str(out), "--sample", str(sample)]
+        args += ["--unsorted"] if config.unsorted else []
+    args += ["--batch", str(config.batch), "--threads", str(config.threads)]
+    args += ["--out", str(out), "--sample", str(sample)]
     if qemu:
         args = ["qemu-x86_64", "-cpu", QEMU_CPU, *args]
     env = _env(**(AVX2_ENV if config.avx2_env else {}))
@@ -234,11 +252,11 @@ def avx2(sample: int) -> dict[str, Any]:
         return {"skipped": "qemu-x86_64 not installed (Debian: apt-get install qemu-user)"}
     folder = WORK / "avx2"
     native = {}
-    for name in ("fp32", "int8", "int8-rr"):  # the same sample, natively
+    for name in ("fp32", "int8", "int8-8bit"):  # the same sample, natively
         _worker(Config(name, name, name), folder / f"{name}-native.npy", sample)
         native[name] = np.load(folder / f"{name}-native.npy")
     out: dict[str, Any] = {"qemu_cpu": QEMU_CPU, "sample": sample, "variants": {}}
-    for name in ("int8", "int8-rr"):
+    for name in ("int8", "int8-8bit"):
         start = time.perf_counter()
         _worker(Config(name, name, name), folder / f"{name}-qemu.npy", sample, qemu=True)
         emulated = np.load(folder / f"{name}-qemu.npy")
@@ -292,20 +310,26 @@ def retrieval() -> dict[str, Any]:
 
 # ----- verdict and report ------------------------------------------------------------
 def verdict(steps: dict[str, Any]) -> dict[str, Any]:
-    """Whether ``auto`` may pick int8: p1 >= 0.98 (native and AVX2), retrieval within 0.01."""
-    checks = {}
+    """Whether ``auto`` may pick int8: p1 >= 0.98 (native and AVX2), retrieval within 0.01.
+
+    "Within" is two-sided, as asked: a metric that moves by more than 0.01 either way
+    fails. Whether any metric *dropped* by more than 0.01 is shown beside it, not used.
+    """
+    checks, aside = {}, {}
     if "speed" in steps:
-        checks["native cosine p1 >= 0.98"] = (
-            steps["speed"]["configs"]["int8"]["cosine"]["p1"] >= 0.98
-        )
+        native = steps["speed"]["configs"]["int8"]["cosine"]
+        checks["native cosine p1 >= 0.98"] = native["p1"] >= 0.98
     emulated = steps.get("avx2", {}).get("variants", {}).get("int8")
     if emulated:
         checks["AVX2 (emulated) cosine p1 >= 0.98"] = emulated["vs_fp32"]["p1"] >= 0.98
     for name, result in steps.get("retrieval", {}).get("sets", {}).items():
-        worst = max(abs(result["delta"][m]) for m in RETRIEVAL)
-        checks[f"{name} retrieval within 0.01"] = worst <= 0.01
+        deltas = [result["delta"][m] for m in RETRIEVAL]
+        checks[f"{name}: every retrieval metric within ±0.01 of fp32"] = (
+            max(map(abs, deltas)) <= 0.01
+        )
+        aside[f"{name}: no retrieval metric more than 0.01 below fp32"] = min(deltas) >= -0.01
     complete = len(checks) == 2 + len(EVALS)
-    return {"checks": checks, "int8_for_auto": complete and all(checks.values())}
+    return {"checks": checks, "aside": aside, "int8_for_auto": complete and all(checks.values())}
 
 
 def _row(cells: list[Any]) -> str:
@@ -341,7 +365,7 @@ def _files_lines(files: dict[str, Any]) -> list[str]:
 
 def _speed_lines(speed_step: dict[str, Any]) -> list[str]:
     table = speed_step["configs"]
-    tutorial, fp32 = table["tutorial"]["median"], table["fp32"]["median"]
+    threads = {c.name: c.threads for c in CONFIGS}
     lines = [
         f"### Throughput and cosine to ONNX fp32 ({table['fp32']['chunks']} chunks, "
         f"{speed_step['rounds']} interleaved rounds, one process each)",
@@ -349,7 +373,11 @@ def _speed_lines(speed_step: dict[str, Any]) -> list[str]:
         _row([*SPEED_COLUMNS, "cos min", "p1", "p5", "median", "load avg"]),
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    for row in table.values():
+    for name, row in table.items():
+        # Compared at the same thread count: 1-thread rows with 1-thread baselines.
+        one = threads.get(name) == 1 and "tutorial-t1" in table
+        tutorial = table["tutorial-t1" if one else "tutorial"]["median"]
+        fp32 = table["fp32-t1" if one else "fp32"]["median"]
         ratios = [f"{row['median'] / tutorial:.2f}", f"{row['median'] / fp32:.2f}"]
         load = f"{row['load'][0]:.1f}–{row['load'][1]:.1f}"
         cells = [row["label"], row["median"], row["best"], *ratios, *_cos_cells(row["cosine"])]
@@ -410,6 +438,10 @@ def render(results: dict[str, Any]) -> str:
     decision = verdict(steps)
     lines += ["### Verdict for `embedding_precision=auto`", ""]
     lines += [f"- {name}: {'yes' if ok else 'no'}" for name, ok in decision["checks"].items()]
+    lines += [
+        f"- (not part of the decision) {name}: {'yes' if ok else 'no'}"
+        for name, ok in decision.get("aside", {}).items()
+    ]
     lines += [
         "",
         f"int8 may be chosen by `auto`: **{'yes' if decision['int8_for_auto'] else 'no'}**.",

@@ -68,6 +68,10 @@ def _tutorial_encoder(args: argparse.Namespace) -> Any:
 
     from rag.embeddings import bundled_model_path
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     model = SentenceTransformer(str(bundled_model_path()), device="cpu")
     return lambda texts: model.encode(
         texts, batch_size=args.batch, normalize_embeddings=True, show_progress_bar=False
@@ -97,7 +101,7 @@ def main() -> None:
     parser.add_argument("kind", choices=["onnx", "tutorial"])
     parser.add_argument("model", nargs="?", help="ONNX file (kind onnx)")
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=0, help="0: ONNX Runtime's default")
+    parser.add_argument("--threads", type=int, default=0, help="0: the runtime's default")
     parser.add_argument("--unsorted", action="store_true", help="no length bucketing")
     parser.add_argument("--sample", type=int, default=0, help="every k-th chunk, this many")
     parser.add_argument("--out", type=Path, required=True)

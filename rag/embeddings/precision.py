@@ -38,8 +38,11 @@ def bulk_precision(settings: Settings, flags: frozenset[str] | None = None) -> P
     """The precision of bulk ingest on this CPU (*flags*: what ``/proc/cpuinfo`` says).
 
     ``auto``: bf16 where the CPU multiplies bf16 in hardware (2.5x faster than fp32,
-    cosine 0.99998); else fp32. int8 is opt-in until its retrieval has been measured
-    against fp32 on both eval sets (docs/QUANTIZATION.md).
+    cosine 0.99998); else fp32. int8 is opt-in (docs/QUANTIZATION.md): its cosine to
+    fp32 holds (p1 0.988, also on ONNX Runtime's AVX2 kernels under emulation), but on
+    the Calais set hit@1 moved by more than the 0.01 allowed (+0.018: one question of
+    57 more found first), and its speed on AVX2-only CPUs, where ``auto`` would pick
+    it, has not been measured (only an AMX/VNNI Xeon was at hand).
     """
     if settings.embedding_precision != "auto":
         return settings.embedding_precision
