@@ -27,7 +27,7 @@ from rag.embeddings import (
     quantize_int8,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Not the bundled article: passages and questions about something else entirely.
 PASSAGES = [
     "The lighthouse keeper climbed the spiral stairs every evening at dusk to light the lamp.",

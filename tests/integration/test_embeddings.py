@@ -23,7 +23,7 @@ from rag.embeddings import (
     load_embeddings,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARTICLE = (ROOT / "seeds" / "fortress-calais.txt").read_text(encoding="utf-8")
 BULK_MIN_TEXTS = Settings(_env_file=None).embedding_bulk_min_texts
 
