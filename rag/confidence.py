@@ -3,8 +3,9 @@
 The confidence of an answer is a logistic function of a few facts about the chosen
 sentence (:class:`Features`): its relevance score, how far it stands above the next
 candidate (a clear winner is more often right than one of several close ones), its
-meaning and word-overlap parts, the verifier's probability (:mod:`rag.verifier`) and
-whether the most relevant sentence of all was rejected by the rules (:mod:`rag.gates`).
+meaning and word-overlap parts, the verifier's probability (:mod:`rag.verifier`),
+whether the most relevant sentence of all was rejected by the rules (:mod:`rag.gates`),
+and how its words line up with the question's (:mod:`rag.alignment_features`).
 The weights and the answer threshold are fitted by ``make train`` on training data only
 (``training/calibrate.py``) and shipped in ``rag/models/judge/calibration.json`` with its
 model card. The shipped calibration gives the verifier weight 0 (measured: it did not
@@ -37,6 +38,15 @@ class Features:
     lexical: float
     verifier: float
     top_rejected: float  # 1.0 when the most relevant candidate broke a rule
+    # How the sentence's words line up with the question's (rag.alignment_features).
+    support_mean: float = 1.0
+    support_weakest: float = 1.0
+    rival_alignment: float = 0.0
+    negated_question: float = 0.0
+    names_missing: float = 0.0
+    opposite_in_sentence: float = 0.0
+    semantic_over_passages: float = 0.0
+    short_answer_length: float = 0.0
 
     @classmethod
     def names(cls) -> list[str]:

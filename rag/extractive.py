@@ -27,11 +27,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
 from rag import gates
+from rag.alignment_features import align
 from rag.answer import Answer, Citation, Passage
 from rag.answerinfo import AnswerInfo, CandidateNote
 from rag.confidence import Features
 from rag.config import REFUSAL, UNSURE, Settings
 from rag.embeddings import Encoder
+from rag.gates.words import normal
 from rag.relevance import Scored, candidates, score_candidates
 from rag.shortanswer import short_answer
 from rag.verifier import VerifierScores, pair_text
@@ -54,6 +56,7 @@ def judge(
     scored: Sequence[Scored],
     verifier: VerifierScores | None,
     settings: Settings,
+    embeddings: Encoder,
 ) -> list[Judged]:
     """Rules on every candidate, then confidence for the best few that pass.
 
@@ -76,9 +79,12 @@ def judge(
     passed = [s for s, v in zip(scored, verdicts, strict=True) if v.ok][: settings.verify_top]
     probabilities = _verify(question, passed, verifier)
     top_rejected = float(bool(verdicts) and not verdicts[0].ok)
+    rejected = [Judged(s, 0.0, v.reason) for s, v in zip(scored, verdicts, strict=True) if not v.ok]
+    # The candidates the answer's explanation lists: rivals for the alignment facts.
+    shown = sorted([*passed, *(j.scored for j in rejected)], key=lambda s: -s.score)
     judged = []
     for item, probability in zip(passed, probabilities, strict=True):
-        best_other = max((s.score for s in scored if s is not item), default=0.0)
+        best_other = _best_rival_score(item, scored)
         features = Features(
             relevance=item.score,
             margin=item.score - best_other,
@@ -86,11 +92,22 @@ def judge(
             lexical=item.lexical,
             verifier=probability,
             top_rejected=top_rejected,
+            **asdict(align(question, item, shown, scored, embeddings)),
         )
         sure = verifier.calibrator.probability(features) if verifier else _clamp(item.score)
         judged.append(Judged(item, round(sure, 4), "", features))
-    rejected = [Judged(s, 0.0, v.reason) for s, v in zip(scored, verdicts, strict=True) if not v.ok]
     return judged + rejected
+
+
+def _best_rival_score(item: Scored, scored: Sequence[Scored]) -> float:
+    """The best score of a candidate that says something else.
+
+    The same sentence in another document (a copy, a second version of a file) is the
+    same answer, not a rival: it must not make a clear winner look like a close call.
+    """
+    text = normal(item.candidate.text)
+    others = (s.score for s in scored if s is not item and normal(s.candidate.text) != text)
+    return max(others, default=0.0)
 
 
 def _verify(question: str, items: Sequence[Scored], verifier: VerifierScores | None) -> list[float]:
@@ -201,7 +218,7 @@ def answer_extractively(
             outcome="not_found",
             confidence=0.0,
         )
-    judged = judge(question, scored, verifier, settings)
+    judged = judge(question, scored, verifier, settings, embeddings)
     info = _info(scored, judged, settings, threshold)
     confidence = judged[0].confidence if judged else 0.0
     chosen = select(judged, threshold, settings)

@@ -12,7 +12,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.answer import Answer, Citation, Passage
-from rag.confidence import Calibrator
+from rag.confidence import Calibrator, Features
 from rag.config import REFUSAL, UNSURE, Settings
 from rag.lexical import tokenize
 from rag.service import Assistant
@@ -56,7 +56,11 @@ class OverlapVerifier:
     """
 
     # confidence follows the overlap: 0.5 at half the words, 0.99 at all of them
-    calibrator = Calibrator(weights=(0.0, 0.0, 0.0, 0.0, 10.0, 0.0), bias=-5.0, threshold=0.5)
+    calibrator = Calibrator(
+        weights=tuple(10.0 if name == "verifier" else 0.0 for name in Features.names()),
+        bias=-5.0,
+        threshold=0.5,
+    )
 
     def probabilities(self, question: str, texts: Sequence[str]) -> list[float]:
         asked = set(tokenize(question))

@@ -25,6 +25,7 @@ from here.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import math
@@ -38,12 +39,12 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from rag import gates
+from rag import alignment_features as af
+from rag import gates, support
 from rag.answer import Passage
 from rag.eval import metrics as m
-from rag.gates.contradiction import _NEGATION  # the rules' negation regex, not redefined
+from rag.gates.contradiction import NEGATION
 from rag.gates.words import tokens
-from rag.lexical import tokenize
 from rag.relevance import Scored, candidates
 from rag.shortanswer import short_answer
 from training import calibrate as cal
@@ -62,50 +63,18 @@ _VERB_SUFFIX = re.compile(r"^[a-z]{3,}(ed|ing)$")
 
 
 # ----- words -------------------------------------------------------------------------
-# Words that say what kind of thing is asked ("how many"), not what it is about.
-_ASKING = frozenset({"many", "much"})
+# The product's word matching (rag.alignment_features, rag.support), not redefined here.
+word_root = support.root
+vocabulary = af.vocabulary
+has_word = af.has_word
+content_words = af.content_words
+missing_share = af.missing_share
 _LONGEST_SHORT_ANSWER = 10
 
 
 def negated(text: str) -> bool:
     """The rules' negation test (:func:`rag.gates.contradiction`)."""
-    return bool(_NEGATION.search(text))
-
-
-def word_root(word: str) -> str:
-    """A loose matching key: :func:`rag.gates.stem` without -ing, -ed or -e endings."""
-    root = gates.stem(word)
-    for suffix in ("ing", "ed", "e"):
-        if root.endswith(suffix) and len(root) - len(suffix) >= 3:
-            return root[: -len(suffix)]
-    return root
-
-
-def vocabulary(text: str) -> set[str]:
-    """The roots of every word of *text*."""
-    return {word_root(w) for w in tokens(text)}
-
-
-def has_word(word: str, vocab: set[str]) -> bool:
-    """*word* is in *vocab*: the same root, or one root a 4+ letter prefix of the other."""
-    root = word_root(word)
-    if root in vocab:
-        return True
-    if len(root) < 4:
-        return False
-    head = root[: max(4, len(root) - 2)]
-    return any(v.startswith(head) or (len(v) >= 4 and root.startswith(v)) for v in vocab)
-
-
-def content_words(question: str) -> list[str]:
-    """The question's words that say what it is about (stop and asking words dropped)."""
-    words = [w for w in tokens(question) if w.lower() not in gates.STOPWORDS]
-    return [w for w in words if w.lower() not in _ASKING and tokenize(w)]
-
-
-def missing_share(words: Sequence[str], vocab: set[str]) -> float:
-    """Share of *words* not in *vocab* (0 when there are none)."""
-    return sum(not has_word(w, vocab) for w in words) / max(len(words), 1)
+    return bool(NEGATION.search(text))
 
 
 def alignment_features(question: str, context: str) -> dict[str, float]:
@@ -304,7 +273,29 @@ def new_features(row: Row) -> dict[str, float]:
     f["names_missing"] = missing_share(names, sentence_vocab)
     dense_all = [d for s in scored if (d := s.candidate.passage.dense_score) is not None]
     f["semantic_over_passages"] = item.semantic - max(dense_all, default=0.0)
+    f.update(_support_features(row, item, scored))
     return f
+
+
+def _support_features(row: Row, item: Scored, scored: Sequence[Scored]) -> dict[str, float]:
+    """Paraphrase-tolerant coverage of the question's lower-case words (rag.support),
+    and the sentence's meaning score over the best other sentence's."""
+    covered = support.support(row.question, row.context, _encoder())
+    others = [s.semantic for s in scored[:RIVALS] if s is not item]
+    return {
+        "support_mean": covered.mean,
+        "support_weakest": covered.weakest,
+        "support_missing": 1.0 - covered.weakest,
+        "semantic_margin": item.semantic - max(others, default=0.0),
+    }
+
+
+@functools.cache
+def _encoder() -> Any:
+    from rag.config import Settings
+    from rag.embeddings import load_embeddings
+
+    return load_embeddings(Settings(_env_file=None))
 
 
 def _scored(row: Row) -> tuple[Scored, list[Scored]]:
@@ -490,6 +481,19 @@ def feature_sets(all_new: Sequence[str]) -> dict[str, list[str]]:
     sets["combo_c"] = [*sets["combo_b"], "semantic_over_passages", "short_answer_length"]
     sets["combo_d"] = [*BASE, *align, "semantic_over_passages", "short_answer_length"]
     sets["all"] = [*BASE, *all_new]
+    # Session 2026-12-02 (2): paraphrase-tolerant support (rag.support).
+    sets["base+support"] = [*BASE, "support_mean", "support_weakest"]
+    sets["base+support+semantic_margin"] = [*sets["base+support"], "semantic_margin"]
+    sets["combo_c+support"] = [*sets["combo_c"], "support_mean", "support_weakest"]
+    sets["combo_b+support"] = [*sets["combo_b"], "support_mean", "support_weakest"]
+    sets["support+rival+neg"] = [*sets["base+support"], "rival_alignment", "negated_question",
+                                 "names_missing", "opposite_in_sentence"]  # fmt: skip
+    sets["support+rival+neg+sop"] = [*sets["support+rival+neg"], "semantic_over_passages",
+                                     "short_answer_length"]  # fmt: skip
+    sets["support_mean+rival+neg+sop"] = [
+        n for n in sets["support+rival+neg+sop"] if n != "support_weakest"
+    ]
+    sets["support+rival+neg+sop+margin"] = [*sets["support+rival+neg+sop"], "semantic_margin"]
     return sets
 
 

@@ -6,9 +6,9 @@ A sentence the rules reject is never quoted as an answer, however well it scores
   title, and verbless or title-cased lines without closing punctuation (menus, captions,
   list labels);
 * **answer type** (:mod:`rag.gates.kinds`): what the question asks for must be in the
-  sentence: ``who`` -> a person or organisation not already named in the question,
-  ``when`` -> a date or time, ``how many/much`` -> a number, ``where`` -> a place, "the
-  name(s) of" -> a proper name;
+  quoted sentence itself, not only in the one it continues: ``who`` -> a person or
+  organisation not already named in the question, ``when`` -> a date or time, ``how
+  many/much`` -> a number, ``where`` -> a place, "the name(s) of" -> a proper name;
 * **alignment** (:mod:`rag.gates.alignment`): every number the question names must be in
   the sentence (or the sentence it continues), and every name it names must be in the
   passage or the document's title, so "the race in 2019" is not answered by the race of
@@ -77,8 +77,10 @@ def check(
     """
     if reason := fragment_reason(sentence, title):
         return Verdict(False, reason)
+    # The quote is what the reader is shown as the answer: the date, number, name or
+    # place asked for must be in it, not only in the sentence it continues.
     kind = question_kind(question)
-    if not holds_kind(kind, context, question):
+    if not holds_kind(kind, sentence, question):
         return Verdict(False, f"no {kind} in it")
     # A sentence that continues an earlier one ("It also means...") may leave the
     # question's number to the passage; any other sentence must state it.

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 from rag.gates.words import tokens
 
-_NEGATION = re.compile(r"\b(not|no|never|none|nor|neither|without|cannot)\b|n['’]t\b", re.I)
+NEGATION = re.compile(r"\b(not|no|never|none|nor|neither|without|cannot)\b|n['’]t\b", re.I)
 # Common English opposites, two words a pair: a question that asks about one while the
 # sentence states the other ("exit" / "enter", "later" / "early") asks something the
 # sentence does not say.
@@ -65,7 +65,7 @@ def contradiction(question: str, context: str) -> str:
     A negated question ("What is *not* ...?") needs a negated statement; a question about
     one of two opposites needs that one, not the other.
     """
-    if _NEGATION.search(question) and not _NEGATION.search(context):
+    if NEGATION.search(question) and not NEGATION.search(context):
         return "the question is negated, the sentence is not"
     asked = {w.lower() for w in tokens(question)}
     said = {w.lower() for w in tokens(context)}

@@ -178,3 +178,20 @@ def test_a_count_prefers_the_figure_to_a_function_word() -> None:
     sentence = "Visitors in July passed 12,000, more than triple the figure for July 2019."
     span = short_answer("How many visitors came in July 2019?", sentence)
     assert span is not None and sentence[span[0] : span[1]] == "12,000"
+
+
+def test_the_asked_for_kind_must_be_in_the_quote_not_only_in_the_sentence_before() -> None:
+    # The quote is what the reader sees as the answer: a date in the sentence it
+    # continues does not make "once a fortnight" say when the light was automated.
+    before = "The Kestrel Point light was first lit in 1901. "
+    follow = "Its keepers rowed ashore for supplies once a fortnight."
+    verdict = gates.check("When was the Kestrel Point light automated?", follow, before + follow)
+    assert not verdict.ok and verdict.reason == "no time in it"
+    who = gates.check(
+        "Who rebuilt the mill?",
+        "He rebuilt it in 1902.",
+        "Tom Baker bought the mill. He rebuilt it in 1902.",
+    )
+    assert not who.ok and who.reason == "no person in it"
+    named = "In 1902 Tom Baker rebuilt it."
+    assert gates.check("Who rebuilt the mill?", named, "The mill burned. " + named).ok

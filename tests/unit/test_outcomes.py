@@ -121,3 +121,24 @@ def test_a_calibration_that_uses_a_missing_verifier_says_what_to_do(tmp_path) ->
             Settings(_env_file=None, refusal_threshold=0.2),
             verifier=Verifier(tmp_path),
         )
+
+
+def test_a_copy_of_the_document_does_not_make_the_answer_a_close_call() -> None:
+    from rag.extractive import judge
+    from rag.relevance import candidates, score_candidates
+
+    question = "When was the Riverside Chess Club founded?"
+    settings = Settings(_env_file=None)
+    one = Passage(1, "club.md", "Riverside Chess Club", 0, len(TEXT), 1.0, TEXT, "sha")
+    copy = Passage(2, "club-v2.md", "Riverside Chess Club", 0, len(TEXT), 0.9, TEXT, "sha2")
+
+    def features(passages: list[Passage]):
+        scored = score_candidates(question, candidates(passages), HashingEmbeddings())
+        best = judge(question, scored, None, settings, HashingEmbeddings())[0]
+        assert best.features is not None
+        return best.features
+
+    alone, with_copy = features([one]), features([one, copy])
+    assert alone.margin > 0
+    assert with_copy.margin == alone.margin  # the copy says the same: it is no rival
+    assert with_copy.rival_alignment == alone.rival_alignment
