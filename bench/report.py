@@ -62,6 +62,7 @@ def _load_note(*results: dict[str, Any] | None) -> str:
 
 
 FP32_ROW = "ours, fp32 only (no bf16 ingest)"
+INT8_ROW = "ours, int8 ingest (RAG_EMBEDDING_PRECISION=int8, opt-in)"
 
 
 def _measured(machines: dict[str, Results], size: str, steps: tuple[str, ...]) -> list[str]:
@@ -75,10 +76,11 @@ def _ingest_rows(label: str, tag: str, res_of: Results, size: str) -> list[str]:
     runs = [
         ("ours", res_of.get(f"{size}-ingest-ours")),
         (FP32_ROW, res_of.get(f"{size}-ingest-ours-fp32")),
+        (INT8_ROW, res_of.get(f"{size}-ingest-ours-int8")),
         ("baseline", res_of.get(f"{size}-ingest-baseline")),
     ]
     for name, res in runs:
-        if name == FP32_ROW and not res:
+        if name in (FP32_ROW, INT8_ROW) and not res:
             continue
         if not res:
             rows.append(f"| {label} | {tag} | {name} | not measured | | | | | | | |")
@@ -111,7 +113,7 @@ def ingest_table(machines: dict[str, Results]) -> list[str]:
         "| peak RSS MB | speed-up over baseline (chunks/s, docs/s) | load avg |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
-    steps = ("ingest-ours", "ingest-ours-fp32", "ingest-baseline")
+    steps = ("ingest-ours", "ingest-ours-fp32", "ingest-ours-int8", "ingest-baseline")
     for size, label in SIZES:
         tags = _measured(machines, size, steps)
         if not tags:

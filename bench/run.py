@@ -406,6 +406,12 @@ def run_size(size: str, args: argparse.Namespace) -> None:
         ),
     )
     step(
+        "ingest-ours-int8",
+        lambda: _worker(
+            "ingest_ours", corpus=corpus, store=f"{ours}-int8", precision="int8", limit=limit
+        ),
+    )
+    step(
         "ingest-baseline",
         lambda: _worker("ingest_baseline", corpus=corpus, store=base, limit=limit),
     )
@@ -442,7 +448,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--steps",
         default="all",
-        help="comma list of ingest-ours, ingest-ours-fp32, ingest-baseline, query-ours, "
+        help="comma list of ingest-ours, ingest-ours-fp32, ingest-ours-int8, ingest-baseline, "
+        "query-ours, "
         "query-baseline, cold-ours, cold-baseline, app (default: all)",
     )
     parser.add_argument("--no-app", action="store_true", help="skip the browser measurement")
