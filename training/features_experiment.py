@@ -282,7 +282,13 @@ def _support_features(row: Row, item: Scored, scored: Sequence[Scored]) -> dict[
     and the sentence's meaning score over the best other sentence's."""
     covered = support.support(row.question, row.context, _encoder())
     others = [s.semantic for s in scored[:RIVALS] if s is not item]
+    asked = vocabulary(row.question)
+    said = [w for w in tokens(row.chosen["text"]) if w.lower() not in gates.STOPWORDS]
+    new = [w for w in said if not has_word(w, asked)]
     return {
+        "new_share": len(new) / max(len(said), 1),
+        "new_few": float(len(new) <= 2),
+        "new_count": min(len(new), 10) / 10,
         "support_mean": covered.mean,
         "support_weakest": covered.weakest,
         "support_missing": 1.0 - covered.weakest,
@@ -494,6 +500,8 @@ def feature_sets(all_new: Sequence[str]) -> dict[str, list[str]]:
         n for n in sets["support+rival+neg+sop"] if n != "support_weakest"
     ]
     sets["support+rival+neg+sop+margin"] = [*sets["support+rival+neg+sop"], "semantic_margin"]
+    for extra in ("new_share", "new_few", "new_count"):
+        sets[f"shipped2+{extra}"] = [*sets["support+rival+neg+sop"], extra]
     return sets
 
 
