@@ -10,8 +10,9 @@
    contradicting it, are never quoted.
 3. **Judge** (:mod:`rag.confidence`): the most relevant sentence that passes the rules
    gets a calibrated confidence from its relevance, its margin over the next candidate
-   and whether the most relevant sentence broke a rule (the optional cross-encoder of
-   :mod:`rag.verifier` only when the calibration gives it a weight). At
+   that says something else, whether the most relevant sentence broke a rule, and how
+   its words line up with the question's (:mod:`rag.alignment_features`; the optional
+   cross-encoder of :mod:`rag.verifier` only when the calibration gives it a weight). At
    ``answer_threshold`` or above it is quoted with an ``[n]`` marker whose citation is
    that exact sentence in the source, its answering words located
    (:mod:`rag.shortanswer`); below it the answer is *not sure*
