@@ -449,8 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         "--steps",
         default="all",
         help="comma list of ingest-ours, ingest-ours-fp32, ingest-ours-int8, ingest-baseline, "
-        "query-ours, "
-        "query-baseline, cold-ours, cold-baseline, app (default: all)",
+        "query-ours, query-baseline, cold-ours, cold-baseline, app (default: all)",
     )
     parser.add_argument("--no-app", action="store_true", help="skip the browser measurement")
     parser.add_argument("--report-only", action="store_true", help="only render the results")

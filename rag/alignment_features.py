@@ -34,13 +34,12 @@ from rag.gates.words import normal, tokens
 from rag.lexical import tokenize
 from rag.relevance import Scored
 from rag.shortanswer import short_answer
-from rag.support import root, support
+from rag.support import HOW_MUCH, root, support
 
 log = logging.getLogger(__name__)
 
 RIVALS = 8  # the other candidates compared with: the most relevant ones, as the answer explains
 _LONGEST_SHORT_ANSWER = 10  # words; longer short answers count as this long
-_ASKING = frozenset({"many", "much"})
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def has_word(word: str, vocab: set[str]) -> bool:
 def content_words(question: str) -> list[str]:
     """The question's words that say what it is about (stop and asking words dropped)."""
     words = [w for w in tokens(question) if w.lower() not in gates.STOPWORDS]
-    return [w for w in words if w.lower() not in _ASKING and tokenize(w)]
+    return [w for w in words if w.lower() not in HOW_MUCH and tokenize(w)]
 
 
 def missing_share(words: Sequence[str], vocab: set[str]) -> float:
@@ -113,13 +112,17 @@ def align(
     )
 
 
+def same_sentence(a: Scored, b: Scored) -> bool:
+    """*a* and *b* say the same words: a copy of one sentence (in another document, say)."""
+    return normal(a.candidate.text) == normal(b.candidate.text)
+
+
 def _rival_gap(lower: list[str], vocab: set[str], item: Scored, shown: Sequence[Scored]) -> float:
     """This sentence's missing share minus the lowest among the other most relevant ones.
 
-    A copy of the same sentence (in another document) is not a rival.
+    A copy of the same sentence is not a rival (:func:`same_sentence`).
     """
-    text = normal(item.candidate.text)
-    rivals = [s for s in shown[:RIVALS] if s is not item and normal(s.candidate.text) != text]
+    rivals = [s for s in shown[:RIVALS] if s is not item and not same_sentence(s, item)]
     mine = missing_share(lower, vocab)
     gaps = [mine - missing_share(lower, vocabulary(s.candidate.text)) for s in rivals]
     return max(gaps, default=0.0)

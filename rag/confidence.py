@@ -39,14 +39,14 @@ class Features:
     verifier: float
     top_rejected: float  # 1.0 when the most relevant candidate broke a rule
     # How the sentence's words line up with the question's (rag.alignment_features).
-    support_mean: float = 1.0
-    support_weakest: float = 1.0
-    rival_alignment: float = 0.0
-    negated_question: float = 0.0
-    names_missing: float = 0.0
-    opposite_in_sentence: float = 0.0
-    semantic_over_passages: float = 0.0
-    short_answer_length: float = 0.0
+    support_mean: float
+    support_weakest: float
+    rival_alignment: float
+    negated_question: float
+    names_missing: float
+    opposite_in_sentence: float
+    semantic_over_passages: float
+    short_answer_length: float
 
     @classmethod
     def names(cls) -> list[str]:

@@ -28,13 +28,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
 from rag import gates
-from rag.alignment_features import align
+from rag.alignment_features import align, same_sentence
 from rag.answer import Answer, Citation, Passage
 from rag.answerinfo import AnswerInfo, CandidateNote
 from rag.confidence import Features
 from rag.config import REFUSAL, UNSURE, Settings
 from rag.embeddings import Encoder
-from rag.gates.words import normal
 from rag.relevance import Scored, candidates, score_candidates
 from rag.shortanswer import short_answer
 from rag.verifier import VerifierScores, pair_text
@@ -106,8 +105,7 @@ def _best_rival_score(item: Scored, scored: Sequence[Scored]) -> float:
     The same sentence in another document (a copy, a second version of a file) is the
     same answer, not a rival: it must not make a clear winner look like a close call.
     """
-    text = normal(item.candidate.text)
-    others = (s.score for s in scored if s is not item and normal(s.candidate.text) != text)
+    others = (s.score for s in scored if s is not item and not same_sentence(s, item))
     return max(others, default=0.0)
 
 

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 # Words that say what kind of thing is asked ("how *many*", "what *year*"), not what it
 # is about: the answer holds a number or a date in their place, not the word.
-ASKING_WORDS = frozenset({"many", "much", "year", "years", "date", "name", "names", "kind", "type"})
+HOW_MUCH = frozenset({"many", "much"})
+ASKING_WORDS = HOW_MUCH | {"year", "years", "date", "name", "names", "kind", "type"}
 
 
 @dataclass(frozen=True)
