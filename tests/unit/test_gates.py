@@ -195,3 +195,32 @@ def test_the_asked_for_kind_must_be_in_the_quote_not_only_in_the_sentence_before
     assert not who.ok and who.reason == "no person in it"
     named = "In 1902 Tom Baker rebuilt it."
     assert gates.check("Who rebuilt the mill?", named, "The mill burned. " + named).ok
+
+
+def test_numbers_match_roman_numerals_but_not_the_pronoun() -> None:
+    sentence = "Type I diabetes was described by the clinic in its first report."
+    assert gates.mentions_number("1", sentence)
+    assert not gates.mentions_number("1", "In the spring I visited the clinic twice.")
+    assert gates.mentions_number("2", "Phase II of the works began in spring.")
+    assert not gates.mentions_number("3", "Phase II of the works began in spring.")
+    assert not gates.missing_names("When did Phase II begin?", "Phase 2 began in 1998.")
+    assert gates.missing_names("When did Phase III begin?", "Phase 2 began in 1998.") == ["III"]
+
+
+def test_names_match_the_initials_of_their_run_and_the_run_as_one_word() -> None:
+    text = "It has a board appointed by the council; the NHB sets the rates."
+    assert not gates.missing_names("Who appoints the board of the North Harbour Bank?", text)
+    assert gates.missing_names("Who appoints the board of the South Harbour Bank?", text) == [
+        "South",
+        "Harbour",
+        "Bank",
+    ]
+    text = "RiverNet was a network of the county libraries, built in 1991."
+    assert not gates.missing_names("When was River Net built?", text)
+    assert gates.missing_names("When was River Link built?", text) == ["Link"]
+
+
+def test_a_hyphenated_name_is_mentioned_when_each_part_is() -> None:
+    text = "The MHC:antigen complex of the new vaccine is seen by the CD4 co-receptor."
+    assert not gates.missing_names("What sees the MHC-antigen complex?", text)
+    assert gates.missing_names("What sees the MHC-protein complex?", text) == ["MHC-protein"]
