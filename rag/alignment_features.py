@@ -11,6 +11,9 @@ the training articles, ``training/FEATURES_EXPERIMENT.md``):
   question says, where this one does not, is a bad sign);
 * **negated question** and **opposite in the sentence** (one of two common opposites
   of a question word, :data:`rag.gates.OPPOSITES`);
+* **the sentence negates**: it negates one of the question's words ("*not* fully
+  understood", "*non*-specific") where the question states it plainly ("What is fully
+  understood ...?");
 * **names missing**: the share of the question's names (capitalised words after the
   first) the sentence does not use;
 * **meaning over the passages**: the sentence's cosine minus the best retrieved
@@ -24,20 +27,22 @@ This module computes numbers only; the rules that reject a sentence outright are
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag import gates
 from rag.embeddings import Encoder
-from rag.gates.contradiction import NEGATION
+from rag.gates.contradiction import NEGATION, NEGATORS
 from rag.gates.words import normal, tokens
 from rag.lexical import tokenize
 from rag.relevance import Scored
 from rag.shortanswer import short_answer
-from rag.support import HOW_MUCH, root, support
+from rag.support import HOW_MUCH, asked_words, root, same_root, support
 
 log = logging.getLogger(__name__)
 
+_NEGATION_REACH = 3  # words between a negation and the word it negates
 RIVALS = 8  # the other candidates compared with: the most relevant ones, as the answer explains
 _LONGEST_SHORT_ANSWER = 10  # words; longer short answers count as this long
 
@@ -52,6 +57,7 @@ class Alignment:
     negated_question: float
     names_missing: float
     opposite_in_sentence: float
+    sentence_negates: float
     semantic_over_passages: float
     short_answer_length: float
 
@@ -107,6 +113,7 @@ def align(
         negated_question=float(bool(NEGATION.search(question))),
         names_missing=missing_share([w for w in words if _is_name(w, question)], vocab),
         opposite_in_sentence=float(_opposite(question, context)),
+        sentence_negates=float(negates_asked(question, item.candidate.text)),
         semantic_over_passages=item.semantic - _best_dense(scored),
         short_answer_length=_short_answer_length(question, context),
     )
@@ -135,6 +142,28 @@ def _is_name(word: str, question: str) -> bool:
 def _opposite(question: str, context: str) -> bool:
     said = {w.lower() for w in tokens(context)}
     return any(gates.OPPOSITES.get(w.lower(), frozenset()) & said for w in tokens(question))
+
+
+def negates_asked(question: str, sentence: str) -> bool:
+    """*sentence* negates a word *question* states plainly.
+
+    A word negated is one up to three words after a negation ("could *not* evade",
+    "are not fully *understood*") or with a "non-" prefix ("non-specific"). A question
+    that negates anything itself, or uses the same "non-" word, is not stated plainly.
+    """
+    if NEGATION.search(question):
+        return False
+    asked = asked_words(question)
+    plain = {w.lower() for w in tokens(question)}
+    said = [w.lower() for w in tokens(re.sub(r"n['’]t\b", " not", sentence))]
+    for i, word in enumerate(said):
+        base = word.removeprefix("non-")
+        prefixed = base != word
+        if (prefixed and word in plain) or not any(same_root(a, base) for a in asked):
+            continue
+        if prefixed or NEGATORS & set(said[max(0, i - _NEGATION_REACH) : i]):
+            return True
+    return False
 
 
 def _best_dense(scored: Sequence[Scored]) -> float:

@@ -45,6 +45,7 @@ class Features:
     negated_question: float
     names_missing: float
     opposite_in_sentence: float
+    sentence_negates: float
     semantic_over_passages: float
     short_answer_length: float
 

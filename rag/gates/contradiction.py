@@ -17,7 +17,8 @@ from collections.abc import Mapping
 
 from rag.gates.words import tokens
 
-NEGATION = re.compile(r"\b(not|no|never|none|nor|neither|without|cannot)\b|n['’]t\b", re.I)
+NEGATORS = frozenset({"not", "no", "never", "none", "nor", "neither", "without", "cannot"})
+NEGATION = re.compile(rf"\b({'|'.join(sorted(NEGATORS))})\b|n['’]t\b", re.I)
 # Common English opposites, two words a pair: a question that asks about one while the
 # sentence states the other ("exit" / "enter", "later" / "early") asks something the
 # sentence does not say.

@@ -18,7 +18,7 @@ import functools
 import re
 from typing import Literal
 
-from rag.gates.words import NAME, STOPWORDS, in_text, tokens
+from rag.gates.words import NAME, STOPWORDS, in_text, stem, tokens
 
 Kind = Literal["person", "name", "time", "number", "place", "other"]
 
@@ -130,6 +130,20 @@ def _new_names(sentence: str, question: str) -> list[str]:
     return found
 
 
+def _who_names(sentence: str, question: str) -> list[str]:
+    """New names that can be a person or organisation: not a weekday or month, and not
+    part of a place's name ("the Swan *Inn*", "Lunt *Bridge*": a run of names ending in a
+    place noun that is no organisation)."""
+    places = set()
+    for run in re.finditer(r"(?:\b[A-Z][\w'’.-]*\s+)*[A-Z][\w'’.-]*", sentence):
+        head = run.group().split()[-1]
+        if _PLACE_NOUNS.fullmatch(head) and not _PERSON_NOUNS.fullmatch(head):
+            places.update(run.group().split())
+    return [
+        w for w in _new_names(sentence, question) if stem(w) not in _CALENDAR and w not in places
+    ]
+
+
 def _proper_names(sentence: str, question: str) -> list[str]:
     """New capitalised words that read as proper names: not months or weekdays, and not
     after an article ("the Channel" names a thing; "Khushal" and "Margaret Holloway" do not
@@ -158,7 +172,7 @@ def holds_kind(kind: Kind, sentence: str, question: str) -> bool:
     asked = tokens(question)
     if kind == "person":
         nouns = [m.group() for m in _PERSON_NOUNS.finditer(sentence)]
-        return bool(_new_names(sentence, question)) or any(not in_text(n, asked) for n in nouns)
+        return bool(_who_names(sentence, question)) or any(not in_text(n, asked) for n in nouns)
     if kind == "place":
         nouns = [m.group() for m in _PLACE_NOUNS.finditer(sentence)]
         return bool(_new_names(sentence, question)) or any(not in_text(n, asked) for n in nouns)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.alignment_features import align, content_words, has_word, vocabulary
+from rag.alignment_features import align, content_words, has_word, negates_asked, vocabulary
 from rag.answer import Passage
 from rag.relevance import Scored, candidates
 from tests.fakes import HashingEmbeddings
@@ -58,6 +58,24 @@ def test_negation_opposites_and_names_are_seen() -> None:
     assert facts.names_missing == 1.0  # "Osprey" is not in the sentence
     opposite = align("Who arrived at the rock?", winter, scored, scored, HashingEmbeddings())
     assert opposite.opposite_in_sentence == 1.0  # "departed" is the opposite of "arrived"
+    assert opposite.sentence_negates == 0.0
+
+
+def test_a_sentence_that_negates_what_the_question_states() -> None:
+    sentence = "The causes of the harbour fire are not fully understood."
+    assert negates_asked("What is fully understood about the harbour fire?", sentence)
+    assert not negates_asked("What is not understood about the harbour fire?", sentence)
+    assert not negates_asked("What caused the harbour fire?", "The fire was caused by a lamp.")
+    assert negates_asked("Which lamps are specific to the rock?", "The lamps are non-specific.")
+    assert negates_asked("Who could leave the island?", "The keepers couldn't leave the island.")
+    # the same "non-" word in the question is stated plainly, not negated
+    assert not negates_asked(
+        "How do cells tell self from non-self?", "Cells tell self from non-self by markers."
+    )
+    # a negation far from the word does not negate it
+    assert not negates_asked(
+        "Who repaired the lamp?", "No storm came that year and the keeper repaired the lamp."
+    )
 
 
 def test_meaning_over_the_passages_and_short_answer_length() -> None:

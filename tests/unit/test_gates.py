@@ -224,3 +224,19 @@ def test_a_hyphenated_name_is_mentioned_when_each_part_is() -> None:
     text = "The MHC:antigen complex of the new vaccine is seen by the CD4 co-receptor."
     assert not gates.missing_names("What sees the MHC-antigen complex?", text)
     assert gates.missing_names("What sees the MHC-protein complex?", text) == ["MHC-protein"]
+
+
+def test_a_weekday_or_a_named_place_is_not_a_who() -> None:
+    assert not gates.holds_kind(
+        "person", "The society met at the Red Lion Inn on Mondays.", "Who founded the society?"
+    )
+    assert not gates.holds_kind(
+        "person", "Its first meeting was held on a Friday in March.", "Who chaired the meeting?"
+    )
+    assert gates.holds_kind(
+        "person", "The society was founded by Ada Brook on a Monday.", "Who founded the society?"
+    )
+    # an organisation's name stays a who, even when its run holds a place word
+    assert gates.holds_kind(
+        "person", "Harbour Town University paid for the new wing.", "Who paid for the wing?"
+    )
