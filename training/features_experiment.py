@@ -293,6 +293,7 @@ def _support_features(row: Row, item: Scored, scored: Sequence[Scored]) -> dict[
         "support_weakest": covered.weakest,
         "support_missing": 1.0 - covered.weakest,
         "semantic_margin": item.semantic - max(others, default=0.0),
+        "sentence_negates": float(af.negates_asked(row.question, row.chosen["text"])),
     }
 
 
@@ -502,6 +503,9 @@ def feature_sets(all_new: Sequence[str]) -> dict[str, list[str]]:
     sets["support+rival+neg+sop+margin"] = [*sets["support+rival+neg+sop"], "semantic_margin"]
     for extra in ("new_share", "new_few", "new_count"):
         sets[f"shipped2+{extra}"] = [*sets["support+rival+neg+sop"], extra]
+    # Round 3: a sentence that negates a word the question states (shipped).
+    sets["shipped2+sentence_negates"] = [*sets["support+rival+neg+sop"], "sentence_negates"]
+    sets["combo_c+support+sentence_negates"] = [*sets["combo_c+support"], "sentence_negates"]
     return sets
 
 

@@ -12,7 +12,8 @@ A sentence the rules reject is never quoted as an answer, however well it scores
 * **alignment** (:mod:`rag.gates.alignment`): every number the question names must be in
   the sentence (or the sentence it continues), and every name it names must be in the
   passage or the document's title, so "the race in 2019" is not answered by the race of
-  2018;
+  2018; a "how many" question is not answered by a sentence that names its year only as
+  the base of a comparison ("double the figure for 2019");
 * **contradiction** (:mod:`rag.gates.contradiction`): a negated question ("what is *not*
   ...") needs a negated sentence, and a question about one of two common opposites
   ("exit") is not answered by a sentence stating the other ("enter").
@@ -30,7 +31,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.gates.alignment import mentions_number, missing_names, question_names, question_numbers
+from rag.gates.alignment import (
+    mentions_number,
+    missing_names,
+    only_relative,
+    question_names,
+    question_numbers,
+)
 from rag.gates.contradiction import OPPOSITES, contradiction
 from rag.gates.fragments import fragment_reason
 from rag.gates.kinds import NUMBER_WORDS, Kind, holds_kind, question_kind
@@ -49,6 +56,7 @@ __all__ = [
     "fragment_reason",
     "holds_kind",
     "missing_names",
+    "only_relative",
     "question_kind",
     "question_names",
     "question_numbers",
@@ -88,6 +96,8 @@ def check(
     for number in question_numbers(question):
         if not mentions_number(number, where):
             return Verdict(False, f"does not mention {number}")
+        if kind == "number" and only_relative(number, sentence):
+            return Verdict(False, f"gives the figure for {number} only relative to another")
     missing = missing_names(question, " ".join((passage or context, title)))
     if missing:
         return Verdict(False, f"does not mention {missing[0]}")

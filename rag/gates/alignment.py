@@ -63,6 +63,26 @@ def mentions_number(number: str, text: str) -> bool:
     return int(number) > 0 and _ROMAN[int(number)] in _numerals(text)
 
 
+# "double the figure for 2019": the figure of 2019 is only implied (half of the one stated).
+_RELATIVE = re.compile(
+    r"\b(twice|double|triple|treble|quadruple|half|third|quarter|times|more than|less than|"
+    r"fewer than|higher than|lower than|above|below|up on|down on)\s+(the\s+|that\s+)?"
+    r"(figure|number|total|level|amount|count|rate|tally)s?\b[^.;,]{0,40}",
+    re.I,
+)
+
+
+def only_relative(number: str, text: str) -> bool:
+    """*text* names *number* (a year, say) only as the base of a comparison.
+
+    "Visits reached 40,000, double the figure for 2019" states the figure of 2021 and
+    leaves that of 2019 to arithmetic: it does not say how many came in 2019.
+    """
+    said = [m.start() for m in re.finditer(rf"(?<![\d.,]){re.escape(number)}(?![\d])", text)]
+    spans = [m.span() for m in _RELATIVE.finditer(text)]
+    return bool(said) and all(any(a <= at <= b for a, b in spans) for at in said)
+
+
 def _numerals(text: str) -> set[str]:
     """Roman numerals of *text*: II and longer anywhere, I, V and X only after a name.
 

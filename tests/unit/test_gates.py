@@ -240,3 +240,14 @@ def test_a_weekday_or_a_named_place_is_not_a_who() -> None:
     assert gates.holds_kind(
         "person", "Harbour Town University paid for the new wing.", "Who paid for the wing?"
     )
+
+
+def test_a_figure_given_only_relative_to_the_asked_year_does_not_answer() -> None:
+    sentence = "Visitor numbers reached 40,000 in 2021, double the figure recorded for 2019."
+    verdict = gates.check("How many visitors came in 2019?", sentence, sentence)
+    assert not verdict.ok and "relative" in verdict.reason
+    assert gates.check("How many visitors came in 2021?", sentence, sentence).ok
+    stated = "Attendance fell to 3,000, down from 5,000 in 2019."
+    assert gates.check("How many people attended in 2019?", stated, stated).ok
+    # only "how many" questions: a when/what question may still quote the comparison
+    assert gates.check("What happened to visitor numbers after 2019?", sentence, sentence).ok
