@@ -125,7 +125,11 @@ IRREGULAR_PAST = word_set(
 
 FUNCTION_WORDS = STOPWORDS | AUX | LOCATIVE | TEMPORAL | DETERMINERS | WH | word_set("'s n't not")
 POSSESSIVES = word_set("its his her their")
-TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_](?:[\w’'&.-]*[^\W_])?[’']?|[?!.,;:()]")
+# A number range ("2019 - 20", "1914–18") is one token: "the 2019 - 20 season" is one phrase.
+TOKEN = re.compile(
+    r"\d+(?:[.,]\d+)*(?: ?[-–—] ?\d+(?:[.,]\d+)*)?"  # a number, or a range of two
+    r"|[^\W_](?:[\w’'&.-]*[^\W_])?[’']?|[?!.,;:()]"
+)
 ELLIPTIC_OPENING = re.compile(r"^\s*(what about|how about)\b[\s,]*", re.I)
 SOFT_OPENING = re.compile(r"^\s*(and|also|but|or|so|then|what else)\b[\s,]*", re.I)
 TOPIC_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
