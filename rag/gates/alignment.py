@@ -51,9 +51,14 @@ def question_numbers(question: str) -> tuple[str, ...]:
     return tuple(re.findall(r"(?<![\w.-])\d+(?:[.,]\d+)*", question))
 
 
+def _as_written(number: str) -> re.Pattern[str]:
+    """*number* as written, not as part of a longer one (2019, not 12019 or 2019.5)."""
+    return re.compile(rf"(?<![\d.,]){re.escape(number)}(?![\d])")
+
+
 def mentions_number(number: str, text: str) -> bool:
     """True when *text* states *number* (not as part of a longer one), its word or numeral."""
-    if re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d])", text):
+    if _as_written(number).search(text):
         return True
     if not number.isdigit() or int(number) not in _DIGIT_WORDS:
         return False
@@ -78,7 +83,7 @@ def only_relative(number: str, text: str) -> bool:
     "Visits reached 40,000, double the figure for 2019" states the figure of 2021 and
     leaves that of 2019 to arithmetic: it does not say how many came in 2019.
     """
-    said = [m.start() for m in re.finditer(rf"(?<![\d.,]){re.escape(number)}(?![\d])", text)]
+    said = [m.start() for m in _as_written(number).finditer(text)]
     spans = [m.span() for m in _RELATIVE.finditer(text)]
     return bool(said) and all(any(a <= at <= b for a, b in spans) for at in said)
 
