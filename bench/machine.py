@@ -60,8 +60,13 @@ def tag(cpuinfo: str | None = None) -> str:
     return f"{vendor}-{best}"
 
 
-def describe() -> dict[str, str]:
-    """This machine, for a result file and the report header."""
+def describe(masked: bool = False) -> dict[str, str]:
+    """This machine, for a result file and the report header.
+
+    *masked*: the figures come from processes that saw AVX2 only
+    (:mod:`bench.avx2only`); the tag says so (``intel-amx-as-avx2``), so they never
+    mix with this CPU's own figures nor pass for a real AVX2-only CPU's.
+    """
     mem = "?"
     meminfo = Path("/proc/meminfo")
     if meminfo.exists():
@@ -73,10 +78,11 @@ def describe() -> dict[str, str]:
             versions[name.replace("-", "_")] = version(name)
         except PackageNotFoundError:
             versions[name.replace("-", "_")] = "?"
+    units = " ".join(isa()) or "no AVX2"
     return {
-        "tag": tag(),
+        "tag": f"{tag()}-as-avx2" if masked else tag(),
         "cpu": cpu_model(),
-        "isa": " ".join(isa()) or "no AVX2",
+        "isa": f"AVX2 (CPUID masked; the CPU has {units})" if masked else units,
         "nproc": str(os.cpu_count()),
         "ram": mem,
         "python": platform.python_version(),

@@ -365,7 +365,8 @@ WORKERS = {
 def _cached(args: argparse.Namespace, name: str, make: Any) -> dict[str, Any]:
     """One step's result: from disk, or measured now and written with its machine."""
     results, fresh = args.results, args.fresh
-    path = results / host.tag() / f"{name}.json"
+    info = host.describe(masked=args.as_avx2)
+    path = results / info["tag"] / f"{name}.json"
     if path.exists() and not fresh:
         return json.loads(path.read_text())
     load = os.getloadavg()[0]
@@ -373,7 +374,7 @@ def _cached(args: argparse.Namespace, name: str, make: Any) -> dict[str, Any]:
     result["load_before"] = round(load, 2)
     result["load_after"] = round(os.getloadavg()[0], 2)
     result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    result["machine"] = host.describe()
+    result["machine"] = info
     result["command"] = args.command
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1))
@@ -419,10 +420,22 @@ def run_size(size: str, args: argparse.Namespace) -> None:
     step("query-baseline", lambda: _worker("query_baseline", store=base, questions=qs))
     step("cold-ours", lambda: cold_start_ask(ours, qs[0]))
     step("cold-baseline", lambda: cold_start_baseline(base, qs[0]))
-    if not args.no_app:
+    if not args.no_app and not args.as_avx2:  # the browser is not run under the mask
         expect = "22 million" if size == "article" else None
         q = "How much has the UK pledged towards security?" if size == "article" else qs[0]
         step("app", lambda: app_first_answer(ours, q, expect))
+
+
+def _mask_children(parser: argparse.ArgumentParser) -> None:
+    """From now on every measuring child process sees AVX2 only (this one is unchanged)."""
+    from bench import avx2only
+
+    try:
+        lib = avx2only.library(CACHE)
+    except avx2only.MaskUnavailableError as exc:
+        parser.error(str(exc))
+    os.environ.update(avx2only.environment(lib))
+    print(f"child processes run with {avx2only.LABEL}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -452,6 +465,12 @@ def main(argv: list[str] | None = None) -> int:
         "query-ours, query-baseline, cold-ours, cold-baseline, app (default: all)",
     )
     parser.add_argument("--no-app", action="store_true", help="skip the browser measurement")
+    parser.add_argument(
+        "--as-avx2",
+        action="store_true",
+        help="measure as if this CPU had AVX2 only (CPUID masked: bench/avx2only.c; "
+        "needs the cpuid_fault flag and gcc); results go to <machine>-as-avx2",
+    )
     parser.add_argument("--report-only", action="store_true", help="only render the results")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
     parser.add_argument(
@@ -468,6 +487,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(sizes.split(",")) - set(SIZES))
     if unknown:
         parser.error(f"unknown size {', '.join(unknown)}; choose from {', '.join(SIZES)}")
+    if args.as_avx2 and not args.report_only:
+        _mask_children(parser)
     if not args.report_only:
         for size in sizes.split(","):
             run_size(size.strip(), args)

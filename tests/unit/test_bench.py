@@ -38,6 +38,22 @@ def test_machine_names_cpu_and_vector_units() -> None:
     assert machine.tag("model name : something old\nflags : fpu sse2\n") == "cpu-baseline"
 
 
+def test_masked_figures_are_labelled_and_kept_apart() -> None:
+    info = machine.describe(masked=True)
+    assert info["tag"] == f"{machine.tag()}-as-avx2"
+    assert info["isa"].startswith("AVX2 (CPUID masked; the CPU has")
+
+
+def test_machines_without_cpuid_faulting_are_told_why() -> None:
+    from bench import avx2only
+
+    info = "model name : AMD EPYC 7B13\nflags : fpu avx avx2 fma\n"
+    assert "cpuid_fault" in (avx2only.why_unavailable(info) or "")
+    assert (
+        avx2only.why_unavailable("flags : fpu cpuid_fault sse2\n") == "this CPU has no AVX2 to run"
+    )
+
+
 def _bench(tmp, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(BENCH_CACHE=str(tmp / "cache"), HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
