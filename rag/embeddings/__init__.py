@@ -114,7 +114,7 @@ def _onnx_bulk(settings: Settings, target: Path, path: Path) -> BulkEncoder | No
         return Bf16Bulk(partial(load_sentence_transformer, path), settings.embedding_bf16_batch)
     if precision == "int8":
         batch = min(settings.embedding_batch_size, settings.embedding_onnx_max_batch)
-        return Int8Bulk(target, path, batch)
+        return Int8Bulk(target, path, batch, settings.embedding_onnx_workers)
     return None
 
 

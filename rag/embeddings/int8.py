@@ -109,11 +109,14 @@ class Int8Bulk:
 
     precision = "int8"
 
-    def __init__(self, fp32_file: Path, model_path: Path, batch_size: int) -> None:
+    def __init__(
+        self, fp32_file: Path, model_path: Path, batch_size: int, workers: int = 0
+    ) -> None:
         self.file = int8_file(fp32_file)
         self._fp32_file = fp32_file
         self._model_path = model_path
         self.batch_size = batch_size
+        self.workers = workers
         self._runner: OnnxRunner | None = None
         self._failed = False
         self._lock = threading.Lock()
@@ -129,7 +132,9 @@ class Int8Bulk:
             try:
                 if not self.file.is_file():
                     quantize_int8(self._fp32_file, self.file)
-                self._runner = OnnxRunner(self.file, self._model_path, self.batch_size)
+                self._runner = OnnxRunner(
+                    self.file, self._model_path, self.batch_size, self.workers
+                )
                 log.info("bulk ingest embeds in int8 (%s)", self.file.name)
             except (ImportError, OSError, RuntimeError) as exc:
                 self._failed = True

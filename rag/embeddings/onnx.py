@@ -15,7 +15,9 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,22 +45,31 @@ class OnnxRunner:
     transformer's last hidden state; pooling (mean over real tokens) and
     normalisation happen here, exactly as sentence-transformers does them. Texts are
     sorted by token length and run *batch_size* at a time, so padding stays small.
+
+    *workers* batches run at once, each on one core (0: one per usable core). On 2
+    cores two single-threaded runs of one session beat one run on two threads by
+    16-19% (AVX2 EPYC, docs/BENCHMARKS.md): a batch of 4 short texts is too small to
+    split across cores without waiting. The vectors are the same either way.
     """
 
     def __init__(
-        self, onnx_file: Path, model_path: Path, batch_size: int, threads: int = 0
+        self, onnx_file: Path, model_path: Path, batch_size: int, workers: int = 0
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        self.file = onnx_file
         self.batch_size = batch_size
+        self.workers = workers or usable_cores()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=max_seq_length(model_path))
         self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads  # 0: ONNX Runtime's default (all cores)
+        options.intra_op_num_threads = 1  # parallel across batches instead (see above)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self._session = ort.InferenceSession(
@@ -72,14 +83,23 @@ class OnnxRunner:
 
         encodings = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        out = np.zeros((len(texts), 0), dtype=np.float32)
-        for first in range(0, len(order), self.batch_size):
-            rows = order[first : first + self.batch_size]
-            vectors = self._run([encodings[i].ids for i in rows])
-            if out.shape[1] == 0:
-                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        tokens = [[encodings[i].ids for i in rows] for rows in batches]
+        if len(batches) == 1 or self.workers == 1:
+            results = list(map(self._run, tokens))
+        else:  # ONNX Runtime releases the GIL in run(): the batches really run in parallel
+            results = list(self._executor().map(self._run, tokens))
+        width = results[0].shape[1] if results else 0
+        out = np.zeros((len(texts), width), dtype=np.float32)
+        for rows, vectors in zip(batches, results, strict=True):
             out[rows] = vectors
         return out
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:  # made on first use: nothing starts at construction
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="onnx")
+            return self._pool
 
     def _run(self, token_ids: list[list[int]]) -> np.ndarray:
         import numpy as np
@@ -122,12 +142,20 @@ class OnnxEmbeddings(CachedQueries):
         # ONNX Runtime materialises the attention of the whole batch: big batches
         # cost memory (64 x 256 tokens peaks at ~1.4 GB) and run slower here.
         batch = min(settings.embedding_batch_size, settings.embedding_onnx_max_batch)
-        self.runner = OnnxRunner(onnx_file, model_path, batch)
+        self.runner = OnnxRunner(onnx_file, model_path, batch, settings.embedding_onnx_workers)
         self.batch_size = batch
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         """Normalised float32 matrix, one row per text (batched by token length)."""
         return self.runner.encode(texts)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the OS reports one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
 
 
 def onnx_compatible(model_path: Path) -> bool:

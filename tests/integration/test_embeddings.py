@@ -58,6 +58,19 @@ def test_a_text_gets_the_same_vector_alone_or_in_a_padded_batch(embeddings) -> N
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
 
 
+def test_batches_run_in_parallel_give_each_text_its_own_vector(embeddings) -> None:
+    from rag.embeddings.onnx import OnnxRunner
+
+    texts = _texts(37)  # ten batches of four, of very different lengths, out of order
+    runner = embeddings.runner
+    parallel = OnnxRunner(runner.file, bundled_model_path(), runner.batch_size, 3)
+    serial = OnnxRunner(runner.file, bundled_model_path(), runner.batch_size, 1)
+    together, one_by_one = parallel.encode(texts), serial.encode(texts)
+    assert np.array_equal(together, one_by_one)  # same kernels, same rows, any thread
+    assert parallel._pool is not None and serial._pool is None
+    assert parallel.encode([]).shape[0] == 0
+
+
 def test_bf16_bulk_ingest_stays_within_rounding_of_fp32(torch_fp32) -> None:
     bf16 = load_embeddings(Settings(_env_file=None, embedding_precision="bf16"))
     texts = _texts(BULK_MIN_TEXTS)
