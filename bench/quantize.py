@@ -465,8 +465,18 @@ def main() -> None:
     parser.add_argument("--avx2-sample", type=int, default=24, help="chunks run under QEMU")
     parser.add_argument("--fresh", action="store_true", help="re-quantize every int8 file")
     parser.add_argument("--report-only", action="store_true", help="re-render the doc only")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS_FILE,
+        help="results file to merge into (another machine's: its own file, and --no-doc)",
+    )
+    parser.add_argument(
+        "--no-doc", action="store_true", help="write the results file only, not the doc block"
+    )
     args = parser.parse_args()
-    results = json.loads(RESULTS_FILE.read_text()) if RESULTS_FILE.exists() else {"steps": {}}
+    results_file: Path = args.results
+    results = json.loads(results_file.read_text()) if results_file.exists() else {"steps": {}}
     if not args.report_only:
         chosen = [s for s in args.steps.split(",") if s]
         unknown = set(chosen) - set(STEPS)
@@ -484,11 +494,12 @@ def main() -> None:
             stamp.update(load_before=_load(), machine=host.tag())
             results["steps"][step] = {**stamp, **run[step](), "load_after": _load()}
             results["machine"] = machine()
-            RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-            RESULTS_FILE.write_text(json.dumps(results, indent=1))
+            results_file.parent.mkdir(parents=True, exist_ok=True)
+            results_file.write_text(json.dumps(results, indent=1))
     results["verdict"] = verdict(results["steps"])
-    RESULTS_FILE.write_text(json.dumps(results, indent=1))
-    write_doc(render(results))
+    results_file.write_text(json.dumps(results, indent=1))
+    if not args.no_doc:
+        write_doc(render(results))
     print(json.dumps(results["verdict"], indent=1))
 
 
