@@ -6,7 +6,7 @@ in each configuration: fp32 or the int8 copy ingest uses, one batch on all cores
 (intra-op threads) or one single-threaded batch per core at once (what
 :class:`rag.embeddings.onnx.OnnxRunner` does), batches of 4 or 8. It prints chunks/s and
 the cosine of int8 to fp32, and writes them with the machine to
-``bench/results/<machine>/levers.json``. Only the forward passes are timed (after one
+``bench/results/<machine>/studies/levers.json``. Only the forward passes are timed (after one
 warm-up call): the whole ingest, with Chroma and the tutorial side by side, is
 :mod:`bench.run`. It asserts nothing.
 """
@@ -126,7 +126,7 @@ def main() -> None:
     result["command"] = f"python -m bench.levers --docs {args.docs}"
     for name, row in result["configs"].items():
         print(f"{name:44s} {row['chunks_per_s']:6.1f} chunks/s  cos p1 {row['cos_to_fp32_p1']}")
-    out = RESULTS / info["tag"] / "levers.json"
+    out = RESULTS / info["tag"] / "studies" / "levers.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
 

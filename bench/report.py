@@ -29,7 +29,10 @@ Results = dict[str, dict[str, Any]]  # step name ("1k-ingest-ours") -> its resul
 
 
 def load_results(folder: Path) -> dict[str, Results]:
-    """Every machine's results under *folder*: ``{tag: {step: result}}``."""
+    """Every machine's results under *folder*: ``{tag: {step: result}}``.
+
+    Only ``<machine>/<size>-<step>.json``: studies (``<machine>/studies/``) are not rows.
+    """
     machines: dict[str, Results] = {}
     for sub in sorted(p for p in folder.glob("*") if p.is_dir()):
         steps = {f.stem: json.loads(f.read_text()) for f in sorted(sub.glob("*.json"))}

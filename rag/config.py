@@ -50,7 +50,8 @@ class Settings(BaseSettings):
         description="Precision of bulk ingest embedding. bf16 runs sentence-transformers "
         "under torch bf16 autocast (~2.5x faster on CPUs with AMX or AVX512-BF16, cosine "
         "0.99998 to fp32); int8 runs an int8 copy of the ONNX export (made once; cosine "
-        "p1 0.988 to fp32; opt-in, see docs/QUANTIZATION.md); auto: bf16 when the CPU has "
+        "p1 0.98-0.99 to fp32; 1.3x fp32 on AVX2-only CPUs; opt-in, see docs/QUANTIZATION.md); "
+        "auto: bf16 when the CPU has "
         "it, else fp32. Questions and answer sentences are always fp32.",
     )
     # Machine-tuned embedding numbers, each measured on 2 cores (docs/BENCHMARKS.md).
