@@ -20,6 +20,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from bench import machine as host
+
 SOURCE = Path(__file__).with_name("avx2only.c")
 LABEL = "CPUID masked to AVX2 only (bench/avx2only.c)"
 # glibc picks its string functions before the library loads; keep those on AVX2 too.
@@ -32,9 +34,7 @@ class MaskUnavailableError(RuntimeError):
 
 def why_unavailable(cpuinfo: str | None = None) -> str | None:
     """None when the mask can run here; else what is missing, said for a person."""
-    text = cpuinfo if cpuinfo is not None else _cpuinfo()
-    lines = [ln for ln in text.splitlines() if ln.startswith("flags")]
-    flags = lines[0].split(":", 1)[1].split() if lines else []
+    flags = host.flags(cpuinfo)
     if "cpuid_fault" not in flags:
         return "this CPU or its hypervisor does not offer CPUID faulting (no cpuid_fault flag)"
     if "avx2" not in flags:
@@ -42,13 +42,6 @@ def why_unavailable(cpuinfo: str | None = None) -> str | None:
     if shutil.which("gcc") is None and shutil.which("cc") is None:
         return "no C compiler (Debian: apt-get install gcc)"
     return None
-
-
-def _cpuinfo() -> str:
-    try:
-        return Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
 
 
 def library(cache: Path) -> Path:

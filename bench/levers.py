@@ -25,6 +25,7 @@ import numpy as np
 
 from bench import machine as host
 from bench.corpus import build
+from bench.quantize import fp32_file
 from bench.run import RESULTS
 
 Encode = Callable[[list[str]], np.ndarray]
@@ -44,15 +45,10 @@ def _texts(docs: int) -> list[str]:
 
 
 def _models() -> tuple[Path, Path, Path]:
-    from rag.config import Settings
-    from rag.embeddings import bundled_model_path, onnx_file
+    from rag.embeddings import bundled_model_path
     from rag.embeddings.int8 import int8_file, quantize_int8
-    from rag.embeddings.onnx import export_onnx
 
-    model = bundled_model_path()
-    fp32 = onnx_file(Settings(_env_file=None), model)
-    if not fp32.exists():
-        export_onnx(model, fp32)
+    model, fp32 = bundled_model_path(), fp32_file()
     if not int8_file(fp32).exists():
         quantize_int8(fp32, int8_file(fp32))
     return model, fp32, int8_file(fp32)
@@ -89,9 +85,11 @@ def _timed(encode: Encode, texts: list[str]) -> tuple[float, np.ndarray]:
 
 def measure(docs: int) -> dict[str, Any]:
     """chunks/s of every configuration on the chunks of the first *docs* documents."""
+    from rag.embeddings.onnx import usable_cores
+
     texts = _texts(docs)
     model, fp32, int8 = _models()
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cores()
     configs: dict[str, Callable[[], Encode]] = {
         f"fp32, batch 4, one batch on {cores} threads": lambda: _intra_op(fp32, model, 4, cores),
         f"fp32, batch 4, {cores} batches at once": lambda: _parallel(fp32, model, 4, cores),

@@ -39,12 +39,17 @@ def cpu_model(cpuinfo: str | None = None) -> str:
     return match.group(1).strip() if match else (platform.processor() or "unknown CPU")
 
 
-def isa(cpuinfo: str | None = None) -> list[str]:
-    """The vector units of :data:`ISA_FLAGS` this CPU reports, e.g. ``["AVX2", "AMX"]``."""
+def flags(cpuinfo: str | None = None) -> set[str]:
+    """The CPU flags ``/proc/cpuinfo`` (or the *cpuinfo* text given) reports."""
     text = _cpuinfo() if cpuinfo is None else cpuinfo
     match = re.search(r"^flags\s*:\s*(.+)$", text, re.M)
-    flags = set(match.group(1).split()) if match else set()
-    return [label for flag, label in ISA_FLAGS.items() if flag in flags]
+    return set(match.group(1).split()) if match else set()
+
+
+def isa(cpuinfo: str | None = None) -> list[str]:
+    """The vector units of :data:`ISA_FLAGS` this CPU reports, e.g. ``["AVX2", "AMX"]``."""
+    present = flags(cpuinfo)
+    return [label for flag, label in ISA_FLAGS.items() if flag in present]
 
 
 def tag(cpuinfo: str | None = None) -> str:
