@@ -58,6 +58,15 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _peak_rss_mb() -> float:
+    """This process's own peak RSS, MB.
+
+    Not ``ru_maxrss``: Linux carries a parent's peak across fork and exec into it, so a
+    worker spawned by a parent that built a corpus reported the parent's peak.
+    """
+    status = Path("/proc/self/status")
+    match = re.search(r"VmHWM:\s+(\d+) kB", status.read_text()) if status.exists() else None
+    if match:
+        return int(match.group(1)) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -67,7 +76,14 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _corpus(size: str) -> Path:
-    return ROOT / "seeds" if size == "article" else build(SIZES[size])
+    if size == "article":
+        return ROOT / "seeds"
+    if not (CACHE / f"corpus-{SIZES[size]}" / ".complete").exists():
+        # In a child: building reads every installed package, and this process's size
+        # would become the floor of every measuring child's rusage.
+        cmd = [sys.executable, "-m", "bench.corpus", str(SIZES[size])]
+        subprocess.run(cmd, cwd=ROOT, env=_env(), check=True, stdout=subprocess.DEVNULL)
+    return build(SIZES[size])
 
 
 def _files(folder: Path, limit: int | None = None) -> list[Path]:
@@ -249,22 +265,32 @@ print(db.similarity_search(sys.argv[2], k=4)[0].page_content[:200])
 """
 
 
+# Runs the command from a small process, so that its rusage peak is its own: Linux
+# carries the spawning process's peak RSS into the child's ru_maxrss.
+LAUNCH = """
+import os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - started
+print(seconds, os.waitstatus_to_exitcode(status), usage.ru_maxrss, flush=True)
+"""
+
+
 def _timed_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall seconds from spawn to exit, and the process's peak RSS (MB)."""
     import tempfile
 
     with tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err)
-        assert proc.stdout is not None
-        proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
+        launcher = [sys.executable, "-I", "-S", "-c", LAUNCH, *cmd]
+        done = subprocess.run(
+            launcher, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, check=False
+        )
+        fields = done.stdout.split()
+        if done.returncode != 0 or len(fields) != 3 or fields[1] != b"0":
             err.seek(0)
             raise RuntimeError(f"{cmd[:4]} failed: {err.read().decode()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    return float(fields[0]), int(fields[2]) / 1024
 
 
 def cold_start_ask(store: str, question: str, runs: int = 3) -> dict[str, Any]:

@@ -88,3 +88,21 @@ def test_smallest_quick_step_runs_end_to_end_and_reports_the_cpu(tmp_path) -> No
     assert f"| article (1 doc) | {machine.tag()} | baseline" in report
     assert machine.cpu_model() in report and machine.describe()["isa"] in report
     assert "| 1,000 docs | | not measured" in report
+
+
+def test_a_measured_process_reports_its_own_peak_memory_not_its_parents() -> None:
+    """Linux carries a parent's peak RSS into a child's ru_maxrss; figures must not."""
+    from bench import run
+
+    ballast = bytearray(600 * 1024 * 1024)
+    ballast[::4096] = b"\x01" * len(ballast[::4096])  # touch every page: RSS >= 600 MB
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    seconds, cold_peak = run._timed_process([sys.executable, "-c", "pass"], env)
+    code = "from bench.run import _peak_rss_mb; print(_peak_rss_mb())"
+    worker = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    del ballast
+    assert seconds > 0
+    assert 1 < cold_peak < 300  # a bare interpreter, not this 600+ MB test process
+    assert 1 < float(worker.stdout) < 300
