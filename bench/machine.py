@@ -2,15 +2,18 @@
 
 Every result the benchmarks write carries :func:`describe` so a figure is never
 separated from the CPU it came from (an AMX Xeon and an AVX2-only EPYC differ by
-2x or more on this model). It reads ``/proc/cpuinfo`` and package versions; it
+2x or more on this model). It reads ``/proc/cpuinfo``, package versions and the
+machine id (hashed: only to tell this machine from others of its kind); it
 measures nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import re
+import socket
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -63,6 +66,20 @@ def tag(cpuinfo: str | None = None) -> str:
     units = isa(cpuinfo)
     best = units[-1].lower().split("-")[0] if units else "baseline"
     return f"{vendor}-{best}"
+
+
+def host_id() -> str:
+    """A short opaque id of this very machine (hash of ``/etc/machine-id`` or hostname).
+
+    Machine kinds (:func:`tag`) are shared by many machines; a cached result is only
+    reused on the machine that measured it, so a user's run is never answered with
+    figures from ours.
+    """
+    try:
+        key = Path("/etc/machine-id").read_text().strip()
+    except OSError:
+        key = ""
+    return hashlib.sha256((key or socket.gethostname()).encode()).hexdigest()[:12]
 
 
 def describe(masked: bool = False) -> dict[str, str]:

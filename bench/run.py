@@ -394,13 +394,18 @@ def _cached(args: argparse.Namespace, name: str, make: Any) -> dict[str, Any]:
     info = host.describe(masked=args.as_avx2)
     path = results / info["tag"] / f"{name}.json"
     if path.exists() and not fresh:
-        return json.loads(path.read_text())
+        cached = json.loads(path.read_text())
+        if cached.get("host") == host.host_id():
+            print(f"  {name}: measured here before (--fresh re-measures)", file=sys.stderr)
+            return cached
+        print(f"  {name}: on file from another {info['tag']} machine: measuring", file=sys.stderr)
     load = os.getloadavg()[0]
     result = make()
     result["load_before"] = round(load, 2)
     result["load_after"] = round(os.getloadavg()[0], 2)
     result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
     result["machine"] = info
+    result["host"] = host.host_id()
     result["command"] = args.command
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1))
@@ -409,7 +414,7 @@ def _cached(args: argparse.Namespace, name: str, make: Any) -> dict[str, Any]:
 
 
 def run_size(size: str, args: argparse.Namespace) -> None:
-    """Every measurement for one corpus size (skipping steps already cached)."""
+    """Every measurement for one corpus size (skipping steps this machine measured)."""
     corpus = str(_corpus(size))
     ours, base = str(STORES / f"ours-{size}"), str(STORES / f"baseline-{size}")
     qs = questions(size, args.queries)

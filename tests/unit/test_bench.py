@@ -106,3 +106,26 @@ def test_a_measured_process_reports_its_own_peak_memory_not_its_parents() -> Non
     assert seconds > 0
     assert 1 < cold_peak < 300  # a bare interpreter, not this 600+ MB test process
     assert 1 < float(worker.stdout) < 300
+
+
+def test_a_cached_step_is_reused_only_on_the_machine_that_measured_it(tmp_path) -> None:
+    """Another machine of the same kind must measure for itself, not get our figures."""
+    import argparse
+
+    from bench import run
+
+    args = argparse.Namespace(results=tmp_path, fresh=False, as_avx2=False, command="test")
+    calls: list[int] = []
+
+    def make() -> dict:
+        calls.append(1)
+        return {"seconds": float(len(calls))}
+
+    first = run._cached(args, "article-ingest-ours", make)
+    again = run._cached(args, "article-ingest-ours", make)
+    assert len(calls) == 1 and again == first and first["host"] == machine.host_id()
+    path = tmp_path / machine.tag() / "article-ingest-ours.json"
+    path.write_text(json.dumps({**first, "host": "another-box"}))
+    assert run._cached(args, "article-ingest-ours", make)["seconds"] == 2.0
+    args.fresh = True
+    assert run._cached(args, "article-ingest-ours", make)["seconds"] == 3.0
