@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import loopback
 from bench import machine as host
 from bench.corpus import CACHE, ROOT, build
 from bench.loopback import free_port, launch_chromium
@@ -398,7 +399,7 @@ def _cached(args: argparse.Namespace, name: str, make: Any) -> dict[str, Any]:
         if cached.get("host") == host.host_id():
             print(f"  {name}: measured here before (--fresh re-measures)", file=sys.stderr)
             return cached
-        print(f"  {name}: on file from another {info['tag']} machine: measuring", file=sys.stderr)
+        print(f"  {name}: the figures on file are not this machine's: measuring", file=sys.stderr)
     load = os.getloadavg()[0]
     result = make()
     result["load_before"] = round(load, 2)
@@ -455,6 +456,19 @@ def run_size(size: str, args: argparse.Namespace) -> None:
         expect = "22 million" if size == "article" else None
         q = "How much has the UK pledged towards security?" if size == "article" else qs[0]
         step("app", lambda: app_first_answer(ours, q, expect))
+
+
+def _browser_or_skip(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Without Chromium the app step is skipped up front (or refused when asked for alone)."""
+    wanted = not (args.no_app or args.as_avx2 or args.report_only)
+    if not wanted or loopback.CHROMIUM.exists():
+        return
+    hint = f"the app step needs Chromium at {loopback.CHROMIUM} (Debian: apt-get install chromium)"
+    if set(args.steps.split(",")) == {"app"}:
+        parser.error(hint)
+    if "all" in args.steps.split(",") or "app" in args.steps.split(","):
+        print(f"{hint}: skipping it (--no-app says so)", file=sys.stderr, flush=True)
+    args.no_app = True
 
 
 def _mask_children(parser: argparse.ArgumentParser) -> None:
@@ -518,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(sizes.split(",")) - set(SIZES))
     if unknown:
         parser.error(f"unknown size {', '.join(unknown)}; choose from {', '.join(SIZES)}")
+    _browser_or_skip(parser, args)
     if args.as_avx2 and not args.report_only:
         _mask_children(parser)
     if not args.report_only:

@@ -129,3 +129,21 @@ def test_a_cached_step_is_reused_only_on_the_machine_that_measured_it(tmp_path) 
     assert run._cached(args, "article-ingest-ours", make)["seconds"] == 2.0
     args.fresh = True
     assert run._cached(args, "article-ingest-ours", make)["seconds"] == 3.0
+
+
+def test_without_chromium_the_app_step_is_skipped_up_front(tmp_path, monkeypatch, capsys) -> None:
+    """Not a traceback after minutes of measuring: skipped with the install command."""
+    import argparse
+
+    from bench import loopback, run
+
+    monkeypatch.setattr(loopback, "CHROMIUM", tmp_path / "no-chromium")
+    parser = argparse.ArgumentParser()
+    args = argparse.Namespace(no_app=False, as_avx2=False, report_only=False, steps="all")
+    run._browser_or_skip(parser, args)
+    assert args.no_app is True
+    assert "apt-get install chromium" in capsys.readouterr().err
+    args = argparse.Namespace(no_app=False, as_avx2=False, report_only=False, steps="app")
+    with pytest.raises(SystemExit):
+        run._browser_or_skip(parser, args)
+    assert "needs Chromium" in capsys.readouterr().err
