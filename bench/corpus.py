@@ -127,11 +127,19 @@ def collect() -> list[tuple[str, str, str]]:
     return items
 
 
+def _folder(n: int) -> Path:
+    return CACHE / f"corpus-{n}"
+
+
+def is_built(n: int) -> bool:
+    """Whether the *n*-document corpus is complete on disk (so :func:`build` reads nothing)."""
+    return (_folder(n) / ".complete").exists()
+
+
 def build(n: int) -> Path:
     """Folder holding the first *n* documents (built once, then reused)."""
-    folder = CACHE / f"corpus-{n}"
-    done = folder / ".complete"
-    if done.exists():
+    folder = _folder(n)
+    if is_built(n):
         return folder
     items = collect()
     if len(items) < n:
@@ -141,7 +149,7 @@ def build(n: int) -> Path:
         sub = folder / f"{position // 1000:03d}"
         sub.mkdir(exist_ok=True)
         (sub / f"{key[:16]}.txt").write_text(f"{title}\n\n{text}\n", encoding="utf-8")
-    done.write_text(str(n))
+    (folder / ".complete").write_text(str(n))
     return folder
 
 

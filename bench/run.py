@@ -36,7 +36,7 @@ from typing import Any
 
 from bench import loopback
 from bench import machine as host
-from bench.corpus import CACHE, ROOT, build
+from bench.corpus import CACHE, ROOT, build, is_built
 from bench.loopback import free_port, launch_chromium
 from rag.config import REFUSAL
 
@@ -64,11 +64,15 @@ def _peak_rss_mb() -> float:
     Not ``ru_maxrss``: Linux carries a parent's peak across fork and exec into it, so a
     worker spawned by a parent that built a corpus reported the parent's peak.
     """
-    status = Path("/proc/self/status")
+    own = _vm_hwm_mb("self")
+    return own if own is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _vm_hwm_mb(pid: int | str) -> float | None:
+    """Peak RSS (``VmHWM``) of one live process, MB; None where /proc does not say."""
+    status = Path(f"/proc/{pid}/status")
     match = re.search(r"VmHWM:\s+(\d+) kB", status.read_text()) if status.exists() else None
-    if match:
-        return int(match.group(1)) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return int(match.group(1)) / 1024 if match else None
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -79,7 +83,7 @@ def _pct(values: list[float], q: float) -> float:
 def _corpus(size: str) -> Path:
     if size == "article":
         return ROOT / "seeds"
-    if not (CACHE / f"corpus-{SIZES[size]}" / ".complete").exists():
+    if not is_built(SIZES[size]):
         # In a child: building reads every installed package, and this process's size
         # would become the floor of every measuring child's rusage.
         cmd = [sys.executable, "-m", "bench.corpus", str(SIZES[size])]
@@ -318,10 +322,7 @@ def _vm_peak_mb(pid: int) -> float:
     if children.exists():
         pids += [int(p) for p in children.read_text().split()]
     for one in pids:
-        status = Path(f"/proc/{one}/status")
-        if status.exists():
-            match = re.search(r"VmHWM:\s+(\d+) kB", status.read_text())
-            total += int(match.group(1)) / 1024 if match else 0
+        total += _vm_hwm_mb(one) or 0.0
     return total
 
 
@@ -392,11 +393,11 @@ WORKERS = {
 def _cached(args: argparse.Namespace, name: str, make: Any) -> dict[str, Any]:
     """One step's result: from disk, or measured now and written with its machine."""
     results, fresh = args.results, args.fresh
-    info = host.describe(masked=args.as_avx2)
+    info, here = host.describe(masked=args.as_avx2), host.host_id()
     path = results / info["tag"] / f"{name}.json"
     if path.exists() and not fresh:
         cached = json.loads(path.read_text())
-        if cached.get("host") == host.host_id():
+        if cached.get("host") == here:
             print(f"  {name}: measured here before (--fresh re-measures)", file=sys.stderr)
             return cached
         print(f"  {name}: the figures on file are not this machine's: measuring", file=sys.stderr)
@@ -406,7 +407,7 @@ def _cached(args: argparse.Namespace, name: str, make: Any) -> dict[str, Any]:
     result["load_after"] = round(os.getloadavg()[0], 2)
     result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
     result["machine"] = info
-    result["host"] = host.host_id()
+    result["host"] = here
     result["command"] = args.command
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1))
@@ -464,9 +465,10 @@ def _browser_or_skip(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     if not wanted or loopback.CHROMIUM.exists():
         return
     hint = f"the app step needs Chromium at {loopback.CHROMIUM} (Debian: apt-get install chromium)"
-    if set(args.steps.split(",")) == {"app"}:
+    steps = set(args.steps.split(","))
+    if steps == {"app"}:
         parser.error(hint)
-    if "all" in args.steps.split(",") or "app" in args.steps.split(","):
+    if steps & {"all", "app"}:
         print(f"{hint}: skipping it (--no-app says so)", file=sys.stderr, flush=True)
     args.no_app = True
 
