@@ -56,18 +56,9 @@ def _models() -> tuple[Path, Path, Path]:
 
 def _intra_op(file: Path, model: Path, batch: int, threads: int) -> Encode:
     """One batch at a time on *threads* cores (ONNX Runtime's intra-op threads)."""
-    import onnxruntime as ort
-
     from rag.embeddings.onnx import OnnxRunner
 
-    runner = OnnxRunner(file, model, batch, workers=1)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    session = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
-    runner._session = session  # noqa: SLF001 - the layout ingest used before: for comparison
-    return runner.encode
+    return OnnxRunner(file, model, batch, workers=1, intra_op_threads=threads).encode
 
 
 def _parallel(file: Path, model: Path, batch: int, workers: int) -> Encode:

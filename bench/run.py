@@ -37,7 +37,6 @@ from typing import Any
 from bench import loopback
 from bench import machine as host
 from bench.corpus import CACHE, ROOT, build, is_built
-from bench.loopback import free_port, launch_chromium
 from rag.config import REFUSAL
 
 STORES = CACHE / "stores"
@@ -332,7 +331,7 @@ def app_first_answer(
     """``streamlit run app.py`` to the first answer shown in Chromium; server RSS."""
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
+    port = loopback.free_port()
     env = _env(RAG_STORE_DIR=store)
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     cmd += ["--server.address", "127.0.0.1", "--server.headless", "true"]
@@ -344,7 +343,7 @@ def app_first_answer(
     result: dict[str, Any] = {}
     try:
         with sync_playwright() as pw:
-            browser = launch_chromium(pw)
+            browser = loopback.launch_chromium(pw)
             page = browser.new_page()
             deadline = time.monotonic() + 300
             while True:

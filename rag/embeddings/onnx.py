@@ -50,10 +50,17 @@ class OnnxRunner:
     cores two single-threaded runs of one session beat one run on two threads by
     16-19% (AVX2 EPYC, docs/BENCHMARKS.md): a batch of 4 short texts is too small to
     split across cores without waiting. The vectors are the same either way.
+    *intra_op_threads* > 1 (with ``workers=1``) is the older layout, one batch split
+    across threads, kept for the levers study that compares the two.
     """
 
     def __init__(
-        self, onnx_file: Path, model_path: Path, batch_size: int, workers: int = 0
+        self,
+        onnx_file: Path,
+        model_path: Path,
+        batch_size: int,
+        workers: int = 0,
+        intra_op_threads: int = 1,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -69,7 +76,7 @@ class OnnxRunner:
         self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = 1  # parallel across batches instead (see above)
+        options.intra_op_num_threads = intra_op_threads  # 1: parallel across batches instead
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self._session = ort.InferenceSession(

@@ -71,6 +71,17 @@ def test_batches_run_in_parallel_give_each_text_its_own_vector(embeddings) -> No
     assert parallel.encode([]).shape[0] == 0
 
 
+def test_one_batch_split_across_threads_gives_the_same_vectors(embeddings) -> None:
+    from rag.embeddings.onnx import OnnxRunner
+
+    texts = _texts(9)
+    runner = embeddings.runner
+    split = OnnxRunner(runner.file, bundled_model_path(), runner.batch_size, 1, intra_op_threads=2)
+    serial = OnnxRunner(runner.file, bundled_model_path(), runner.batch_size, 1)
+    assert split._session.get_session_options().intra_op_num_threads == 2
+    assert np.allclose(split.encode(texts), serial.encode(texts), atol=1e-5)
+
+
 def test_bf16_bulk_ingest_stays_within_rounding_of_fp32(torch_fp32) -> None:
     bf16 = load_embeddings(Settings(_env_file=None, embedding_precision="bf16"))
     texts = _texts(BULK_MIN_TEXTS)
