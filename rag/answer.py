@@ -14,9 +14,9 @@ This module holds data and conversions only; answerers live in their own modules
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from langchain_core.documents import Document
 
@@ -203,3 +203,11 @@ def draft_deltas(answers: Iterable[Answer], done: list[Answer]) -> Iterator[str]
         elif answer.answer.startswith(shown):
             yield answer.answer[len(shown) :]
             shown = answer.answer
+
+
+class Answerer(Protocol):
+    """Anything that answers a question from retrieved passages (the extractive reader)."""
+
+    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
+        """Grounded, not sure or not found for *question* over *passages*."""
+        ...

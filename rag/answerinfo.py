@@ -44,7 +44,8 @@ class CandidateNote:
     passage_rank: int = 0
     confidence: float = 0.0
     rejected: str = ""  # the rule it broke; "" when none
-    features: dict[str, float] | None = None  # what the judge saw (rag.confidence)
+    short_answer: str = ""  # the reader's span inside ``text``
+    features: dict[str, float] | None = None  # what the decision saw (rag.answering.decision)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
 :class:`~rag.answer.Answer`; ``invoke``, ``batch``, ``stream`` and their async
 forms come from LCEL. Each step records its time in ``timings_ms``.
 
-Without a chat model the answer step is the extractive answerer. With one
+Without a chat model the answer step is the extractive answerer
+(:mod:`rag.answering`: the trained reader and the decision). With one
 (:mod:`rag.llm`), follow-ups that depend on the history are condensed by the model
 (:mod:`rag.condense`, guarded), and the answer step is a generator
 (:func:`rag.generate.stream_answer`): ``stream`` yields growing draft answers
@@ -23,7 +24,7 @@ import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -32,10 +33,11 @@ from rag.answer import Answer, Passage, elapsed_ms
 from rag.config import Settings
 from rag.embeddings import Encoder
 from rag.errors import QuestionError
-from rag.extractive import answer_extractively
 from rag.followup import Resolution, depends_on_history, resolve
 from rag.retrieval import HybridRetriever
-from rag.verifier import VerifierScores
+
+if TYPE_CHECKING:
+    from rag.answering.extractive import ExtractiveAnswerer
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,8 @@ def build_chain(
     retriever: HybridRetriever,
     embeddings: Encoder,
     settings: Settings,
+    answerer: ExtractiveAnswerer,
     llm: BaseChatModel | None = None,
-    verifier: VerifierScores | None = None,
 ) -> Runnable[dict[str, Any], Answer]:
     """The LCEL pipeline: condense follow-up -> hybrid retrieve -> answer (+ check)."""
 
@@ -152,14 +154,7 @@ def build_chain(
         started = time.perf_counter()
         resolution = turn.resolution
         if llm is None:
-            answer = answer_extractively(
-                resolution.question,
-                turn.passages,
-                embeddings,
-                settings,
-                resolution.previous_answer,
-                verifier=verifier,
-            )
+            answer = answerer.answer(resolution.question, turn.passages)
             yield stamp(answer, turn, started)
             return
         from rag.generate import stream_answer
@@ -170,9 +165,8 @@ def build_chain(
             llm,
             embeddings,
             settings,
-            previous_answer=resolution.previous_answer,
+            fallback=answerer,
             started=turn.started,
-            verifier=verifier,
         ):
             yield stamp(answer, turn, started)
 

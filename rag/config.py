@@ -102,33 +102,31 @@ class Settings(BaseSettings):
         description="Answer provider: extractive (no model), llamacpp[:PATH.gguf], "
         "ollama:MODEL or openai:MODEL (see rag.llm).",
     )
-    refusal_threshold: float = Field(
-        0.36,
-        description="Minimum relevance score (meaning + word overlap) of the best sentence; "
-        "below it the answer is 'not found'.",
+    reader_path: Path | None = Field(
+        None,
+        description="Folder of the trained reader (model.onnx, tokenizer.json, decision.json); "
+        "default: rag/models/reader.",
+    )
+    reader_threads: int = Field(
+        0, ge=0, description="Threads ONNX Runtime gives the reader; 0: one per core."
+    )
+    refusal_threshold: float | None = Field(
+        None,
+        ge=-1,
+        le=1,
+        description="Best passage cosine below which nothing is about the question ('not "
+        "found'). Default: the one chosen with the reader on calibration articles.",
     )
     answer_threshold: float | None = Field(
         None,
         ge=0,
         le=1,
-        description="Minimum verifier confidence to quote a sentence as the answer; "
-        "below it (but relevant) the answer is 'not sure'. Default: the threshold chosen "
-        "with the model on training articles only (its calibration.json).",
+        description="Minimum confidence to quote an answer as Grounded; below it 'not sure'. "
+        "Default: the threshold chosen with the reader on calibration articles only "
+        "(its decision.json).",
     )
-    judge_path: Path | None = Field(
-        None,
-        description="Folder of the answer judge: calibration.json (and a verifier model "
-        "when the calibration uses one); default: rag/models/judge.",
-    )
-    verify_top: int = Field(
-        3,
-        ge=1,
-        le=50,
-        description="Most relevant sentences (passing the rules) the verifier reads.",
-    )
-    max_answer_sentences: int = Field(2, ge=1, le=5)
-    answer_margin: float = Field(
-        0.05, ge=0, description="Runner-up sentences within this of the best are quoted too."
+    max_answer_sentences: int = Field(
+        2, ge=1, le=5, description="Units quoted at most (others must reach the threshold too)."
     )
     max_question_chars: int = Field(2000, ge=10)
 

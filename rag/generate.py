@@ -30,15 +30,13 @@ from dataclasses import dataclass, replace
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from rag.answer import Answer, Passage, elapsed_ms
+from rag.answer import Answer, Answerer, Passage, elapsed_ms
 from rag.citecheck import Check, check_answer, renumber
 from rag.config import REFUSAL, Settings
 from rag.embeddings import Encoder
 from rag.errors import ProviderError
-from rag.extractive import answer_extractively
 from rag.llm import describe, model_name, provider_failures, token_counter
 from rag.prompts import defang
-from rag.verifier import VerifierScores
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +113,13 @@ def stream_answer(
     embeddings: Encoder,
     settings: Settings,
     *,
-    previous_answer: str = "",
+    fallback: Answerer,
     started: float | None = None,
-    verifier: VerifierScores | None = None,
 ) -> Iterator[Answer]:
     """Draft snapshots while the model writes, then the checked answer (last).
+
+    When nothing the model wrote is supported, *fallback* (the extractive answerer)
+    answers instead, and the answer's info says why.
 
     *started* (a ``perf_counter`` value) is when the question arrived: time to first
     token is measured from it.
@@ -136,7 +136,7 @@ def stream_answer(
     draft = Answer(question, "", False, passages=list(passages), complete=False, info=info)
     if not fitted.passages:
         reason = "no passage was retrieved" if not passages else "no passage fits the context"
-        yield _fallback(draft, embeddings, settings, previous_answer, reason, verifier=verifier)
+        yield _fallback(draft, fallback, reason)
         return
     generated, timings, began = "", dict[str, float](), time.perf_counter()
     for generated in _generate(model, build_messages(question, fitted.passages)):
@@ -147,7 +147,7 @@ def stream_answer(
     checked = _checked(draft, fitted.passages, embeddings, settings)
     if not checked.refused and not checked.citations:
         why = checked.info.why
-        checked = _fallback(checked, embeddings, settings, previous_answer, why, verifier=verifier)
+        checked = _fallback(checked, fallback, why)
     yield checked.with_timings(**timings)
 
 
@@ -189,19 +189,9 @@ def _checked(
     return answer.with_timings(**timing)
 
 
-def _fallback(
-    answer: Answer,
-    embeddings: Encoder,
-    settings: Settings,
-    previous_answer: str,
-    reason: str,
-    *,
-    verifier: VerifierScores | None = None,
-) -> Answer:
+def _fallback(answer: Answer, answerer: Answerer, reason: str) -> Answer:
     """The extractive answer in place of a generated one, saying why."""
-    extractive = answer_extractively(
-        answer.question, answer.passages, embeddings, settings, previous_answer, verifier=verifier
-    )
+    extractive = answerer.answer(answer.question, answer.passages)
     info = answer.info.fell_back(extractive.info, reason)
     return replace(
         answer,

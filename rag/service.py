@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answer
 from rag.config import Settings
@@ -27,7 +27,9 @@ from rag.store import (
     wipe_embedded_store,
 )
 from rag.uploads import delete_upload
-from rag.verifier import VerifierScores
+
+if TYPE_CHECKING:
+    from rag.answering.extractive import ExtractiveAnswerer
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,8 @@ class Assistant:
             ``RAG_*`` variables and ``.env``).
         embeddings: An embedding model to share (tests, the page's cached
             resource); default: the bundled MiniLM, loaded on first use.
-        verifier: The answer verifier to use; default: the bundled judge's.
+        answerer: The extractive answerer to use (tests pass one with a fake reader);
+            default: the trained reader of ``settings.reader_path`` (or the bundled one).
 
     Nothing is opened or loaded until a property or method needs it.
 
@@ -87,19 +90,19 @@ class Assistant:
         >>> answer = assistant.ask("How often does the Ashwick ferry cross the river?")
         >>> "every 20 minutes" in answer.passages[0].text
         True
-        >>> answer.outcome in ("answered", "unsure", "not_found")
-        True
+        >>> answer.outcome, answer.citations[0].short_answer
+        ('answered', 'every 20 minutes')
     """
 
     def __init__(
         self,
         settings: Settings | None = None,
         embeddings: Any = None,
-        verifier: VerifierScores | None = None,
+        answerer: ExtractiveAnswerer | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._embeddings = embeddings
-        self._verifier = verifier
+        self._answerer = answerer
         self._store: DocumentStore | None = None
         self._retriever: Any = None
         self._chain: Any = None
@@ -133,21 +136,18 @@ class Assistant:
         return self._retriever
 
     @property
-    def verifier(self) -> VerifierScores:
-        """The answer verifier (its ONNX model loads on first use; see :mod:`rag.verifier`)."""
-        if self._verifier is None:
-            from rag.confidence import bundled_judge_path
-            from rag.verifier import Verifier
+    def answerer(self) -> ExtractiveAnswerer:
+        """The extractive answerer: the trained reader and the decision (loaded on first use)."""
+        if self._answerer is None:
+            from rag.answering.extractive import ExtractiveAnswerer
 
-            self._verifier = Verifier(self.settings.judge_path or bundled_judge_path())
-        return self._verifier
+            self._answerer = ExtractiveAnswerer(self.settings)
+        return self._answerer
 
     @property
     def answer_threshold(self) -> float:
-        """The confidence an answer needs to be quoted: the setting, else the judge's."""
-        from rag.extractive import answer_threshold
-
-        return answer_threshold(self.settings, self.verifier)
+        """The confidence an answer needs to be quoted: the setting, else the decision's."""
+        return self.answerer.answer_threshold
 
     @property
     def llm(self) -> Any:
@@ -165,7 +165,7 @@ class Assistant:
             from rag.chain import build_chain
 
             self._chain = build_chain(
-                self.retriever, self.embeddings, self.settings, self.llm, self.verifier
+                self.retriever, self.embeddings, self.settings, self.answerer, self.llm
             )
         return self._chain
 

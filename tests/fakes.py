@@ -12,7 +12,10 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.answer import Answer, Citation, Passage
-from rag.confidence import Calibrator, Features
+from rag.answering.decision import Decision, Signals
+from rag.answering.extractive import ExtractiveAnswerer
+from rag.answering.spans import SpanScore
+from rag.chunking import split_sentences
 from rag.config import REFUSAL, UNSURE, Settings
 from rag.lexical import tokenize
 from rag.service import Assistant
@@ -48,25 +51,72 @@ class HashingEmbeddings(Embeddings):
         return self._vector(text).tolist()
 
 
-class OverlapVerifier:
-    """A verifier fake: the share of the question's words that the text contains.
+class OverlapReader:
+    """A reader fake: in each passage, the sentence sharing most words with the question.
 
-    Deterministic and monotone in overlap, like the real one in spirit: a sentence that
-    repeats the question scores high, an unrelated one scores 0.
+    Its span is the sentence's first run of words that the question does not contain
+    (the "new information"); its score grows with the share of the question's words
+    the sentence holds (10 x share), against a fixed no-answer score of 5, so a sentence
+    that repeats half the question or more beats "no answer". Deterministic and
+    correctly shaped (one :class:`SpanScore` per passage that has a sentence).
     """
 
-    # confidence follows the overlap: 0.5 at half the words, 0.99 at all of them
-    calibrator = Calibrator(
-        weights=tuple(10.0 if name == "verifier" else 0.0 for name in Features.names()),
-        bias=-5.0,
-        threshold=0.5,
-    )
-
-    def probabilities(self, question: str, texts: Sequence[str]) -> list[float]:
+    def read(self, question: str, passages: Sequence[str]) -> list[SpanScore]:
         asked = set(tokenize(question))
-        if not asked:
-            return [0.0 for _ in texts]
-        return [len(asked & set(tokenize(t))) / len(asked) for t in texts]
+        out = []
+        for index, text in enumerate(passages):
+            best = max(
+                split_sentences(text),
+                key=lambda s: len(asked & set(tokenize(s.text))),
+                default=None,
+            )
+            if best is None or not asked:
+                continue
+            share = len(asked & set(tokenize(best.text))) / len(asked)
+            start, end = _new_words(best.text, asked)
+            out.append(
+                SpanScore(
+                    window=index,
+                    passage=index,
+                    char_start=best.start + start,
+                    char_end=best.start + end,
+                    score=10.0 * share,
+                    null=5.0,
+                    answerable=10.0 * share - 5.0,
+                    probability=share,
+                )
+            )
+        return out
+
+
+def _new_words(sentence: str, asked: set[str]) -> tuple[int, int]:
+    """Character span of the sentence's first run of content words not in *asked*."""
+    import re
+
+    run: list[re.Match[str]] = []
+    for match in re.finditer(r"[\w£$%]+(?:[,.]\w+)*", sentence):
+        words = set(tokenize(match.group()))
+        if words and not words & asked:
+            run.append(match)
+        elif run:
+            break
+    if not run:
+        return 0, len(sentence)
+    return run[0].start(), run[-1].end()
+
+
+# P = sigmoid(gap): a span that beats "no answer" by its score is answered at 0.5.
+GAP_DECISION = Decision(
+    weights=tuple(1.0 if name == "gap" else 0.0 for name in Signals.names()),
+    bias=0.0,
+    answer_threshold=0.5,
+    refusal_threshold=0.05,
+)
+
+
+def fake_answerer(settings: Settings | None = None) -> ExtractiveAnswerer:
+    """The extractive answerer over :class:`OverlapReader` and :data:`GAP_DECISION`."""
+    return ExtractiveAnswerer(settings or Settings(_env_file=None), OverlapReader(), GAP_DECISION)
 
 
 # ---- canned answers, one per outcome, over a hostile little document -------------------
@@ -150,9 +200,9 @@ class CannedAssistant(Assistant):
 
     def __init__(self, settings: Settings | None = None, embeddings: Any = None) -> None:
         settings = settings or Settings(_env_file=None)
-        # A fixed threshold, so no verifier calibration is read.
+        # A fixed threshold, so no reader decision is read.
         fixed = settings.model_copy(update={"answer_threshold": settings.answer_threshold or 0.5})
-        super().__init__(fixed, embeddings)
+        super().__init__(fixed, embeddings, fake_answerer(fixed))
 
     @property
     def retriever(self) -> Any:

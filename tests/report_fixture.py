@@ -91,6 +91,7 @@ def _answered(text: str) -> RowResult:
                 "quote": quote + text,
                 "passage_rank": 1,
                 "score": 0.88,
+                "short_answer": "every 40 minutes",
                 "relevant": True,
             }
         ],
@@ -111,6 +112,8 @@ def _answered(text: str) -> RowResult:
             marker_validity=1.0,
             grounded_precision=1.0,
             coverage=1.0,
+            short_answer_em=1.0,
+            short_answer_f1=1.0,
         ),
         diagnosis=m.OK,
         diagnosis_detail="Answered from the evidence." + text,
@@ -198,7 +201,7 @@ def fixed_results(text: str = "") -> list[RowResult]:
 
 def _report(results: list[RowResult], text: str) -> dict[str, Any]:
     dataset = {"path": "eval/ferry.jsonl", "sha256": "ab" * 32}
-    summary = summarise(results, _settings(), 4, dataset, 1.5)
+    summary = summarise(results, _settings(), 4, dataset, 1.5, label="never tuned on" + text)
     summary["created_at"] = CREATED_AT
     expected = {
         "f1": Expectation(

@@ -1,4 +1,4 @@
-"""``python -m rag.eval QA_FILE [--out DIR] [--k N] [--llm SPEC] [--baseline OLD.json]``.
+"""``python -m rag.eval QA_FILE [--out DIR] [--k N] [--llm SPEC] [--baseline OLD] [--label T]``.
 
 Checks every input first (dataset rows, answer provider, baseline file) so a mistake
 fails in a second, not after the run; then opens the default store (ingesting the
@@ -8,8 +8,11 @@ reports into DIR and prints the summary table on stdout.
 ``--llm SPEC`` chooses the answerer (``extractive``, ``llamacpp``, ``llamacpp:PATH``,
 ``ollama:MODEL``, ``openai:MODEL``; see :mod:`rag.llm`) and also runs the judge
 (:mod:`rag.eval.judge`): the deterministic one for ``extractive``, otherwise the same
-chat model that answers, asked for a JSON verdict. Expected problems
-(:class:`rag.errors.RagError`) print one line on stderr and exit with code 2.
+chat model that answers, asked for a JSON verdict. ``--label TEXT`` says what the set
+is for (e.g. "never tuned on (dev articles)"): it is recorded as ``label`` in
+``report.json``'s summary and shown at the top of ``report.md`` and ``report.html``.
+Expected problems (:class:`rag.errors.RagError`) print one line on stderr and exit
+with code 2.
 
 It holds no metric or report logic of its own.
 """
@@ -60,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FOLDER",
         help="score against a store of exactly these documents (built once, reused) "
         "instead of the default store",
+    )
+    parser.add_argument(
+        "--label",
+        default=None,
+        metavar="TEXT",
+        help='what this set is for, e.g. "never tuned on (dev articles)"; shown atop the reports',
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     return parser
@@ -137,7 +146,14 @@ def run(args: argparse.Namespace) -> int:
     bar, tick = _progress(len(rows))
     try:
         report = run_dataset(
-            args.qa_file, assistant, k=args.k, judge=judge, baseline=baseline, tick=tick, rows=rows
+            args.qa_file,
+            assistant,
+            k=args.k,
+            judge=judge,
+            baseline=baseline,
+            tick=tick,
+            rows=rows,
+            label=args.label,
         )
     finally:
         bar.close()

@@ -1,9 +1,9 @@
 """Render ``report.html``: one static, self-contained page (inline CSS and SVG, no script).
 
-Sections: headline numbers, how to read the report, the metrics table with 95%
-intervals (and baseline deltas), plots, the questions to look at with their
-diagnosis, the comparison with a baseline, then every question with its answer,
-citations and ranked passages. The markup lives in Jinja2 templates
+Sections: the label (what the set is for), headline numbers, how to read the report,
+the metrics table with 95% intervals (and baseline deltas), plots, the questions to
+look at with their diagnosis, the comparison with a baseline, then every question with
+its answer, citations and ranked passages. The markup lives in Jinja2 templates
 (``rag/eval/templates/*.html.j2``, shipped next to this module) rendered with
 autoescaping, so every piece of dataset or document text is escaped exactly once and
 no caller escapes anything; a Content-Security-Policy forbids scripts and remote

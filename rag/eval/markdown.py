@@ -1,9 +1,9 @@
 """The Markdown report (``report.md``) and the terminal summary table of an evaluation.
 
-``report.md`` is the report in a form to paste into a pull request: the metrics with
-their intervals, latency, the trust curve, the documents scored against, follow-ups,
-the failing rows and, with a baseline, what changed. :func:`summary_table` is the
-short table ``python -m rag.eval`` prints.
+``report.md`` is the report in a form to paste into a pull request: its label (what
+the set is for), the metrics with their intervals, latency, the trust curve, the
+documents scored against, follow-ups, the failing rows and, with a baseline, what
+changed. :func:`summary_table` is the short table ``python -m rag.eval`` prints.
 
 It formats a ``report.json`` object; it computes no metric and writes no file
 (:mod:`rag.eval.report` does).
@@ -66,6 +66,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Evaluation: {Path(s['dataset']['path']).name}",
         "",
+        *([f"**{s['label']}**", ""] if s.get("label") else []),
         f"{s['scored']} questions scored ({s['answerable']} answerable, {s['unanswerable']} "
         f"unanswerable, {s['follow_up_rows']} follow-ups; {s['errors']} errors), k={s['k']}, "
         f"answer mode `{s['settings'].get('llm')}`, {s['created_at']}.",

@@ -211,6 +211,7 @@ def run_dataset(
     baseline: dict[str, Any] | None = None,
     tick: Tick | None = None,
     rows: Sequence[EvalRow] | None = None,
+    label: str | None = None,
 ) -> dict[str, Any]:
     """Load, ask, score and summarise *path*: the ``report.json`` object.
 
@@ -222,6 +223,7 @@ def run_dataset(
         baseline: An earlier ``report.json`` to compare against (the gate).
         tick: Called after every row (a progress bar).
         rows: Rows already loaded from *path* (skips loading it again).
+        label: What the set is for (e.g. "never tuned on"), shown atop the reports.
 
     Returns:
         The report: ``summary`` (retrieval, answer, citation, refusal, trust and
@@ -258,7 +260,8 @@ def run_dataset(
     # the threshold in force (the judge's own unless RAG_ANSWER_THRESHOLD sets one)
     threshold = assistant.answer_threshold
     settings = assistant.settings.model_copy(update={"k": k, "answer_threshold": threshold})
-    summary = summarise(results, settings, k, file_info(path), time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    summary = summarise(results, settings, k, file_info(path), seconds, label=label)
     summary.update(generation_summary(results, assistant))
     summary.update(followups.summary_update(expected, results))
     summary["documents"] = document_list(assistant)

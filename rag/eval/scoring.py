@@ -196,6 +196,7 @@ def score_answer(
     result.marker_problem = None if answer.refused else marker_problem(answer, text_of)
     result.metrics.update(_refusal_metrics(result))
     result.metrics.update(_trust_metrics(result, answer))
+    result.metrics.update(_short_answer_metrics(result, answer))
     if result.answerable:
         result.metrics.update(_retrieval_metrics(answer, passage_flags, relevance, k))
         result.metrics.update(_answer_metrics(answer, result.reference))
@@ -212,7 +213,7 @@ def _passage_dict(p: Passage, relevant: bool) -> dict[str, Any]:
 
 
 def _citation_dict(c: Citation, relevant: bool) -> dict[str, Any]:
-    keys = ("id", "source", "start", "end", "quote", "passage_rank", "score")
+    keys = ("id", "source", "start", "end", "quote", "passage_rank", "score", "short_answer")
     return {**{key: getattr(c, key) for key in keys}, "relevant": relevant}
 
 
@@ -232,6 +233,23 @@ def _trust_metrics(r: RowResult, answer: Answer) -> dict[str, float | None]:
         "grounded_precision": float(right) if answered else None,
         "coverage": float(right) if r.answerable else None,
         "unanswerable_answered": None if r.answerable else float(answered),
+    }
+
+
+def _short_answer_metrics(r: RowResult, answer: Answer) -> dict[str, float | None]:
+    """SQuAD EM / F1 of the first citation's short answer, for answered answerable rows.
+
+    The reader marks the answering words inside each cited sentence; scoring them, not
+    the whole sentence, says whether it found the span (0 when it marked none).
+    """
+    if not (r.answerable and answer.outcome == "answered"):
+        return {"short_answer_em": None, "short_answer_f1": None}
+    short = answer.citations[0].short_answer if answer.citations else ""
+    if not short.strip():
+        return {"short_answer_em": 0.0, "short_answer_f1": 0.0}
+    return {
+        "short_answer_em": m.exact_match(short, r.reference),
+        "short_answer_f1": m.f1_score(short, r.reference),
     }
 
 

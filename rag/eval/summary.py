@@ -4,7 +4,8 @@ Every rate is the mean of per-row values over the rows it applies to (``n`` says
 how many), with a percentile bootstrap 95% interval from a fixed seed, so the same
 rows always give the same summary. Metrics are given for all rows and separately
 for single-turn and follow-up rows; latency as p50/p95; failures counted by
-diagnosis. A metric with no applicable row is ``null``, never NaN.
+diagnosis. A metric with no applicable row is ``null``, never NaN. ``label`` is the
+caller's note on what the set is for (e.g. "never tuned on"), ``null`` when none.
 
 This module does not score rows or write files.
 """
@@ -115,10 +116,13 @@ def summarise(
     k: int,
     dataset: dict[str, Any],
     seconds: float,
+    *,
+    label: str | None = None,
 ) -> dict[str, Any]:
-    """The ``summary`` object of ``report.json``."""
+    """The ``summary`` object of ``report.json``; *label* says what the set is for."""
     scored = [r for r in results if r.error is None]
     return {
+        "label": label,
         "rows": len(results),
         "scored": len(scored),
         "errors": len(results) - len(scored),

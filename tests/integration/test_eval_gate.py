@@ -11,8 +11,8 @@ import json
 import math
 
 import pytest
-
 from rag.confidence import bundled_judge_path, load_calibrator
+
 from rag.eval.dataset import load_dataset
 from rag.eval.runner import run_dataset
 from tests.conftest import ROOT

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rag.extractive import answer_extractively
 
 from rag.answer import Passage
 from rag.config import REFUSAL, UNSURE, Settings
 from rag.errors import QuestionError, RagError
-from rag.extractive import answer_extractively
 from rag.ingest import ingest_lock
 from rag.service import Assistant
 from tests.conftest import ARTICLE, ROOT, run_module, store_env

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import Passage
+from rag.answer import Answer, Passage
+from rag.answering.extractive import answer_extractively
 from rag.chain import clean_question
 from rag.config import REFUSAL, Settings
 from rag.documents import parse_bytes
 from rag.errors import DocumentError, QuestionError
-from rag.extractive import answer_extractively
 from rag.retrieval import reciprocal_rank_fusion
 from rag.store import chunk_id
-from tests.fakes import HashingEmbeddings
+from tests.fakes import GAP_DECISION, OverlapReader
 
 # ---- ids and fusion ----------------------------------------------------------
 
@@ -103,50 +103,55 @@ SOURCE = (
 )
 
 
-def _passage(start: int, end: int, rank: int) -> Passage:
-    return Passage(rank, "doc.txt", "Calais deal", start, end, 0.1, SOURCE[start:end], "sha")
+def _passage(start: int, end: int, rank: int, dense: float = 0.5) -> Passage:
+    return Passage(rank, "doc.txt", "Calais deal", start, end, 0.1, SOURCE[start:end], "sha", dense)
+
+
+def _answer(question: str, passages: list[Passage], **settings) -> Answer:
+    config = Settings(_env_file=None, **settings)
+    return answer_extractively(question, passages, OverlapReader(), GAP_DECISION, config)
 
 
 def test_citations_point_at_the_exact_sentence_in_the_source():
     passages = [_passage(13, len(SOURCE), 1)]
-    answer = answer_extractively(
-        "How much has the UK pledged towards security?",
-        passages,
-        HashingEmbeddings(),
-        Settings(_env_file=None, refusal_threshold=0.2, max_answer_sentences=1),
-    )
+    answer = _answer("How much has the UK pledged towards security?", passages)
     assert not answer.refused
     assert answer.markers() == [1]
     cite = answer.citations[0]
     assert cite.quote == "The UK has pledged £22 million towards security at the port."
     assert SOURCE[cite.start : cite.end] == cite.quote
+    assert SOURCE[cite.answer_start : cite.answer_end] == "£22 million"
     assert cite.text == passages[0].text and cite.passage_rank == 1
     assert answer.answer == f"{cite.quote} [1]"
 
 
+def test_offsets_hold_for_a_passage_in_the_middle_of_its_document():
+    start = SOURCE.index("The UK")
+    question = "How much has the UK pledged towards security?"
+    answer = _answer(question, [_passage(start, len(SOURCE), 1)])
+    cite = answer.citations[0]
+    assert SOURCE[cite.start : cite.end] == cite.quote
+    assert SOURCE[cite.answer_start : cite.answer_end] == cite.short_answer == "£22 million"
+
+
 def test_marker_numbers_match_citation_ids_in_order():
-    passages = [_passage(13, len(SOURCE), 1)]
-    answer = answer_extractively(
-        "Britain police command center UK pledged security",
-        passages,
-        HashingEmbeddings(),
-        Settings(_env_file=None, refusal_threshold=0.0, max_answer_sentences=2, answer_margin=1.0),
-    )
+    # two passages whose best sentences both answer confidently: two citations
+    first = _passage(13, SOURCE.index("The UK"), 1)
+    second = _passage(SOURCE.index("The UK"), len(SOURCE), 2)
+    question = "Britain police command center UK pledged security"
+    answer = _answer(question, [first, second], answer_threshold=0.3)
     assert answer.markers() == [c.id for c in answer.citations] == [1, 2]
     for cite in answer.citations:
         assert SOURCE[cite.start : cite.end] == cite.quote
 
 
-def test_weak_evidence_is_refused_with_the_fixed_sentence():
-    answer = answer_extractively(
-        "What is the boiling point of water?",
-        [_passage(13, len(SOURCE), 1)],
-        HashingEmbeddings(),
-        Settings(_env_file=None, refusal_threshold=0.5),
-    )
+def test_the_same_span_from_overlapping_chunks_is_cited_once():
+    a = _passage(13, len(SOURCE), 1)
+    b = _passage(SOURCE.index("The UK"), len(SOURCE), 2)
+    answer = _answer("How much has the UK pledged towards security?", [a, b])
+    assert len(answer.citations) == 1
+
+
+def test_weak_evidence_far_in_meaning_is_refused_with_the_fixed_sentence():
+    answer = _answer("What is the boiling point of water?", [_passage(13, len(SOURCE), 1, 0.0)])
     assert answer.refused and answer.answer == REFUSAL and answer.citations == []
-
-
-def test_no_passages_means_refusal():
-    answer = answer_extractively("Anything?", [], HashingEmbeddings(), Settings(_env_file=None))
-    assert answer.refused and answer.answer == REFUSAL

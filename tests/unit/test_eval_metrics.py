@@ -10,6 +10,7 @@ import math
 import re
 import string
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -317,6 +318,53 @@ def test_unanswerable_rows_score_only_refusal():
     assert answered.metrics["decision_accuracy"] == 0.0
     values = [v for v in answered.metrics.values() if v is not None]
     assert not any(math.isnan(v) for v in values)
+
+
+def _short(cite: Citation, words: str) -> Citation:
+    """*cite* with *words* (inside its quote) marked as the short answer."""
+    start = cite.start + cite.quote.index(words)
+    return replace(cite, answer_start=start, answer_end=start + len(words))
+
+
+@pytest.mark.parametrize(
+    ("words", "em", "f1"),
+    [
+        ("Theresa May", 1.0, 1.0),
+        ("Home Secretary Theresa May", 0.0, pytest.approx(2 / 3)),  # P 2/4, R 1
+        (None, 0.0, 0.0),  # the reader marked no words: scored 0, not skipped
+    ],
+)
+def test_short_answer_is_scored_like_squad_on_answered_questions(words, em, f1):
+    p = _passage(1, 81, len(DOC))
+    cite = _cite(1, p, SENTENCE)
+    cite = _short(cite, words) if words else cite
+    result = _score(_row(evidence=SENTENCE), Answer("q", f"{SENTENCE} [1]", False, [cite], [p]))
+    assert result.citations[0]["short_answer"] == (words or "")
+    assert result.metrics["short_answer_em"] == em
+    assert result.metrics["short_answer_f1"] == f1
+
+
+def test_short_answer_uses_the_first_citation_only():
+    p = _passage(1, 0, len(DOC))
+    first = _short(_cite(1, p, "It will tackle smuggling."), "smuggling")
+    second = _short(_cite(2, p, SENTENCE), "Theresa May")
+    text = f"It will tackle smuggling. [1] {SENTENCE} [2]"
+    result = _score(_row(), Answer("q", text, False, [first, second], [p]))
+    assert result.metrics["short_answer_em"] == 0.0
+    assert result.metrics["short_answer_f1"] == 0.0
+
+
+def test_short_answer_does_not_apply_to_refusals_unsure_or_unanswerable_rows():
+    p = _passage(1, 81, len(DOC))
+    cite = _short(_cite(1, p, SENTENCE), "Theresa May")
+    refused = _score(_row(), Answer("q", REFUSAL, True, [], [p]))
+    unsure = _score(_row(), Answer("q", SENTENCE, True, [], [p], outcome="unsure"))
+    unanswerable = _score(
+        _row(reference="", answerable=False), Answer("q", f"{SENTENCE} [1]", False, [cite], [p])
+    )
+    for result in (refused, unsure, unanswerable):
+        assert result.metrics["short_answer_em"] is None
+        assert result.metrics["short_answer_f1"] is None
 
 
 # ----- dataset loading -----------------------------------------------------------------

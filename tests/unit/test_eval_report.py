@@ -19,7 +19,7 @@ from rag.eval import metrics as m
 from rag.eval.compare import BaselineError, compare, load_baseline
 from rag.eval.dataset import parse_row
 from rag.eval.judge import FAILED, OK, CachedJudge, ExtractiveJudge, JudgeError, Verdict
-from rag.eval.markdown import summary_table
+from rag.eval.markdown import render_markdown, summary_table
 from rag.eval.report import build_report, write_reports
 from rag.eval.scoring import blank_result, locate_evidence, relevance_for, score_answer
 from rag.eval.summary import summarise
@@ -30,29 +30,38 @@ FIRST = "Theresa May will visit Calais on Thursday."
 SECOND = "She will sign a <script>alert(1)</script> deal."
 
 
-def _answer(text_sentence: str | None) -> Answer:
+def _answer(text_sentence: str | None, short: str | None = None) -> Answer:
     passage = Passage(1, SOURCE, "Doc", 0, len(DOC), 0.5, DOC)
     if text_sentence is None:
         return Answer("q", REFUSAL, True, [], [passage])
     start = DOC.index(text_sentence)
+    at = DOC.index(short, start) if short else None
     cite = Citation(
-        1, SOURCE, "Doc", text_sentence, start, start + len(text_sentence), DOC, 1, 0, len(DOC)
-    )
+        1, SOURCE, "Doc", text_sentence, start, start + len(text_sentence), DOC, 1, 0, len(DOC),
+        answer_start=at, answer_end=None if at is None else at + len(short or ""),
+    )  # fmt: skip
     return Answer("q", f"{text_sentence} [1]", False, [cite], [passage], timings_ms={"total": 5})
 
 
-def _result(row_id: str, sentence: str | None, reference: str = "Theresa May", **fields):
+def _result(
+    row_id: str,
+    sentence: str | None,
+    reference: str = "Theresa May",
+    short: str | None = None,
+    **fields,
+):
     raw = {"id": row_id, "question": f"Question {row_id}?", "reference": reference}
     row = parse_row({**raw, "evidence": FIRST, **fields}, f"test line {row_id}")
     spans = locate_evidence(row.evidence, {SOURCE: DOC})
     result = blank_result(row)
     result.latency_ms = 10.0 * len(row_id)
-    return score_answer(result, _answer(sentence), relevance_for(row, spans), 4, lambda s: DOC)
+    answer = _answer(sentence, short)
+    return score_answer(result, answer, relevance_for(row, spans), 4, lambda s: DOC)
 
 
-def _report(results, comparison=None):
+def _report(results, comparison=None, label=None):
     dataset = {"path": "qa.jsonl", "sha256": "0" * 64}
-    summary = summarise(results, Settings(_env_file=None), 4, dataset, 1.0)
+    summary = summarise(results, Settings(_env_file=None), 4, dataset, 1.0, label=label)
     return build_report(summary, results, comparison)
 
 
@@ -131,6 +140,41 @@ def test_reports_are_written_and_escape_document_text(tmp_path):
     assert set(saved) == {"summary", "rows", "comparison"}
     assert {"id", "question", "reference", "answerable", "answer", "refused", "citations",
             "retrieved", "latency_ms", "metrics"} <= set(saved["rows"][0])  # fmt: skip
+
+
+def test_short_answer_scores_average_over_answered_answerable_questions_only():
+    results = [
+        _result("a1", FIRST, short="Theresa May"),  # right words
+        _result("a2", FIRST, short="Calais"),  # right sentence, wrong words
+        _result("a3", FIRST),  # no words marked: 0
+        _result("a4", None),  # refused: not counted
+        _result("u1", FIRST, reference="", answerable=False, short="Calais"),  # not counted
+    ]
+    s = _report(results)["summary"]["metrics"]
+    assert s["short_answer_em"]["value"] == round(1 / 3, 4) and s["short_answer_em"]["n"] == 3
+    assert s["short_answer_f1"]["value"] == round(1 / 3, 4) and s["short_answer_f1"]["n"] == 3
+    assert s["grounded_precision"]["n"] == 4  # the unanswerable answer counts there
+
+
+def test_label_is_in_the_summary_and_atop_both_reports(tmp_path):
+    label = "never tuned on (dev articles) <b>"
+    write_reports(_report(_results(), label=label), tmp_path)
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert saved["summary"]["label"] == label
+    md = (tmp_path / "report.md").read_text().splitlines()
+    assert md[:3] == ["# Evaluation: qa.jsonl", "", f"**{label}**"]
+    html = (tmp_path / "report.html").read_text()
+    assert "<b>never tuned on (dev articles) &lt;b&gt;</b>" in html
+    assert _report(_results())["summary"]["label"] is None
+    assert "**" not in render_markdown(_report(_results())).splitlines()[2]
+
+
+def test_eval_cli_takes_a_label():
+    from rag.eval.cli import _parser
+
+    args = _parser().parse_args(["qa.json", "--label", "tuned on (calibration articles)"])
+    assert args.label == "tuned on (calibration articles)"
+    assert _parser().parse_args(["qa.json"]).label is None
 
 
 def test_summary_table_is_plain_text():

@@ -37,6 +37,7 @@ from rag.generate import (
     user_message,
 )
 from rag.llm import available_specs, make_chat_model, parse_spec
+from tests.fakes import fake_answerer
 
 SOURCE = (
     "Fortress Calais\n\n"
@@ -63,6 +64,7 @@ def _paragraph(number: int, rank: int, source: str = "calais.txt") -> Passage:
 
 PLEDGE, VISIT = _paragraph(2, 1), _paragraph(3, 2)
 SETTINGS = Settings(_env_file=None, llm="openai:fake")
+FALLBACK = fake_answerer(SETTINGS)  # the extractive answerer the generator falls back on
 
 
 def fake(*responses: str) -> GenericFakeChatModel:
@@ -118,7 +120,14 @@ def test_dropped_passages_are_reported_in_the_answer(embeddings) -> None:
     tight = Settings(_env_file=None, llm_context=512, llm_max_tokens=16)
     long = Passage(1, "long.txt", "Long", 0, 3000, 0.5, "word " * 600)
     answers = list(
-        stream_answer("How much has the UK pledged?", [long, PLEDGE], fake("x"), embeddings, tight)
+        stream_answer(
+            "How much has the UK pledged?",
+            [long, PLEDGE],
+            fake("x"),
+            embeddings,
+            tight,
+            fallback=FALLBACK,
+        )
     )
     assert final(answers).info.passages_dropped == 1
     assert final(answers).info.passages_in_prompt == 1
@@ -134,7 +143,11 @@ def test_markers_refer_to_prompt_numbers_when_a_passage_was_left_out(embeddings)
         for r, p in ((2, PLEDGE), (3, VISIT))
     )
     answer = final(
-        list(stream_answer("Who?", [long, pledge, visit], fake(reply), embeddings, tight))
+        list(
+            stream_answer(
+                "Who?", [long, pledge, visit], fake(reply), embeddings, tight, fallback=FALLBACK
+            )
+        )
     )
     assert answer.info.prompt_passage_ranks == [2, 3]
     assert [c.passage_rank for c in answer.citations] == [3]
@@ -242,7 +255,11 @@ def test_an_answer_is_not_a_refusal() -> None:
 
 # ---- generation end to end with a fake model ----------------------------------------
 def test_model_refusal_is_the_fixed_sentence(embeddings) -> None:
-    answers = list(stream_answer("Capital of Peru?", [PLEDGE], fake(REFUSAL), embeddings, SETTINGS))
+    answers = list(
+        stream_answer(
+            "Capital of Peru?", [PLEDGE], fake(REFUSAL), embeddings, SETTINGS, fallback=FALLBACK
+        )
+    )
     answer = final(answers)
     assert answer.refused and answer.answer == REFUSAL and answer.citations == []
     assert answer.info.model_refused is True
@@ -250,7 +267,11 @@ def test_model_refusal_is_the_fixed_sentence(embeddings) -> None:
 
 def test_drafts_stream_then_the_checked_answer(embeddings) -> None:
     reply = "Theresa May will visit Calais on Thursday [2]. She likes ferries [2]."
-    answers = list(stream_answer("Who visits?", [PLEDGE, VISIT], fake(reply), embeddings, SETTINGS))
+    answers = list(
+        stream_answer(
+            "Who visits?", [PLEDGE, VISIT], fake(reply), embeddings, SETTINGS, fallback=FALLBACK
+        )
+    )
     drafts = [a.answer for a in answers[:-1]]
     assert len(drafts) > 3 and drafts[-1] == reply
     assert all(b.startswith(a) for a, b in itertools.pairwise(drafts))
@@ -271,6 +292,7 @@ def test_nothing_supported_falls_back_to_the_extractive_answer(embeddings) -> No
             fake(reply),
             embeddings,
             SETTINGS,
+            fallback=FALLBACK,
         )
     )
     answer = final(answers)
@@ -312,7 +334,8 @@ class ListRetriever:
 
 def _chain(model: Any, embeddings: Any, retriever: ListRetriever | None = None) -> Any:
     settings = Settings(_env_file=None, llm="openai:fake")
-    return build_chain(retriever or ListRetriever([PLEDGE, VISIT]), embeddings, settings, model)
+    chosen = retriever or ListRetriever([PLEDGE, VISIT])
+    return build_chain(chosen, embeddings, settings, fake_answerer(settings), model)
 
 
 def test_chain_invoke_returns_the_checked_answer_and_stream_yields_drafts(embeddings) -> None:

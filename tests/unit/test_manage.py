@@ -2,8 +2,8 @@
 
 The manifest helpers are unit-tested on plain entries; store behaviour runs on the
 real embedded Chroma with the real bundled model (``integration``). Answers use the
-:class:`~tests.fakes.OverlapVerifier`: these tests check which documents are cited,
-not how confident the answer is.
+:class:`~tests.fakes.OverlapReader`: these tests check which documents are cited,
+not how good the reader is.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from rag.store import (
     find_document,
 )
 from tests.conftest import ARTICLE
-from tests.fakes import OverlapVerifier
+from tests.fakes import fake_answerer
 
 ARTICLE_NAME = ARTICLE.name
 QUINCE = "Quince report\n\nThe orchard made 4,200 jars of quince jelly in 2023.\n"
@@ -126,7 +126,7 @@ def test_only_chromas_files_and_the_lexical_index_are_store_files(tmp_path: Path
 # ----- integration: the real store ---------------------------------------------------
 @pytest.fixture
 def assistant(settings, embeddings) -> Assistant:
-    return Assistant(settings, embeddings=embeddings, verifier=OverlapVerifier())
+    return Assistant(settings, embeddings=embeddings, answerer=fake_answerer(settings))
 
 
 def _upload(settings, name: str, text: str) -> Path:

@@ -91,6 +91,20 @@ METRICS: tuple[MetricSpec, ...] = (
         "Share of unanswerable questions given a grounded answer (not sure counts as not).",
         higher_is_better=False,
     ),
+    MetricSpec(
+        "short_answer_em",
+        "Short-answer EM",
+        "trust",
+        "Answered answerable questions: SQuAD exact match of the first citation's short "
+        "answer (0 when it has none).",
+    ),
+    MetricSpec(
+        "short_answer_f1",
+        "Short-answer F1",
+        "trust",
+        "Answered answerable questions: SQuAD token F1 of the first citation's short "
+        "answer (0 when it has none).",
+    ),
     MetricSpec("faithfulness", "Faithfulness", "judge", "Judge: answer supported by passages."),
     MetricSpec(
         "answer_relevance", "Answer relevance", "judge", "Judge: answer addresses question."

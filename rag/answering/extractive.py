@@ -1,0 +1,259 @@
+"""The default answerer: the reader's best span, quoted in its sentence, or an honest refusal.
+
+1. The reader (:mod:`rag.answering.reader`) reads every retrieved passage and proposes
+   its best spans, with exact character offsets.
+2. Each span is placed in its unit (:mod:`rag.answering.units`: the sentence, list item
+   or line that holds it); headings and question lines are never answers.
+3. The decision (:mod:`rag.answering.decision`) scores every candidate from the reader's
+   and the retriever's signals; the most probable one is quoted as *Grounded* when it
+   reaches the answer threshold, with its span as the short answer. Below it the answer
+   is *Not sure* (the passages are shown, nothing is quoted), or *Not found* when no
+   passage is even close to the question.
+
+It never writes words that are not in the documents, and it needs no LLM.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from rag.answer import Answer, Citation, Passage
+from rag.answerinfo import AnswerInfo, CandidateNote
+from rag.answering.decision import Decision, Signals, load_decision, outcome
+from rag.answering.reader import Reader, SpanReader, bundled_reader_path
+from rag.answering.spans import SpanScore
+from rag.answering.units import can_answer, unit_of
+from rag.config import REFUSAL, UNSURE, Settings
+
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"\w+")
+LEAD_CAP = 10.0  # |lead| beyond this says nothing more (logit units)
+NOTES = 8  # candidates recorded in the answer's explanation (and the eval rows)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A span of a passage in its unit, with the decision's signals and confidence."""
+
+    passage: Passage
+    span: SpanScore
+    unit_start: int  # in the passage text
+    unit_end: int
+    words: str  # the span's words, normalised: what "the same answer" means
+    signals: Signals | None = None
+    confidence: float = 0.0
+
+    @property
+    def unit(self) -> str:
+        """The quoted sentence, line or list item."""
+        return self.passage.text[self.unit_start : self.unit_end]
+
+    @property
+    def where(self) -> tuple[str, int, int]:
+        """The span's place in its document (one place, whichever chunk it came from)."""
+        start = self.passage.start + self.span.char_start
+        return self.passage.source, start, self.passage.start + self.span.char_end
+
+
+def _words(text: str) -> str:
+    return " ".join(w.lower() for w in _WORD.findall(text))
+
+
+def locate(spans: Sequence[SpanScore], passages: Sequence[Passage]) -> list[Candidate]:
+    """Spans that can answer, in their units; each place in a document once (best gap)."""
+    best: dict[tuple[str, int, int], Candidate] = {}
+    for span in spans:
+        passage = passages[span.passage]
+        words = _words(passage.text[span.char_start : span.char_end])
+        unit = unit_of(passage.text, span.char_start, span.char_end)
+        if not words or unit is None or not can_answer(unit.text):
+            continue
+        candidate = Candidate(passage, span, unit.start, unit.end, words)
+        kept = best.get(candidate.where)
+        if kept is None or span.score - span.null > kept.span.score - kept.span.null:
+            best[candidate.where] = candidate
+    return list(best.values())
+
+
+def signals(candidate: Candidate, others: Sequence[Candidate]) -> Signals:
+    """The decision's view of *candidate* among all candidates of the question."""
+    span, passage = candidate.span, candidate.passage
+    gap = span.score - span.null
+    rivals = [o.span.score - o.span.null for o in others if o.words != candidate.words]
+    agreeing = {o.passage.rank for o in others if o.words == candidate.words}
+    lead = gap - max(rivals) if rivals else LEAD_CAP
+    return Signals(
+        span=span.score,
+        gap=gap,
+        answerable=span.answerable,
+        probability=span.probability,
+        dense=passage.dense_score or 0.0,
+        rank=1.0 / max(1, passage.rank),
+        agreement=float(len(agreeing - {passage.rank})),
+        lead=max(-LEAD_CAP, min(LEAD_CAP, lead)),
+        length=math.log1p(len(span_text(candidate))),
+    )
+
+
+def span_text(candidate: Candidate) -> str:
+    """The short answer: the span's exact text."""
+    return candidate.passage.text[candidate.span.char_start : candidate.span.char_end]
+
+
+def judge(candidates: Sequence[Candidate], decision: Decision) -> list[Candidate]:
+    """Every candidate with its signals and confidence, most probable first."""
+    scored = []
+    for c in candidates:
+        sig = signals(c, candidates)
+        scored.append(replace(c, signals=sig, confidence=round(decision.probability(sig), 4)))
+    return sorted(scored, key=lambda c: -c.confidence)
+
+
+def cite(chosen: Sequence[Candidate]) -> list[Citation]:
+    """Citations 1..n: each candidate's unit, with its span as the short answer."""
+    out = []
+    for number, c in enumerate(chosen, start=1):
+        p = c.passage
+        cite = Citation.of_span(
+            number,
+            p,
+            start=p.start + c.unit_start,
+            end=p.start + c.unit_end,
+            quote=c.unit,
+            score=c.confidence,
+        )
+        where = c.where
+        out.append(replace(cite, answer_start=where[1], answer_end=where[2]))
+    return out
+
+
+def choose(judged: Sequence[Candidate], threshold: float, most: int) -> list[Candidate]:
+    """The best candidate, plus others at the threshold quoting other units, best first."""
+    chosen: list[Candidate] = []
+    units: set[tuple[str, int]] = set()
+    for c in judged:
+        unit = (c.passage.source, c.passage.start + c.unit_start)
+        if c.confidence < threshold or unit in units or len(chosen) >= most:
+            continue
+        chosen.append(c)
+        units.add(unit)
+    return chosen
+
+
+def _note(c: Candidate) -> CandidateNote:
+    return CandidateNote(
+        text=c.unit,
+        source=c.passage.source,
+        start=c.passage.start + c.unit_start,
+        relevance=round(c.span.score - c.span.null, 4),
+        semantic=round(c.passage.dense_score or 0.0, 4),
+        lexical=round(c.passage.lexical_score or 0.0, 4),
+        passage_rank=c.passage.rank,
+        confidence=c.confidence,
+        short_answer=span_text(c),
+        features=c.signals.as_dict() if c.signals else None,
+    )
+
+
+def answer_extractively(
+    question: str,
+    passages: Sequence[Passage],
+    reader: SpanReader,
+    decision: Decision,
+    settings: Settings,
+) -> Answer:
+    """Grounded (the reader's best span in its sentence), not sure, or not found."""
+    spans = reader.read(question, [p.text for p in passages]) if passages else []
+    judged = judge(locate(spans, passages), decision)
+    best = judged[0].confidence if judged else 0.0
+    best_dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
+    threshold, refusal = _threshold(settings, decision), _refusal(settings, decision)
+    result = outcome(best, best_dense, threshold, refusal)
+    info = AnswerInfo(
+        best_score=round(best_dense, 4),
+        threshold=refusal,
+        answer_threshold=threshold,
+        best_candidate=judged[0].unit if judged else "",
+        candidates=[_note(c) for c in judged[:NOTES]],
+    )
+    answer = Answer(
+        question=question,
+        answer=REFUSAL if result == "not_found" else UNSURE,
+        refused=result != "answered",
+        passages=list(passages),
+        standalone_question=question,
+        info=info,
+        outcome=result,
+        confidence=best,
+    )
+    if result != "answered":
+        return answer
+    citations = cite(choose(judged, threshold, settings.max_answer_sentences))
+    text = " ".join(f"{c.quote} [{c.id}]" for c in citations)
+    return replace(answer, answer=text, citations=citations)
+
+
+class ExtractiveAnswerer:
+    """The reader and the decision, loaded once: ``answer(question, passages)``.
+
+    Args:
+        settings: The one settings object (reader path, thresholds).
+        reader: A :class:`SpanReader` to use (tests); default: the ONNX reader of
+            ``settings.reader_path`` (or the bundled one), loaded on first use.
+        decision: The decision to use; default: ``decision.json`` beside the reader.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        reader: SpanReader | None = None,
+        decision: Decision | None = None,
+    ) -> None:
+        self.settings = settings
+        self.folder = settings.reader_path or bundled_reader_path()
+        self._reader = reader
+        self._decision = decision
+
+    @property
+    def reader(self) -> SpanReader:
+        """The span reader (the ONNX model loads on first use)."""
+        if self._reader is None:
+            self._reader = Reader(self.folder, threads=self.settings.reader_threads)
+        return self._reader
+
+    @property
+    def decision(self) -> Decision:
+        """The fitted decision (weights and thresholds)."""
+        if self._decision is None:
+            self._decision = load_decision(self.folder)
+        return self._decision
+
+    @property
+    def answer_threshold(self) -> float:
+        """The confidence a Grounded answer needs: the setting, else the decision's."""
+        return _threshold(self.settings, self.decision)
+
+    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
+        """Grounded, not sure or not found for *question* over *passages*."""
+        return answer_extractively(question, passages, self.reader, self.decision, self.settings)
+
+
+def _threshold(settings: Settings, decision: Decision) -> float:
+    return (
+        decision.answer_threshold
+        if settings.answer_threshold is None
+        else settings.answer_threshold
+    )
+
+
+def _refusal(settings: Settings, decision: Decision) -> float:
+    return (
+        decision.refusal_threshold
+        if settings.refusal_threshold is None
+        else settings.refusal_threshold
+    )

@@ -1,0 +1,31 @@
+"""The unit a citation quotes: the smallest piece of the passage that holds an answer span.
+
+A unit is a sentence, or a line where the text is made of lines (a list item, a
+``key: value`` line, a table row, a heading): :func:`rag.chunking.split_sentences` ends
+sentences at every line break too. A span that crosses units is quoted with all of them.
+
+Two kinds of unit are never answers, whatever the reader says: a heading (it names a
+section; ``# ...`` in Markdown) and a question (an FAQ's question line restates what
+was asked). That is the one rule left beside the reader.
+
+Pure text functions; nothing here scores.
+"""
+
+from __future__ import annotations
+
+from rag.chunking import TextSpan, split_sentences
+
+
+def unit_of(text: str, start: int, end: int) -> TextSpan | None:
+    """The unit(s) of *text* holding characters ``[start, end)``; None if none does."""
+    units = [u for u in split_sentences(text) if u.start < end and start < u.end]
+    if not units:
+        return None
+    first, last = units[0].start, units[-1].end
+    return TextSpan(first, last, text[first:last])
+
+
+def can_answer(unit: str) -> bool:
+    """False for a heading or a question: such a unit is never quoted as an answer."""
+    stripped = unit.strip()
+    return bool(stripped) and not stripped.startswith("#") and not stripped.endswith("?")

@@ -1,0 +1,1 @@
+"""The extractive reader: training data, network, training loop and export (torch)."""

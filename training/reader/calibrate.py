@@ -1,0 +1,236 @@
+"""Fit the answer decision on calibration articles only, and ship the reader with it.
+
+``python -m training.reader.calibrate`` (the last step of ``make train-reader``):
+
+1. asks every question of the calibration sets (:data:`SETS`: SQuAD 2.0, TyDi QA and
+   SQuAD 1.1 articles the reader never trained on, each in a store of exactly its own
+   documents) through the full pipeline with the new reader, answering everything
+   (threshold 0), so each eval row records its candidates and their signals;
+2. fits a logistic regression from :class:`rag.answering.decision.Signals` to "the
+   candidate's unit holds a reference answer", every set weighing the same;
+3. picks the answer threshold: the lowest at which every set's grounded precision
+   reaches ``--precision`` (so as much as possible is answered at that precision), and
+   the refusal threshold: the dense cosine that 99% of answerable questions' best
+   passage reaches;
+4. writes ``decision.json`` and ``calibration.json`` (curves, AUCs) beside the reader and,
+   with ``--ship``, copies the reader into ``rag/models/reader``.
+
+Dev articles are never read; Calais is not used either (it is reported, not tuned on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from rag.answering.decision import Signals
+from rag.answering.reader import bundled_reader_path
+from rag.eval import metrics as m
+from training.reader.splits import ROOT
+
+log = logging.getLogger(__name__)
+
+SETS = {  # name -> (questions, documents); all calibration splits (splits.py)
+    "squad2": ("eval/squad2/calibrate.json", "eval/squad2/calibrate"),
+    "tydi": ("eval/tydi/calibrate.json", "eval/tydi/calibrate"),
+    "squad11": ("eval/squad11/calibrate.json", "eval/squad11/calibrate"),
+}
+THRESHOLDS = tuple(round(0.01 * i, 2) for i in range(100))
+
+
+@dataclass(frozen=True)
+class Question:
+    """One calibration question: its candidates' signals and truth, and its best cosine."""
+
+    dataset: str
+    answerable: bool
+    vectors: list[list[float]]
+    correct: list[bool]
+    best_dense: float
+
+
+def placeholder(folder: Path) -> None:
+    """A decision that answers everything (records every candidate's signals)."""
+    weights = [float(name == "gap") for name in Signals.names()]
+    data = {
+        "signals": Signals.names(),
+        "weights": weights,
+        "bias": 0.0,
+        "answer_threshold": 0.0,
+        "refusal_threshold": -1.0,
+    }
+    (folder / "decision.json").write_text(json.dumps(data) + "\n")
+
+
+def run_eval(name: str, reader: Path, out: Path) -> list[dict[str, Any]]:
+    """Rows of ``python -m rag.eval`` on calibration set *name* with *reader*."""
+    questions, documents = SETS[name]
+    env = {**os.environ, "RAG_READER_PATH": str(reader)}
+    command = [sys.executable, "-m", "rag.eval", questions, "--documents", documents]
+    subprocess.run([*command, "--out", str(out / name)], check=True, env=env, cwd=ROOT)
+    return json.loads((out / name / "report.json").read_text())["rows"]
+
+
+def questions_of(name: str, rows: Sequence[dict[str, Any]]) -> list[Question]:
+    """One :class:`Question` per scored row."""
+    out = []
+    for row in rows:
+        if row["error"] is not None:
+            continue
+        notes = [c for c in row["candidates"] if c.get("features")]
+        vectors = [[float(c["features"][n]) for n in Signals.names()] for c in notes]
+        correct = [
+            bool(row["answerable"]) and m.contains_reference(c["text"], row["reference"])
+            for c in notes
+        ]
+        dense = max((p.get("dense_score") or 0.0 for p in row["passages"]), default=0.0)
+        out.append(Question(name, bool(row["answerable"]), vectors, correct, float(dense)))
+    return out
+
+
+def fit(items: Sequence[Question]) -> LogisticRegression:
+    """Logistic regression over every candidate; each set weighs the same in total."""
+    sizes = defaultdict(int)
+    for q in items:
+        sizes[q.dataset] += 1
+    x, y, w = [], [], []
+    for q in items:
+        for vector, right in zip(q.vectors, q.correct, strict=True):
+            x.append(vector)
+            y.append(right)
+            w.append(1.0 / sizes[q.dataset])
+    model = LogisticRegression(C=1.0, max_iter=2000)
+    weights = np.array(w)
+    model.fit(np.array(x), np.array(y), sample_weight=weights / weights.mean())
+    return model
+
+
+def best(model: LogisticRegression, q: Question) -> tuple[float, bool]:
+    """The confidence of the question's most probable candidate, and whether it is right."""
+    if not q.vectors:
+        return 0.0, False
+    scores = model.predict_proba(np.array(q.vectors))[:, 1]
+    top = int(np.argmax(scores))
+    return float(scores[top]), q.correct[top]
+
+
+def curve(points: Sequence[tuple[float, bool, bool]]) -> list[dict[str, float]]:
+    """Grounded precision, coverage, unanswerable answered at each threshold."""
+    answerable = sum(a for _, _, a in points) or 1
+    unanswerable = sum(not a for _, _, a in points) or 1
+    out = []
+    for t in THRESHOLDS:
+        shown = [(right, a) for conf, right, a in points if conf >= t]
+        right = sum(r for r, _ in shown)
+        out.append(
+            {
+                "threshold": t,
+                "grounded_precision": round(right / len(shown), 4) if shown else 1.0,
+                "coverage": round(right / answerable, 4),
+                "unanswerable_answered": round(sum(not a for _, a in shown) / unanswerable, 4),
+            }
+        )
+    return out
+
+
+def choose_threshold(curves: dict[str, list[dict[str, float]]], precision: float) -> float:
+    """The lowest threshold at which every set's grounded precision reaches *precision*."""
+    for index, t in enumerate(THRESHOLDS):
+        if all(c[index]["grounded_precision"] >= precision for c in curves.values()):
+            return t
+    return THRESHOLDS[-1]
+
+
+def refusal_threshold(items: Sequence[Question], share: float = 0.01) -> float:
+    """The best-passage cosine that all but *share* of answerable questions reach."""
+    dense = sorted(q.best_dense for q in items if q.answerable)
+    return round(float(dense[int(share * len(dense))]), 3) if dense else 0.0
+
+
+def auc(labels: Sequence[bool], scores: Sequence[float]) -> float | None:
+    """Area under the ROC curve (None when one class is missing)."""
+    pos = np.array([s for s, y in zip(scores, labels, strict=True) if y])
+    neg = np.array([s for s, y in zip(scores, labels, strict=True) if not y])
+    if not len(pos) or not len(neg):
+        return None
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return round(float(wins) / (len(pos) * len(neg)), 4)
+
+
+def held_out_auc(items: Sequence[Question]) -> dict[str, float | None]:
+    """Per set: AUC of the best candidate's confidence from a model fitted without that set."""
+    out: dict[str, float | None] = {}
+    for name in sorted({q.dataset for q in items}):
+        model = fit([q for q in items if q.dataset != name])
+        pairs = [best(model, q) for q in items if q.dataset == name]
+        out[name] = auc([r for _, r in pairs], [c for c, _ in pairs])
+    return out
+
+
+def calibrate(reader: Path, out: Path, precision: float) -> dict[str, Any]:
+    """Eval every calibration set, fit, choose thresholds; write decision.json in *reader*."""
+    placeholder(reader)
+    items = [q for name in SETS for q in questions_of(name, run_eval(name, reader, out))]
+    model = fit(items)
+    curves = {
+        name: curve([(*best(model, q), q.answerable) for q in items if q.dataset == name])
+        for name in SETS
+    }
+    threshold = choose_threshold(curves, precision)
+    decision = {
+        "signals": Signals.names(),
+        "weights": [round(float(w), 6) for w in model.coef_[0]],
+        "bias": round(float(model.intercept_[0]), 6),
+        "answer_threshold": threshold,
+        "refusal_threshold": refusal_threshold(items),
+    }
+    (reader / "decision.json").write_text(json.dumps(decision, indent=1) + "\n")
+    report = {
+        "decision": decision,
+        "precision_target": precision,
+        "questions": {n: sum(q.dataset == n for q in items) for n in SETS},
+        "held_out_auc": held_out_auc(items),
+        "at_threshold": {n: c[THRESHOLDS.index(threshold)] for n, c in curves.items()},
+        "curves": curves,
+    }
+    (reader / "calibration.json").write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
+def ship(reader: Path, target: Path) -> None:
+    """Copy the served files of *reader* into *target* (the package's model folder)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("model.onnx", "tokenizer.json", "decision.json", "calibration.json"):
+        shutil.copyfile(reader / name, target / name)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reader", type=Path, default=ROOT / "build" / "reader" / "export")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "reader" / "calibration")
+    parser.add_argument("--precision", type=float, default=0.85)
+    parser.add_argument("--ship", action="store_true", help="copy into rag/models/reader")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    report = calibrate(args.reader, args.out, args.precision)
+    log.info("%s", json.dumps({k: report[k] for k in ("decision", "at_threshold")}, indent=1))
+    if args.ship:
+        ship(args.reader, bundled_reader_path())
+
+
+if __name__ == "__main__":
+    main()
