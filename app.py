@@ -662,9 +662,15 @@ def render_citation(cite: Citation, turn: int, chars: int | None) -> None:
 
 
 def understood_as(answer: Answer) -> None:
-    """What a rewritten follow-up was understood as (nothing when it was taken as typed)."""
+    """What a rewritten follow-up was understood as, or that it was asked as typed (unsure)."""
     standalone = answer.standalone_question.strip()
-    if standalone and standalone != answer.question.strip():
+    if answer.info.condensed_by.startswith("unsure: "):
+        what = answer.info.condensed_by.removeprefix("unsure: ")
+        st.caption(
+            f"I was not sure what “{escape_markdown(what)}” refers to in this conversation, "
+            "so I asked your question as you wrote it. Try naming it."
+        )
+    elif standalone and standalone != answer.question.strip():
         st.caption(f"Understood as: {escape_markdown(standalone)}")
 
 

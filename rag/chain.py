@@ -115,6 +115,8 @@ def build_chain(
         else:
             resolution = resolve(question, history)
             how = "unchanged" if resolution.query == question else "heuristic"
+            if resolution.unsure:  # asked as typed: say what could not be resolved
+                how = "unsure: " + ", ".join(resolution.unresolved)
         k = inputs.get("k")
         return ChainState(
             question,

@@ -125,6 +125,11 @@ class Settings(BaseSettings):
         "Default: the threshold chosen with the reader on calibration articles only "
         "(its decision.json).",
     )
+    unit_rules: bool = Field(
+        True,
+        description="Never quote a heading or a question line as an answer (the one rule "
+        "beside the reader; off only for its ablation, see rag/models/reader/MODEL_CARD.md).",
+    )
     max_answer_sentences: int = Field(
         2, ge=1, le=5, description="Units quoted at most (others must reach the threshold too)."
     )

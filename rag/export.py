@@ -147,7 +147,10 @@ def _model_markdown(answer: Answer) -> list[str]:
 
 def _turn_markdown(number: int, answer: Answer) -> str:
     lines = [f"## {number}. `{_one_line(answer.question)}`", ""]
-    if answer.standalone_question and answer.standalone_question != answer.question:
+    if answer.info.condensed_by.startswith("unsure: "):
+        what = _one_line(answer.info.condensed_by.removeprefix("unsure: "))
+        lines += [f"Asked as typed: not sure what `{what}` refers to.", ""]
+    elif answer.standalone_question and answer.standalone_question != answer.question:
         lines += [f"Understood as: `{_one_line(answer.standalone_question)}`", ""]
     lines += [f"Answer ({_status(answer)}; mode {answer.mode}):", "", fenced(answer.answer), ""]
     lines += _model_markdown(answer)

@@ -224,6 +224,12 @@ class CannedAssistant(Assistant):
         return self.answers[question.strip()]
 
 
+def asked_as_typed(question: str = "Who mended it before he left?") -> Answer:
+    """A follow-up the resolver was unsure of: asked as typed, saying what stayed open."""
+    answer = unsure(question)
+    return replace(answer, info=replace(answer.info, condensed_by="unsure: he"))
+
+
 def rewritten(question: str = "And how many jars?") -> Answer:
     """A follow-up the resolver rewrote: :func:`answered` under another question."""
     return replace(answered(question), standalone_question="How many jars did the orchard make?")

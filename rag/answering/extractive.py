@@ -64,14 +64,19 @@ def _words(text: str) -> str:
     return " ".join(w.lower() for w in _WORD.findall(text))
 
 
-def locate(spans: Sequence[SpanScore], passages: Sequence[Passage]) -> list[Candidate]:
-    """Spans that can answer, in their units; each place in a document once (best gap)."""
+def locate(
+    spans: Sequence[SpanScore], passages: Sequence[Passage], rules: bool = True
+) -> list[Candidate]:
+    """Spans that can answer, in their units; each place in a document once (best gap).
+
+    With *rules* off (the ablation), headings and question lines may answer too.
+    """
     best: dict[tuple[str, int, int], Candidate] = {}
     for span in spans:
         passage = passages[span.passage]
         words = _words(passage.text[span.char_start : span.char_end])
         unit = unit_of(passage.text, span.char_start, span.char_end)
-        if not words or unit is None or not can_answer(unit.text):
+        if not words or unit is None or (rules and not can_answer(unit.text, passage.title)):
             continue
         candidate = Candidate(passage, span, unit.start, unit.end, words)
         kept = best.get(candidate.where)
@@ -133,12 +138,17 @@ def cite(chosen: Sequence[Candidate]) -> list[Citation]:
 
 
 def choose(judged: Sequence[Candidate], threshold: float, most: int) -> list[Candidate]:
-    """The best candidate, plus others at the threshold quoting other units, best first."""
+    """The best candidate, plus other units giving the same answer at the threshold.
+
+    A second unit is quoted only when it says the same words (the answer stated twice,
+    in two documents or two places): one answer, every place that supports it.
+    """
     chosen: list[Candidate] = []
     units: set[tuple[str, int]] = set()
     for c in judged:
         unit = (c.passage.source, c.passage.start + c.unit_start)
-        if c.confidence < threshold or unit in units or len(chosen) >= most:
+        same = not chosen or c.words == chosen[0].words
+        if c.confidence < threshold or unit in units or len(chosen) >= most or not same:
             continue
         chosen.append(c)
         units.add(unit)
@@ -169,7 +179,7 @@ def answer_extractively(
 ) -> Answer:
     """Grounded (the reader's best span in its sentence), not sure, or not found."""
     spans = reader.read(question, [p.text for p in passages]) if passages else []
-    judged = judge(locate(spans, passages), decision)
+    judged = judge(locate(spans, passages, settings.unit_rules), decision)
     best = judged[0].confidence if judged else 0.0
     best_dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
     threshold, refusal = _threshold(settings, decision), _refusal(settings, decision)

@@ -48,8 +48,11 @@ def bundled_reader_path() -> Path:
 class Reader:
     """The ONNX reader in *folder* (``model.onnx``, ``tokenizer.json``)."""
 
-    def __init__(self, folder: Path, threads: int = 0, top: int = 3) -> None:
+    def __init__(
+        self, folder: Path, threads: int = 0, top: int = 3, model_file: str = MODEL_FILE
+    ) -> None:
         self.folder = folder
+        self.model_file = model_file
         self.threads = threads
         self.top = top
         self._lock = threading.Lock()
@@ -60,10 +63,10 @@ class Reader:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        model, vocab = self.folder / MODEL_FILE, self.folder / "tokenizer.json"
+        model, vocab = self.folder / self.model_file, self.folder / "tokenizer.json"
         if not model.is_file() or not vocab.is_file():
             raise ModelMissingError(
-                f"No reader model in {self.folder} (model.onnx, tokenizer.json); restore it "
+                f"No reader model in {self.folder} ({self.model_file}, tokenizer.json); restore it "
                 "with `git checkout rag/models/reader`, or train one with `make train-reader` "
                 "and point RAG_READER_PATH at its folder."
             )

@@ -5,8 +5,8 @@ A unit is a sentence, or a line where the text is made of lines (a list item, a
 sentences at every line break too. A span that crosses units is quoted with all of them.
 
 Two kinds of unit are never answers, whatever the reader says: a heading (it names a
-section; ``# ...`` in Markdown) and a question (an FAQ's question line restates what
-was asked). That is the one rule left beside the reader.
+section: ``# ...`` in Markdown, or the document's title line) and a question (an FAQ's
+question line restates what was asked). That is the one rule left beside the reader.
 
 Pure text functions; nothing here scores.
 """
@@ -25,7 +25,9 @@ def unit_of(text: str, start: int, end: int) -> TextSpan | None:
     return TextSpan(first, last, text[first:last])
 
 
-def can_answer(unit: str) -> bool:
-    """False for a heading or a question: such a unit is never quoted as an answer."""
+def can_answer(unit: str, title: str = "") -> bool:
+    """False for a heading (``#`` or the document's title line) or a question line."""
     stripped = unit.strip()
-    return bool(stripped) and not stripped.startswith("#") and not stripped.endswith("?")
+    if not stripped or stripped.startswith("#") or stripped.endswith("?"):
+        return False
+    return not title or stripped != title.strip()

@@ -12,7 +12,10 @@ known is scored, not only the last one:
 * a rewrite is *resolved* when it contains every word the expected standalone adds to
   the question (the antecedent: "Margaret Holloway" for "she"), compared as
   :func:`rag.lexical.tokenize` tokens; *strictly* resolved when they are in the
-  rewritten question itself, not only in a topic appended in parentheses.
+  rewritten question itself, not only in a topic appended in parentheses; *cleanly*
+  resolved when, besides, it adds no word that neither the expected standalone nor the
+  question has (after "What is the hotel limit in London?", "And in Austin?" read as
+  "...in London in Austin?" is resolved strictly but not cleanly).
 
 From these: rewrite precision (of the rewritten turns, the share that needed it),
 rewrite recall (of the turns that needed it, the share rewritten), resolution
@@ -91,6 +94,14 @@ class TurnCheck:
         return self.rewritten and self.antecedent <= frozenset(tokenize(question))
 
     @property
+    def resolved_cleanly(self) -> bool:
+        """Resolved strictly, adding no word that neither the expected standalone nor the
+        question has ("...the hotel limit in London in Austin?" is not clean)."""
+        question = _TOPIC.sub("", self.standalone)
+        allowed = frozenset(tokenize(self.expected)) | frozenset(tokenize(self.question))
+        return self.resolved_strictly and frozenset(tokenize(question)) <= allowed
+
+    @property
     def correct(self) -> bool:
         """Resolved when it needed a rewrite, left alone when it did not."""
         return self.resolved if self.needed else not self.rewritten
@@ -99,7 +110,7 @@ class TurnCheck:
         """JSON-ready, with the verdicts."""
         verdicts = {"needed": self.needed, "rewritten": self.rewritten}
         verdicts |= {"resolved": self.resolved, "resolved_strictly": self.resolved_strictly}
-        verdicts |= {"correct": self.correct}
+        verdicts |= {"resolved_cleanly": self.resolved_cleanly, "correct": self.correct}
         return {**asdict(self), **verdicts, "antecedent": sorted(self.antecedent)}
 
 
@@ -172,10 +183,12 @@ def rates(checks: Sequence[TurnCheck]) -> dict[str, Any]:
         "rewritten_and_needed": len(right),
         "resolved": sum(c.resolved for c in right),
         "resolved_strictly": sum(c.resolved_strictly for c in right),
+        "resolved_cleanly": sum(c.resolved_cleanly for c in right),
         "rewrite_precision": _share(len(right), len(rewritten)),
         "rewrite_recall": _share(len(right), len(needed)),
         "resolution_accuracy": _share(sum(c.resolved for c in right), len(right)),
         "strict_resolution_accuracy": _share(sum(c.resolved_strictly for c in right), len(right)),
+        "clean_resolution_accuracy": _share(sum(c.resolved_cleanly for c in right), len(right)),
         "turn_accuracy": _share(sum(c.correct for c in later), len(later)),
     }
 

@@ -130,6 +130,7 @@ _FOLLOWUP_RATES = (
     ("rewrite_recall", "Rewrite recall (turns needing it that were rewritten)"),
     ("resolution_accuracy", "Resolution accuracy (right rewrites holding the antecedent)"),
     ("strict_resolution_accuracy", "… strictly (antecedent in the question, not the topic)"),
+    ("clean_resolution_accuracy", "… cleanly (strictly, and no words the expected lacks)"),
     ("turn_accuracy", "Turn accuracy (turns with a history handled right)"),
 )
 

@@ -57,13 +57,34 @@ def _attach_places(toks: Sequence[Tok], nps: list[Mention], names: list[Mention]
     return out + nps
 
 
+def _said_of_a_person(toks: Sequence[Tok], np: Mention, people: Sequence[Mention]) -> bool:
+    """A phrase that describes a person: "Margery Quill, a retired watchmaker," or "a
+    retired watchmaker who gave ..." (so "it" never resolves to the watchmaker)."""
+    after = [t.low for t in toks[np.end : np.end + 2]]
+    if after[:1] == ["who"] or after == [",", "who"]:
+        return True
+    before = np.lead - 1
+    return before > 0 and toks[before].low == "," and any(m.end == before for m in people)
+
+
+def _people_phrases(toks: Sequence[Tok], found: list[Mention]) -> list[Mention]:
+    people = [m for m in found if m.kind == PERSON and m.name]
+    return [
+        replace(m, kind=PERSON, plural=False)
+        if not m.name and not m.wh and not m.plural and _said_of_a_person(toks, m, people)
+        else m
+        for m in found
+    ]
+
+
 def mentions(text: str, known: frozenset[str] = frozenset()) -> list[Mention]:
     """Names and noun phrases of *text*, in order of position."""
     toks = tokens(text)
     question = text.rstrip().endswith("?")
     names = name_mentions(toks, known, question)
     nps = phrase_mentions(toks, names)
-    return sorted(_attach_places(toks, nps, names), key=lambda m: (m.lead, m.end))
+    found = sorted(_attach_places(toks, nps, names), key=lambda m: (m.lead, m.end))
+    return _people_phrases(toks, found)
 
 
 def people_words(texts: Sequence[str]) -> frozenset[str]:

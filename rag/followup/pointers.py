@@ -218,13 +218,17 @@ def _is_fragment(toks: Sequence[Tok]) -> bool:
     return bool(words) and words[0].low not in WH and not any(t.low in AUX for t in words)
 
 
-def elliptical(question: str) -> bool:
-    """ "What about X?", "And X?" without a verb, or no content at all ("Why?", "How so?")."""
+def framed(question: str) -> bool:
+    """ "What about X?", or "And X?" without a verb: X is read in the previous question."""
     if ELLIPTIC_OPENING.match(question):
         return True
     rest = SOFT_OPENING.sub("", question, count=1)
-    toks = tokens(rest)
-    if rest != question and _is_fragment(toks):
+    return rest != question and _is_fragment(tokens(rest))
+
+
+def elliptical(question: str) -> bool:
+    """A :func:`framed` question, or one with no content at all ("Why?", "How so?")."""
+    if framed(question):
         return True
     words = [t for t in tokens(question) if not t.punct]
     if not words or all(t.low in GREETINGS for t in words):

@@ -8,16 +8,16 @@ answer.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from rag.config import REFUSAL, UNSURE
+from rag.followup.frames import fill_frame, filler, splice
+from rag.followup.gender import gender_of, genders, pronoun_gender
 from rag.followup.mentions import Mention, Tok, mentions, people_words, tokens
-from rag.followup.pointers import Pointer, depends_on_history, elliptical, free_pointers
+from rag.followup.pointers import Pointer, depends_on_history, framed, free_pointers
 from rag.followup.turns import Resolution, Turn, as_turns
 from rag.followup.words import (
-    ELLIPTIC_OPENING,
     FUNCTION_WORDS,
     GREETINGS,
     GROUP,
@@ -27,12 +27,10 @@ from rag.followup.words import (
     PERSON,
     PLACE,
     ROLE_NOUNS,
-    SOFT_OPENING,
-    TEMPORAL,
     THING,
     TIME,
     TOPIC_SUFFIX,
-    word_set,
+    UNKNOWN,
 )
 from rag.lexical import tokenize
 
@@ -170,18 +168,54 @@ def _asks_person(asked: str) -> bool:
     return any(t.low == "name" for t in toks[:6]) and any(t.low in ROLE_NOUNS for t in toks)
 
 
-def antecedent(turns: Sequence[Turn], kind: str, avoid: set[str]) -> Mention | None:
-    """The mention a pointer of *kind* refers to.
+def _gender_table(turns: Sequence[Turn], known: frozenset[str]) -> dict[str, str]:
+    texts = [text for t in turns for text in (_asked(t), _usable_answer(t)) if text]
+    return genders(texts, [(t.question, _asked(t)) for t in turns], known)
 
-    A person is looked for in the last :data:`LOOKBACK` turns, newest first; a thing,
-    group or place only in the newest one (its resolved question carries an older
-    antecedent forward: "When did it close?" was read as "When did the station close?").
+
+def _known_people(turns: Sequence[Turn]) -> frozenset[str]:
+    """Words of names shown to be people by the words around them."""
+    return people_words([text for t in turns for text in (_asked(t), _usable_answer(t))])
+
+
+def _fits_gender(m: Mention, kind: str, gender: str, table: dict[str, str]) -> bool:
+    """ "she" is never a man the conversation calls "he"; "it" never a person it calls either."""
+    said = gender_of(m, table)
+    if kind == PERSON:
+        return said in ("", gender)
+    return not (said and m.kind == PERSON)
+
+
+def _unknown_name(turn: Turn, known: frozenset[str]) -> list[Mention]:
+    """Last resort for "he"/"she": a lone name of unknown kind ("What did Marrow study?")."""
+    texts = [_asked(turn), _usable_answer(turn)]
+    found = [m for text in texts if text for m in mentions(text, known)]
+    return [m for m in found if m.name and m.kind == UNKNOWN and not m.wh and not m.modifier]
+
+
+def antecedent(
+    turns: Sequence[Turn], kind: str, avoid: set[str], gender: str = ""
+) -> Mention | None:
+    """The mention a pointer of *kind* (and, for "he"/"she", *gender*) refers to.
+
+    The last :data:`LOOKBACK` turns are searched newest first: a person anywhere in
+    them; a thing, group or place in the newest turn that has one (its resolved
+    question carries an older antecedent forward: "When did it close?" was read as
+    "When did the station close?"). A person the conversation calls "she" is never
+    "he", and the reverse.
     """
-    known = people_words([text for t in turns for text in (_asked(t), _usable_answer(t))])
-    for turn in turns if kind == PERSON else turns[:1]:
+    known = _known_people(turns)
+    table = _gender_table(turns, known)
+    for turn in turns:
         for m in _candidates(turn, kind, known):
-            if m.text not in avoid:
+            if m.text not in avoid and _fits_gender(m, kind, gender, table):
                 return m
+        if kind != PERSON and _asked_noun(mentions(_asked(turn), known), kind)[0]:
+            return None  # "What job ...?" unanswered: "it" is that job, not an older thing
+    if kind == PERSON and turns:
+        found = [m for m in _unknown_name(turns[0], known) if m.text not in avoid]
+        if len({m.text for m in found}) == 1 and _fits_gender(found[0], kind, gender, table):
+            return found[0]
     return None
 
 
@@ -200,83 +234,52 @@ def _replacement(p: Pointer, toks: Sequence[Tok], m: Mention) -> str:
     return _possessive(text) if p.possessive else text
 
 
-def _splice(text: str, edits: Sequence[tuple[int, int, str]]) -> str:
-    """*text* with each ``(start, end, new)`` span replaced; every other character kept."""
-    for start, end, new in sorted(edits, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
-
-
-def substitute(question: str, turns: Sequence[Turn]) -> tuple[str, bool]:
-    """*question* with its free pointers replaced; True when every one was replaced."""
+def substitute(question: str, turns: Sequence[Turn]) -> tuple[str, tuple[str, ...]]:
+    """*question* with its free pointers replaced, and the pointers that could not be."""
     toks = tokens(question)
-    free = free_pointers(question)
-    edits = []
+    edits, missing = [], []
     used: set[str] = set()
-    for p in free:
-        m = antecedent(turns, p.kind, used) if p.kind else None
+    for p in free_pointers(question):
+        gender = pronoun_gender(toks[p.index].low)
+        m = antecedent(turns, p.kind, used, gender) if p.kind else None
         if m is None:
+            missing.append(toks[p.index].text)
             continue
         used.add(m.text)
         text = _replacement(p, toks, m)
         text = text[0].upper() + text[1:] if p.index == 0 else text
         edits.append((toks[p.index].start, toks[p.index].end, text))
-    return _splice(question, edits), len(edits) == len(free)
+    return splice(question, edits), tuple(missing)
 
 
-def _fill_frame(question: str, turns: Sequence[Turn]) -> str | None:
-    """ "And X?" / "What about X?" as the previous question about X (None if unclear)."""
-    rest = ELLIPTIC_OPENING.sub("", question, count=1)
-    rest = SOFT_OPENING.sub("", rest, count=1).strip().rstrip("?").strip()
-    if not rest or not turns:
-        return None
-    frame = _asked(turns[0]).rstrip("?").rstrip()
-    first = rest.split()[0].lower()
-    if first in LOCATIVE | TEMPORAL | word_set("for by with"):
-        return f"{frame} {rest}?"
-    new = mentions(rest)
-    if not new or new[0].lead != 0:
-        return None
-    kind = PERSON if new[0].kind == PERSON else THING
-    ftoks = tokens(frame)
-    same = [m for m in mentions(frame) if not m.wh and _same_kind(m, kind, new[0].plural)]
-    if len(same) != 1:
-        return None
-    span = (ftoks[same[0].lead].start, ftoks[same[0].end - 1].end, rest)
-    return _splice(frame, [span]) + "?"
-
-
-def _same_kind(m: Mention, kind: str, plural: bool) -> bool:
-    if m.temporal or m.kind == TIME or m.nested:
-        return False
-    if kind == PERSON:
-        return m.kind == PERSON
-    return m.kind in (THING, PLACE, ORG) and m.plural == plural
-
-
-def _topic(question: str, turn: Turn) -> str:
-    asked = set(tokenize(question))
-    words = re.findall(r"[\w£$’'.-]+", _asked(turn))
-    extra = [w.strip(".?") for w in words if tokenize(w) and not set(tokenize(w)) <= asked]
-    return " ".join(dict.fromkeys(extra))
+def _unsure(question: str, previous: str, unresolved: Sequence[str]) -> Resolution:
+    """Asked as typed: the resolver could not tell what the question refers to."""
+    log.debug("unsure about %r (%s): asked as it was", question, ", ".join(unresolved))
+    return Resolution(question, question, previous, unsure=True, unresolved=tuple(unresolved))
 
 
 def resolve(question: str, history: Sequence[Any] | None) -> Resolution:
-    """Resolve *question* against *history*; unchanged when it stands alone."""
+    """Resolve *question* against *history*; unchanged when it stands alone or when unsure."""
     turns = content_turns(as_turns(history))
     if not turns or not depends_on_history(question):
         return Resolution(question, question)
     previous = _usable_answer(turns[0])
-    framed = _fill_frame(question, turns) if elliptical(question) else None
-    if framed:
-        return Resolution(framed, framed, previous)
-    rewritten, complete = substitute(question, turns)
-    topic = "" if complete and not elliptical(question) else _topic(rewritten, turns[0])
-    query = f"{rewritten} ({topic})" if topic else rewritten
-    log.debug("resolved %r as %r", question, query)
-    return Resolution(rewritten, query, previous)
+    if framed(question):
+        filled = fill_frame(question, _asked(turns[0]))
+        if filled is None:
+            return _unsure(question, previous, [filler(question) or question])
+        rewritten, missing = substitute(filled, turns)
+    else:
+        rewritten, missing = substitute(question, turns)
+        if rewritten == question and not missing:  # "Why?", "How so?": nothing to fill in
+            missing = (question,)
+    if missing:
+        return _unsure(question, previous, missing)
+    log.debug("resolved %r as %r", question, rewritten)
+    return Resolution(rewritten, rewritten, previous)
 
 
 def condense(question: str, history: Sequence[Any] | None) -> str:
-    """A standalone version of *question* for retrieval (itself when it needs none)."""
+    """A standalone version of *question* for retrieval (itself when it needs none or
+    when the resolver is unsure)."""
     return resolve(question, history).query

@@ -51,12 +51,19 @@ def as_turns(history: Sequence[Any] | None) -> list[Turn]:
 class Resolution:
     """How a question reads on its own.
 
-    ``question`` has pointers replaced (scored against sentences);
-    ``query`` is the same, plus the previous turn's topic words when something could
-    not be resolved (used for retrieval); ``previous_answer`` is the answer the
-    follow-up continues from ("" when the question stands alone).
+    ``question`` has pointers replaced (scored against sentences); ``query`` is what
+    retrieval gets (the same text); ``previous_answer`` is the answer the follow-up
+    continues from ("" when the question stands alone).
+
+    ``unsure`` is True when the question needed the conversation but the resolver could
+    not tell what it refers to: it is then asked exactly as typed, and
+    ``unresolved`` names what was left open (the pointer words, such as ``("he",)``, or
+    the whole fragment of an "And ...?" question), so the page can say "I was not sure
+    who *he* is, so I asked your question as you wrote it".
     """
 
     question: str
     query: str
     previous_answer: str = ""
+    unsure: bool = False
+    unresolved: tuple[str, ...] = ()

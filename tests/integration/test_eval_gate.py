@@ -11,8 +11,9 @@ import json
 import math
 
 import pytest
-from rag.confidence import bundled_judge_path, load_calibrator
 
+from rag.answering.decision import load_decision
+from rag.answering.reader import bundled_reader_path
 from rag.eval.dataset import load_dataset
 from rag.eval.runner import run_dataset
 from tests.conftest import ROOT
@@ -71,9 +72,9 @@ def test_every_row_is_scored_and_reported(report):
     assert summary["errors"] == 0
     assert summary["follow_up_rows"] >= 6 and summary["unanswerable"] >= 8
     assert summary["relevance_basis"]["evidence"] == summary["answerable"]  # all quotes found
-    judge = load_calibrator(bundled_judge_path())  # the threshold in force is reported
-    assert summary["trust"]["answer_threshold"] == judge.threshold
-    assert summary["settings"]["answer_threshold"] == judge.threshold
+    decision = load_decision(bundled_reader_path())  # the threshold in force is reported
+    assert summary["trust"]["answer_threshold"] == decision.answer_threshold
+    assert summary["settings"]["answer_threshold"] == decision.answer_threshold
     json.dumps(report, allow_nan=False)
     for row in rows:
         assert row["latency_ms"] > 0

@@ -16,15 +16,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rag.extractive import answer_extractively
 
 from rag.answer import Passage
+from rag.answering.extractive import answer_extractively
 from rag.config import REFUSAL, UNSURE, Settings
 from rag.errors import QuestionError, RagError
 from rag.ingest import ingest_lock
 from rag.service import Assistant
 from tests.conftest import ARTICLE, ROOT, run_module, store_env
-from tests.fakes import HashingEmbeddings
+from tests.fakes import GAP_DECISION, OverlapReader
 
 # ---- the citation mapper on arbitrary text (fast, fake embeddings) ------------------
 
@@ -38,10 +38,9 @@ from tests.fakes import HashingEmbeddings
 def test_citations_are_exact_for_any_unicode(prefix, body, question):
     source = prefix + body
     start = len(prefix)
-    passage = Passage(1, "doc", "T", start, len(source), 1.0, source[start:], "h")
-    answer = answer_extractively(
-        question, [passage], HashingEmbeddings(), Settings(_env_file=None, refusal_threshold=-9)
-    )
+    passage = Passage(1, "doc", "T", start, len(source), 1.0, source[start:], "h", 0.5)
+    config = Settings(_env_file=None, answer_threshold=0.0)
+    answer = answer_extractively(question, [passage], OverlapReader(), GAP_DECISION, config)
     assert answer.markers() == [c.id for c in answer.citations]
     for cite in answer.citations:
         assert source[cite.start : cite.end] == cite.quote
@@ -50,7 +49,7 @@ def test_citations_are_exact_for_any_unicode(prefix, body, question):
         assert answer.answer in (REFUSAL, UNSURE) and not answer.citations
 
 
-# A question the judge answers with a citation (measured confidence 0.90).
+# A question the reader answers with a citation.
 PLEDGE = "How much has the UK pledged towards security at the port?"
 
 # ---- bad questions (real model, real store) ----------------------------------------

@@ -32,6 +32,7 @@ from tests.fakes import (
     HashingEmbeddings,
     RemovableAssistant,
     answered,
+    asked_as_typed,
     not_found,
     rewritten,
     unsure,
@@ -266,6 +267,16 @@ def test_a_rewritten_follow_up_says_what_it_was_understood_as(page) -> None:
     # Only the rewritten turn: the first was taken as typed.
     assert understood == ["Understood as: How many jars did the orchard make?"]
     assert_inert(page)
+
+
+def test_a_follow_up_asked_as_typed_says_what_it_was_unsure_of(page, canned) -> None:
+    ask(page, answered().question)
+    unsure_turn = asked_as_typed()
+    canned.answers[unsure_turn.question] = unsure_turn
+    ask(page, unsure_turn.question)
+    notes = [plain(c.value) for c in page.caption if "as you wrote it" in c.value]
+    assert notes and "“he”" in notes[0]
+    assert not [c for c in page.caption if "Understood as" in c.value]
 
 
 def test_an_empty_conversation_offers_example_questions_from_the_documents(page, canned) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.answer import Answer, Passage
@@ -134,13 +136,15 @@ def test_offsets_hold_for_a_passage_in_the_middle_of_its_document():
     assert SOURCE[cite.answer_start : cite.answer_end] == cite.short_answer == "£22 million"
 
 
-def test_marker_numbers_match_citation_ids_in_order():
-    # two passages whose best sentences both answer confidently: two citations
-    first = _passage(13, SOURCE.index("The UK"), 1)
-    second = _passage(SOURCE.index("The UK"), len(SOURCE), 2)
-    question = "Britain police command center UK pledged security"
-    answer = _answer(question, [first, second], answer_threshold=0.3)
+def test_the_same_answer_in_two_documents_is_cited_in_both_numbered_in_order():
+    first = _passage(13, len(SOURCE), 1)
+    copy = replace(first, rank=2, source="copy.txt")
+    other = replace(_passage(13, len(SOURCE), 3), source="other.txt", text="Rain fell in June.")
+    question = "How much has the UK pledged towards security?"
+    answer = _answer(question, [first, copy, other])
     assert answer.markers() == [c.id for c in answer.citations] == [1, 2]
+    assert [c.source for c in answer.citations] == ["doc.txt", "copy.txt"]
+    assert {c.short_answer for c in answer.citations} == {"£22 million"}
     for cite in answer.citations:
         assert SOURCE[cite.start : cite.end] == cite.quote
 

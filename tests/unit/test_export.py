@@ -123,3 +123,11 @@ def test_hostile_short_answer_and_titles_stay_text_in_markdown() -> None:
     assert "<img" not in rendered and "<script" not in rendered and "<b>" not in rendered
     assert "<strong>" not in rendered  # the document's **4,200** is shown, not obeyed
     assert "**4,200** jars" in rendered
+
+
+def test_markdown_says_when_a_follow_up_was_asked_as_typed() -> None:
+    from tests.fakes import asked_as_typed
+
+    md = conversation_markdown([answered(), asked_as_typed()])
+    assert "Asked as typed: not sure what `he` refers to." in md
+    assert "Understood as" not in md

@@ -75,10 +75,10 @@ def placeholder(folder: Path) -> None:
     (folder / "decision.json").write_text(json.dumps(data) + "\n")
 
 
-def run_eval(name: str, reader: Path, out: Path) -> list[dict[str, Any]]:
+def run_eval(name: str, reader: Path, out: Path, rules: bool = True) -> list[dict[str, Any]]:
     """Rows of ``python -m rag.eval`` on calibration set *name* with *reader*."""
     questions, documents = SETS[name]
-    env = {**os.environ, "RAG_READER_PATH": str(reader)}
+    env = {**os.environ, "RAG_READER_PATH": str(reader), "RAG_UNIT_RULES": str(rules).lower()}
     command = [sys.executable, "-m", "rag.eval", questions, "--documents", documents]
     subprocess.run([*command, "--out", str(out / name)], check=True, env=env, cwd=ROOT)
     return json.loads((out / name / "report.json").read_text())["rows"]
@@ -210,6 +210,30 @@ def calibrate(reader: Path, out: Path, precision: float) -> dict[str, Any]:
     return report
 
 
+def ablation(reader: Path, out: Path, report: dict[str, Any]) -> dict[str, Any]:
+    """The unit rules off: each set's precision and coverage at the shipped threshold.
+
+    Answers everything with the rules off (a placeholder decision in a copy of the
+    reader), then scores the candidates with the fitted decision, as shipped.
+    """
+    folder = out / "reader-no-rules"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("model.onnx", "tokenizer.json"):
+        shutil.copyfile(reader / name, folder / name)
+    placeholder(folder)
+    decision = report["decision"]
+    model = LogisticRegression()
+    model.classes_ = np.array([False, True])
+    model.coef_ = np.array([decision["weights"]])
+    model.intercept_ = np.array([decision["bias"]])
+    index = THRESHOLDS.index(decision["answer_threshold"])
+    result = {}
+    for name in SETS:
+        items = questions_of(name, run_eval(name, folder, out / "no-rules", rules=False))
+        result[name] = curve([(*best(model, q), q.answerable) for q in items])[index]
+    return {"rules_off": result, "rules_on": report["at_threshold"]}
+
+
 def ship(reader: Path, target: Path) -> None:
     """Copy the served files of *reader* into *target* (the package's model folder)."""
     target.mkdir(parents=True, exist_ok=True)
@@ -224,10 +248,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "reader" / "calibration")
     parser.add_argument("--precision", type=float, default=0.85)
     parser.add_argument("--ship", action="store_true", help="copy into rag/models/reader")
+    parser.add_argument(
+        "--ablation", action="store_true", help="also measure the unit rules off (calibration.json)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     report = calibrate(args.reader, args.out, args.precision)
     log.info("%s", json.dumps({k: report[k] for k in ("decision", "at_threshold")}, indent=1))
+    if args.ablation:
+        report["ablation"] = ablation(args.reader, args.out, report)
+        log.info("ablation: %s", json.dumps(report["ablation"], indent=1))
+        (args.reader / "calibration.json").write_text(json.dumps(report, indent=1) + "\n")
     if args.ship:
         ship(args.reader, bundled_reader_path())
 

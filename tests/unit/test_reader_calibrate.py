@@ -1,0 +1,78 @@
+"""training.reader.calibrate's choices on made-up eval rows: what is fitted and chosen."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answering.decision import Signals
+
+calibrate = pytest.importorskip("training.reader.calibrate")
+
+
+def _features(gap: float) -> dict[str, float]:
+    return {name: (gap if name == "gap" else 0.0) for name in Signals.names()}
+
+
+def _row(answerable: bool, candidates: list[tuple[str, float]], dense: float = 0.5) -> dict:
+    return {
+        "error": None,
+        "answerable": answerable,
+        "reference": ["1987"] if answerable else [],
+        "candidates": [{"text": t, "features": _features(g)} for t, g in candidates],
+        "passages": [{"dense_score": dense}, {"dense_score": None}],
+    }
+
+
+def test_rows_become_questions_with_truth_per_candidate() -> None:
+    rows = [
+        _row(True, [("It opened in 1987.", 3.0), ("It is big.", 1.0)], dense=0.61),
+        _row(False, [("It opened in 1987.", 2.0)]),
+        {**_row(True, []), "error": "boom"},  # errors are skipped
+    ]
+    [first, second] = calibrate.questions_of("squad2", rows)
+    assert first.correct == [True, False] and first.best_dense == 0.61
+    assert first.vectors[0][Signals.names().index("gap")] == 3.0
+    assert second.correct == [False] and not second.answerable
+
+
+def _questions(n: int) -> list:
+    items = []
+    for i in range(n):  # right answers have a large gap, wrong ones a small one
+        items.append(calibrate.Question("a", True, [[*_vec(4.0 + i % 3)]], [True], 0.5))
+        items.append(calibrate.Question("a", False, [[*_vec(-1.0 - i % 3)]], [False], 0.4))
+        items.append(calibrate.Question("b", True, [[*_vec(3.0 + i % 2)]], [True], 0.6))
+        items.append(calibrate.Question("b", True, [[*_vec(-2.0)]], [False], 0.05))
+    return items
+
+
+def _vec(gap: float) -> list[float]:
+    return [gap if name == "gap" else 0.0 for name in Signals.names()]
+
+
+def test_the_fitted_decision_ranks_right_answers_first_and_the_threshold_meets_precision() -> None:
+    items = _questions(30)
+    model = calibrate.fit(items)
+    assert model.coef_[0][Signals.names().index("gap")] > 0
+    curves = {
+        name: calibrate.curve(
+            [(*calibrate.best(model, q), q.answerable) for q in items if q.dataset == name]
+        )
+        for name in ("a", "b")
+    }
+    threshold = calibrate.choose_threshold(curves, 0.95)
+    index = calibrate.THRESHOLDS.index(threshold)
+    assert all(c[index]["grounded_precision"] >= 0.95 for c in curves.values())
+    assert curves["a"][index]["unanswerable_answered"] == 0.0
+    assert curves["a"][index]["coverage"] == 1.0  # separable: nothing right is lost
+
+
+def test_the_refusal_threshold_keeps_all_but_one_percent_of_answerable_questions() -> None:
+    items = [calibrate.Question("a", True, [], [], d / 100) for d in range(100)]
+    items.append(calibrate.Question("a", False, [], [], 0.0))
+    assert calibrate.refusal_threshold(items) == 0.01
+
+
+def test_auc_is_the_rank_statistic() -> None:
+    assert calibrate.auc([True, False, True, False], [0.9, 0.1, 0.8, 0.2]) == 1.0
+    assert calibrate.auc([True, False], [0.1, 0.9]) == 0.0
+    assert calibrate.auc([True, True], [0.1, 0.9]) is None
