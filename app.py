@@ -56,7 +56,6 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
-from pydantic import ValidationError
 
 from rag.answer import Answer, Citation, Passage, draft_deltas
 from rag.config import Settings
@@ -68,13 +67,14 @@ from rag.conversations import (
     example_questions,
 )
 from rag.documents import SUPPORTED_SUFFIXES
-from rag.errors import RagError
+from rag.errors import RagError, SettingsError
 from rag.export import conversation_json, conversation_markdown
 from rag.generate import check_note
 from rag.highlight import escape_markdown, highlight_markdown, stream_pieces, text_markdown
 from rag.ingest import IngestReport
 from rag.llm import available_specs, parse_spec
 from rag.service import Assistant
+from rag.settings_errors import load_settings as load_settings_or_explain
 from rag.store import ManifestEntry
 from rag.uploads import save_upload
 
@@ -857,10 +857,10 @@ def stream_generated(
 def load_settings() -> Settings:
     """Settings from RAG_* variables; a bad value stops the page with a clear message."""
     try:
-        return Settings()
-    except ValidationError as exc:
-        errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        st.error(escape_markdown(f"Invalid RAG_ setting ({errors}). Fix it and reload."))
+        return load_settings_or_explain()
+    except SettingsError as exc:
+        problems = " ".join(exc.lines())
+        st.error(escape_markdown(f"{problems} Fix it and reload."))
         st.stop()
         raise  # unreachable: st.stop ends the run
 

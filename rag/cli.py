@@ -3,10 +3,15 @@
 Parses arguments, calls :class:`rag.service.Assistant`, and writes either
 human-readable text (:mod:`rag.terminal`) or one JSON object to stdout (progress
 goes to stderr).
-Expected problems (:class:`rag.errors.RagError`) become one line on stderr and
-exit code 2; there is no traceback for them. Output cut short by its reader
-(``ask ... | head -1``) ends quietly with exit code 141, as a program killed by
-SIGPIPE would.
+Expected problems (:class:`rag.errors.RagError`: bad settings, one line per variable;
+a Chroma server that cannot be reached or goes away) become ``error: ...`` lines on
+stderr and exit code 2; there is no traceback for them unless ``--debug`` asks for it.
+Output cut short by its reader (``ask ... | head -1``) ends quietly with exit code
+141, as a program killed by SIGPIPE would.
+
+Everything printed for a person that comes from a document or a file name goes
+through :func:`rag.terminal.terminal_safe` (no escape sequence from a document
+reaches the terminal); ``--json`` output keeps the exact text, escaped by JSON.
 
 It holds no retrieval or answering logic of its own.
 """
@@ -17,13 +22,15 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO, cast
 
 from rag.errors import RagError
-from rag.terminal import ingest_summary, stream_answer
+from rag.terminal import ingest_summary, stream_answer, terminal_safe
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +42,9 @@ REMOVE_HELP = (
     "(and `make run`) re-adds a removed seed."
 )
 K_HELP = "passages to retrieve (default: RAG_K)"
+DEBUG_HELP = "show the traceback of an error instead of its one line"
+# JSON leaves DEL and the C1 controls raw (ensure_ascii=False); some terminals act on them.
+_JSON_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
 LLM_HELP = (
     "answer provider: extractive (default, RAG_LLM), llamacpp, llamacpp:PATH.gguf, "
     "ollama:MODEL or openai:MODEL"
@@ -46,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m rag", description="Answer questions from your documents, with citations."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     ingest = sub.add_parser("ingest", help="add or update documents in the store")
     ingest.add_argument("paths", nargs="*", type=Path, help="files or folders (default: seeds/)")
@@ -94,15 +105,26 @@ def passage_count(text: str) -> int:
 
 
 def _assistant(llm: str | None = None) -> Any:
-    from rag.config import Settings
     from rag.service import Assistant
+    from rag.settings_errors import load_settings
 
-    settings = Settings()
+    settings = load_settings()
     if llm:
         settings = settings.model_copy(update={"llm": llm})
     assistant = Assistant(settings)
     _ = assistant.llm  # a missing package or a bad --llm fails here, before any question
     return assistant
+
+
+def say(line: str, out: TextIO | None = None) -> None:
+    """Print one line for a person (stdout by default), made safe for a terminal."""
+    print(terminal_safe(line, one_line=True), file=out or sys.stdout)
+
+
+def json_line(value: Any) -> str:
+    """*value* as one line of JSON, every string exact and every control character escaped."""
+    text = json.dumps(value, ensure_ascii=False)
+    return _JSON_RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _progress_bar() -> tuple[Any, Any, Any]:
@@ -131,13 +153,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        print(json_line(report.to_dict()))
     else:
         print(ingest_summary(report))
     for name in report.missing:
-        print(f"not rebuilt, no longer on disk: {name}", file=sys.stderr)
+        say(f"not rebuilt, no longer on disk: {name}", sys.stderr)
     for error in report.errors:
-        print(f"skipped {error['source']}: {error['error']}", file=sys.stderr)
+        say(f"skipped {error['source']}: {error['error']}", sys.stderr)
     return 1 if report.errors else 0
 
 
@@ -146,7 +168,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     assistant = _assistant(args.llm)
     if args.json:
         answer = assistant.ask(args.question, k=args.k)
-        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        print(json_line(answer.to_dict()))
     else:
         stream_answer(assistant.ask_stream(args.question, k=args.k), sys.stdout)
     return 0
@@ -167,7 +189,7 @@ def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
                 assistant.ask_stream(line, history=history, k=args.k), sys.stdout
             )
         except RagError as exc:
-            print(str(exc), file=sys.stderr)
+            say(str(exc), sys.stderr)
             continue
         sys.stdout.flush()
         history.append(
@@ -183,10 +205,10 @@ def cmd_docs(args: argparse.Namespace) -> int:
     """``docs``: what is in the store, by display name (sources too with ``--json``)."""
     entries = _assistant().documents()
     if args.json:
-        print(json.dumps({"documents": [e.to_dict() for e in entries]}, ensure_ascii=False))
+        print(json_line({"documents": [e.to_dict() for e in entries]}))
     for entry in [] if args.json else entries:
         files = ", ".join(dict.fromkeys(Path(name).name for name in entry.names))
-        print(f"{entry.display_name}  ({files}; {entry.chunks} chunks; sha256 {entry.sha256[:12]})")
+        say(f"{entry.display_name}  ({files}; {entry.chunks} chunks; sha256 {entry.sha256[:12]})")
     return 0
 
 
@@ -194,13 +216,13 @@ def cmd_remove(args: argparse.Namespace) -> int:
     """``remove``: what was removed, and which files stay on disk (and come back)."""
     removed = _assistant().remove_document(args.name)
     if args.json:
-        print(json.dumps(removed.to_dict(), ensure_ascii=False))
+        print(json_line(removed.to_dict()))
         return 0
-    print(f"removed {removed.title!r} ({removed.source}): {removed.chunks} chunks")
+    say(f"removed {removed.title!r} ({removed.source}): {removed.chunks} chunks")
     for path in removed.uploads_deleted:
-        print(f"deleted the uploaded file {path}")
+        say(f"deleted the uploaded file {path}")
     for path in removed.still_on_disk:
-        print(
+        say(
             f"note: {path} is still on disk, so ingesting it or its folder again adds it back "
             "(a plain `python -m rag ingest`, and `make run`, ingest seeds/)"
         )
@@ -218,15 +240,19 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    return guarded(lambda: _run(argv))
+    args = _parser().parse_args(argv)
+    return guarded(lambda: _run(args), debug=args.debug)
 
 
-def guarded(command: Callable[[], int], interrupted: str = "interrupted") -> int:
+def guarded(
+    command: Callable[[], int], interrupted: str = "interrupted", debug: bool = False
+) -> int:
     """Run *command* the way every CLI here does (``rag`` and ``rag.eval``).
 
-    Expected problems (:class:`RagError`) print one ``error: ...`` line and return their
-    exit code; Ctrl-C prints *interrupted* and returns 130; a closed pipe (``| head -1``)
-    ends quietly with 141.
+    Expected problems (:class:`RagError`, and a Chroma server that cannot be reached)
+    print ``error: ...`` lines (one per problem; with *debug*, the traceback instead)
+    and return their exit code; Ctrl-C prints *interrupted* and returns 130; a closed
+    pipe (``| head -1``) ends quietly with 141.
     """
     try:
         code = command()
@@ -235,16 +261,30 @@ def guarded(command: Callable[[], int], interrupted: str = "interrupted") -> int
         _discard_stdout()
         return EXIT_BROKEN_PIPE
     except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _failed(exc, debug)
     except KeyboardInterrupt:
         print(interrupted, file=sys.stderr)
         return 130
+    except Exception as exc:
+        from rag.store.client import server_gone
+
+        if (error := server_gone(exc)) is None:
+            raise  # unexpected: its traceback is the report
+        return _failed(error, debug)
     return code
 
 
-def _run(argv: Sequence[str] | None) -> int:
-    args = _parser().parse_args(argv)
+def _failed(exc: RagError, debug: bool = False) -> int:
+    """Print *exc* as ``error:`` lines (or, with *debug*, its traceback); its exit code."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    else:
+        for line in exc.lines():
+            say(f"error: {line}", sys.stderr)
+    return exc.exit_code
+
+
+def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -10,11 +10,12 @@ This module does not open stores or load models; it only describes them.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REFUSAL = "I could not find this in the documents."
@@ -174,6 +175,25 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("RAG_CHROMA_URL must look like http://127.0.0.1:8000")
         return value or None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _finite(cls, value: object, info: ValidationInfo) -> object:
+        """Refuse NaN and infinities for every float setting.
+
+        Bounds alone do not (``inf`` passes ``gt=0``, and ``nan`` would switch a
+        threshold off: every comparison with it is false), so this runs first.
+        """
+        annotation = cls.model_fields[info.field_name or ""].annotation
+        if float not in (get_args(annotation) or (annotation,)):
+            return value
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return value  # not a number at all: pydantic's own message says so
+        if not math.isfinite(number):
+            raise ValueError(f"must be a finite number, not {value!r}")
+        return value
 
     @property
     def uploads_dir(self) -> Path:

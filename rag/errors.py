@@ -13,6 +13,10 @@ class RagError(Exception):
 
     exit_code = 2
 
+    def lines(self) -> list[str]:
+        """The message as the CLI prints it, one ``error:`` line each (one, by default)."""
+        return [str(self)]
+
 
 class ModelMissingError(RagError):
     """The bundled embedding model package is not installed."""
@@ -24,6 +28,10 @@ class StoreEmptyError(RagError):
 
 class StoreCorruptError(RagError):
     """The persisted store cannot be opened."""
+
+
+class StoreUnavailableError(RagError):
+    """The Chroma server cannot be reached, or went away during a command."""
 
 
 class StoreLockedError(RagError):
@@ -40,3 +48,23 @@ class QuestionError(RagError):
 
 class ProviderError(RagError):
     """An answer provider is unknown or its package is missing."""
+
+
+class SettingsError(RagError):
+    """One or more ``RAG_`` settings have values that are not allowed.
+
+    ``problems`` holds one sentence per bad variable; the CLI prints each on its own
+    ``error:`` line.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+    def lines(self) -> list[str]:
+        """One line per bad variable."""
+        return list(self.problems)
+
+
+class OutputError(RagError):
+    """A report cannot be written where the user asked for it."""

@@ -67,7 +67,8 @@ class HybridRetriever(BaseRetriever):
             bundled embedding model.
 
     Raises:
-        StoreCorruptError: on first use, when the store cannot be opened.
+        StoreCorruptError: on first use, when the store cannot be opened
+            (StoreUnavailableError when its server cannot be reached).
 
     Example:
         >>> import tempfile

@@ -16,6 +16,11 @@ the text every character offset in the system points into (newlines normalised t
 Decoding and line-end normalisation are in :mod:`rag.documents.text`; this module holds
 the document type, picks the reader by file suffix and reads files and folders.
 
+A file that cannot be used (unreadable, too large, damaged, cut short, hostile: a PDF
+nested too deeply or a decompression bomb) is a :class:`~rag.errors.DocumentError`
+naming it and saying why; each reader turns its parser's known failures into one, so
+an ingest skips that file and goes on.
+
 Nothing from a document is ever executed or rendered as markup. This package does not
 chunk, embed or store anything, and does no OCR: a scanned PDF has no text to load.
 """
@@ -87,7 +92,7 @@ def parse_bytes(data: bytes, name: str, source: str) -> SourceDocument:
     if suffix == ".pdf":
         text, title = pdf_to_text(data, name)
     elif suffix in (".html", ".htm"):
-        text, title = html_to_text(decode_bytes(data, name))
+        text, title = html_to_text(decode_bytes(data, name), name)
     else:
         text = decode_bytes(data, name)
     text = normalise_text(text)
@@ -102,16 +107,16 @@ def load_file(path: Path, max_bytes: int, root: Path | None = None) -> SourceDoc
     """Read and parse one file, with a clear error when it cannot be used."""
     if not path.is_file():
         raise DocumentError(f"{path} does not exist or is not a file.")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise DocumentError(
-            f"{path} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; "
-            "split it or raise RAG_MAX_FILE_MB."
-        )
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise DocumentError(
+                f"{path} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; "
+                "split it or raise RAG_MAX_FILE_MB."
+            )
         data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"{path} cannot be read: {exc.strerror}.") from None
+    except OSError as exc:  # gone or locked since it was listed, unreadable
+        raise DocumentError(f"{path} cannot be read: {exc.strerror or exc}.") from None
     return parse_bytes(data, path.name, source_key(path, root))
 
 

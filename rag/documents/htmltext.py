@@ -5,6 +5,9 @@ ARIA role, or id/class words such as ``nav`` or ``cookie``); ``<main>``, else th
 ``<article>``, is preferred when present; each block element becomes a paragraph, a
 ``<br>`` a line break, and inline elements stay inside their sentence.
 
+Markup the parser rejects is a :class:`~rag.errors.DocumentError` naming the file, so
+an ingest skips that one file and goes on.
+
 Nothing from the page is executed or kept as markup. This module only extracts text
 and the ``<title>``; decoding the bytes and normalising line ends are
 :mod:`rag.documents.text`'s job.
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
+
+from rag.errors import DocumentError
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
@@ -42,12 +47,24 @@ _BLOCK_MARK = "\ue000"
 _BREAK_MARK = "\ue001"
 
 
-def html_to_text(markup: str) -> tuple[str, str]:
-    """Visible content text and ``<title>`` of an HTML page, one paragraph per block."""
+def html_to_text(markup: str, name: str = "the page") -> tuple[str, str]:
+    """Visible content text and ``<title>`` of an HTML page, one paragraph per block.
+
+    Raises:
+        DocumentError: the parser rejects the markup (*name* says which file).
+    """
     from bs4 import BeautifulSoup
+    from bs4.exceptions import ParserRejectedMarkup
 
     markup = markup.replace(_BLOCK_MARK, "").replace(_BREAK_MARK, "")
-    soup = BeautifulSoup(markup, "html.parser")
+    try:
+        soup = BeautifulSoup(markup, "html.parser")
+    except ParserRejectedMarkup as exc:
+        reason = str(exc).strip().splitlines()[-1].strip()  # the parser's own error, last
+        raise DocumentError(
+            f"{name} is not HTML the parser can read ({reason}); "
+            "open it in a browser and save it again, or save its text as .txt."
+        ) from None
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     if soup.title:
         soup.title.decompose()

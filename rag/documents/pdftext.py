@@ -6,6 +6,10 @@ a paragraph cut by a page break is joined again, and headers/footers repeated at
 edges of most pages (page numbers ignored) are dropped; a running header that opens the
 first page is the document's title.
 
+A file pypdf cannot read (damaged, truncated, nested too deeply, a decompression bomb
+stopped by pypdf's limits) is a :class:`~rag.errors.DocumentError` naming the file and
+why, so an ingest skips that one file and goes on.
+
 This module does no OCR (a scanned PDF has no text layer, so nothing to return) and no
 line-end normalisation beyond its own joins (see :mod:`rag.documents.text`).
 """
@@ -14,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import re
+import struct
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
@@ -36,6 +42,25 @@ _EDGE_LINES = 2
 # Line pitch, in font heights, from tight leading to double spacing.
 _MIN_PITCH, _MAX_PITCH = 0.8, 2.4
 _MAX_RUNNING_CHARS = 100
+# What pypdf lets through, besides its own errors, on a damaged or hostile file (found
+# by fuzzing it): a wrong type where a number was due, a missing key, an unsupported
+# filter, nesting deeper than Python's stack, one of its internal asserts (a reference
+# where none can be). (Its DeprecationError, a filter name pypdf 7 no longer reads, is
+# not a PyPdfError.)
+_BAD_PDF_ERRORS: tuple[type[BaseException], ...] = (
+    AssertionError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    NotImplementedError,
+    ArithmeticError,
+    RecursionError,
+    struct.error,
+    zlib.error,
+)
+_AS_TEXT = "If it is a genuine document, convert it to text (e.g. `pdftotext`) and ingest that."
 
 
 def pdf_to_text(data: bytes, name: str) -> tuple[str, str]:
@@ -88,21 +113,44 @@ def _read_pdf_lines(data: bytes, name: str) -> list[list[_PdfLine]]:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DeprecationError, PyPdfError
 
+    failures: tuple[type[BaseException], ...] = (PyPdfError, DeprecationError, *_BAD_PDF_ERRORS)
     pages = []
     try:
         for page in PdfReader(io.BytesIO(data)).pages:
             collector = _LineCollector()
             page.extract_text(visitor_text=collector)
             pages.append(collector.lines)
-    except (PdfReadError, ValueError, KeyError) as exc:
-        raise DocumentError(f"{name} is not a readable PDF ({exc}).") from None
+    except failures as exc:
+        log.debug("pypdf failed on %s", name, exc_info=True)
+        raise _unreadable(name, exc) from None
     cleaned = [
         [_PdfLine(" ".join(line.text.split()), line.y, line.height) for line in page]
         for page in pages
     ]
     return [[line for line in page if line.text and line.y is not None] for page in cleaned] or [[]]
+
+
+def _unreadable(name: str, exc: BaseException) -> DocumentError:
+    """Why pypdf could not read *name*, in words a user can act on."""
+    from pypdf.errors import LimitReachedError
+
+    if isinstance(exc, RecursionError):
+        why = "its objects are nested too deeply (a damaged or hostile file)"
+    elif isinstance(exc, LimitReachedError) and "decompress" in str(exc).lower():
+        why = (
+            "its compressed content expands past the PDF reader's safety limit "
+            "(a decompression bomb, or a damaged file)"
+        )
+    elif isinstance(exc, LimitReachedError):
+        why = f"it goes past a safety limit of the PDF reader ({exc})"
+    else:
+        return DocumentError(
+            f"{name} is not a readable PDF ({type(exc).__name__}: {exc}); if it opens in a "
+            "PDF viewer, save it from there as a new PDF, or as text, and ingest that."
+        )
+    return DocumentError(f"{name} cannot be read safely: {why}. {_AS_TEXT}")
 
 
 def _running_key(text: str) -> str:

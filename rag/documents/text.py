@@ -21,7 +21,13 @@ def normalise_text(text: str) -> str:
 def decode_bytes(data: bytes, name: str) -> str:
     """Decode UTF-8 (with or without BOM), else UTF-16 with BOM; refuse binaries."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:  # an odd byte count, a lone surrogate
+            raise DocumentError(
+                f"{name} starts like UTF-16 text but is not valid UTF-16 (byte {exc.start}: "
+                f"{exc.reason}); it may be cut short. Save it as UTF-8 and ingest it again."
+            ) from None
     if b"\x00" in data[:8192]:
         raise DocumentError(f"{name} looks like a binary file, not text; convert it to .txt.")
     try:

@@ -1,9 +1,10 @@
 """``python -m rag.eval QA_FILE [--out DIR] [--k N] [--llm SPEC] [--baseline OLD] [--label T]``.
 
-Checks every input first (dataset rows, answer provider, baseline file) so a mistake
-fails in a second, not after the run; then opens the default store (ingesting the
-seeds if it is empty), asks every question with a progress bar on stderr, writes the
-reports into DIR and prints the summary table on stdout.
+Checks every input first (the report folder, dataset rows, settings, answer provider,
+baseline file) so a mistake fails in a second, not after the run; then opens the
+default store (ingesting the seeds if it is empty), asks every question with a
+progress bar on stderr, writes the reports into DIR and prints the summary table on
+stdout.
 
 ``--llm SPEC`` chooses the answerer (``extractive``, ``llamacpp``, ``llamacpp:PATH``,
 ``ollama:MODEL``, ``openai:MODEL``; see :mod:`rag.llm`) and also runs the judge
@@ -12,7 +13,7 @@ chat model that answers, asked for a JSON verdict. ``--label TEXT`` says what th
 is for (e.g. "never tuned on (dev articles)"): it is recorded as ``label`` in
 ``report.json``'s summary and shown at the top of ``report.md`` and ``report.html``.
 Expected problems (:class:`rag.errors.RagError`) print one line on stderr and exit
-with code 2.
+with code 2 (``--debug``: the traceback instead).
 
 It holds no metric or report logic of its own.
 """
@@ -21,10 +22,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from rag.errors import OutputError
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +75,33 @@ def _parser() -> argparse.ArgumentParser:
         help='what this set is for, e.g. "never tuned on (dev articles)"; shown atop the reports',
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error instead of its line"
+    )
     return parser
+
+
+def check_out_dir(out: Path) -> None:
+    """Make sure the reports can be written into *out*, before any row runs.
+
+    Nothing is created: a missing *out* is fine when the folder it would go in can be
+    written to (the reports create it at the end).
+
+    Raises:
+        OutputError: *out* is a file, or a folder that cannot be created or written to.
+    """
+    if out.exists() and not out.is_dir():
+        raise OutputError(
+            f"--out {out} is a file; give a folder for the reports (it is created if missing)."
+        )
+    existing = next(folder for folder in (out, *out.absolute().parents) if folder.exists())
+    if not existing.is_dir():
+        raise OutputError(f"--out {out} cannot be created: {existing} is a file, not a folder.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"--out {out} cannot be written to ({existing} is not writable); "
+            "give a folder you can write to."
+        )
 
 
 def _progress(total: int) -> tuple[Any, Any]:
@@ -117,7 +147,6 @@ def _ms(value: float | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation described by *args*; returns the exit code."""
-    from rag.config import Settings
     from rag.eval.compare import load_baseline
     from rag.eval.dataset import load_dataset
     from rag.eval.judge import make_judge
@@ -125,14 +154,16 @@ def run(args: argparse.Namespace) -> int:
     from rag.eval.report import write_reports
     from rag.eval.runner import open_assistant, run_dataset
     from rag.llm import make_chat_model, parse_spec
+    from rag.settings_errors import load_settings
 
+    check_out_dir(args.out)
     spec = parse_spec(args.llm) if args.llm else None
     rows = load_dataset(args.qa_file)
     baseline = load_baseline(args.baseline) if args.baseline else None
     overrides: dict[str, Any] = {"k": args.k} if args.k else {}
     if spec:
         overrides["llm"] = str(spec)
-    settings = Settings(**overrides)
+    settings = load_settings(**overrides)
     make_chat_model(settings)  # a missing package or key fails now, before any ingest
     if spec and spec.generative and settings.llm_temperature:
         log.warning("llm_temperature is not 0: the judge's verdicts will not be repeatable")
@@ -176,4 +207,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    return guarded(lambda: run(args), interrupted="interrupted; no report written")
+    return guarded(lambda: run(args), "interrupted; no report written", debug=args.debug)

@@ -3,8 +3,10 @@
 :func:`make_client` gives the one raw ``chromadb`` client everything in
 :mod:`rag.store` talks through: HTTP when ``settings.chroma_url`` is set, else
 embedded in ``settings.store_dir``. :func:`wipe_embedded_store` deletes an embedded
-store's files (even unreadable ones) and nothing else in the folder. This module
-knows nothing of chunks or the manifest.
+store's files (even unreadable ones) and nothing else in the folder.
+:func:`server_gone` recognises a Chroma server that cannot be reached (or stopped
+answering during a command) and says so as a :class:`~rag.errors.StoreUnavailableError`.
+This module knows nothing of chunks or the manifest.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from rag.config import Settings
-from rag.errors import StoreCorruptError
+from rag.errors import StoreCorruptError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +48,53 @@ def make_client(settings: Settings) -> Any:
         settings.store_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
     except Exception as exc:  # chromadb raises many unrelated types here
-        where = settings.chroma_url or settings.store_dir
+        if settings.chroma_url:
+            raise StoreUnavailableError(_unreachable(settings.chroma_url, exc)) from exc
         raise StoreCorruptError(
-            f"Cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}). "
-            "Check that it is reachable, or rebuild it with `python -m rag ingest --reset`."
+            f"Cannot open the Chroma store at {settings.store_dir} ({type(exc).__name__}: "
+            f"{exc}). Check that it is readable, or rebuild it with "
+            "`python -m rag ingest --reset`."
         ) from exc
+
+
+def _unreachable(url: str, exc: BaseException) -> str:
+    """What to say when the Chroma server at *url* does not answer; *exc* says how."""
+    return (
+        f"Cannot reach the Chroma server at {url} ({type(exc).__name__}: {exc}). "
+        "Check that it is running and that RAG_CHROMA_URL points at it, then run the "
+        "command again (an ingest that was cut short resumes where it stopped)."
+    )
+
+
+def server_gone(exc: BaseException) -> StoreUnavailableError | None:
+    """*exc* as a :class:`StoreUnavailableError` when it is a Chroma client losing its server.
+
+    That is a network failure (refused, reset, timed out) raised inside ``chromadb``'s
+    HTTP client; anything else (an Ollama server down, a bug) gives None, so it keeps
+    its own message and traceback.
+    """
+    import httpx
+
+    if not isinstance(exc, httpx.TransportError) or not _raised_in_chromadb(exc):
+        return None
+    try:
+        url = exc.request.url
+        where = f"{url.scheme}://{url.netloc.decode()}"
+    except RuntimeError:  # httpx raises this when the error has no request attached
+        where = "RAG_CHROMA_URL"
+    error = StoreUnavailableError(_unreachable(where, exc))
+    error.__cause__ = exc
+    return error
+
+
+def _raised_in_chromadb(exc: BaseException) -> bool:
+    """Whether *exc* passed through a ``chromadb`` frame on its way up."""
+    frame = exc.__traceback__
+    while frame is not None:
+        if str(frame.tb_frame.f_globals.get("__name__", "")).startswith("chromadb."):
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def scan(collection: Any, include: list[str]) -> Iterator[dict[str, Any]]:

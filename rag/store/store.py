@@ -39,8 +39,9 @@ class DocumentStore:
         client: A raw ``chromadb`` client to share; default: :func:`make_client`.
 
     Raises:
-        StoreCorruptError: the store cannot be opened (unreachable server, damaged
-            folder); the message says how to rebuild it.
+        StoreCorruptError: an embedded store cannot be opened (a damaged folder); the
+            message says how to rebuild it.
+        StoreUnavailableError: the Chroma server at ``chroma_url`` cannot be reached.
 
     Example:
         >>> import tempfile

@@ -317,3 +317,15 @@ def test_the_remove_button_removes_the_document_after_confirming(
     assert any("No documents yet" in c.value for c in at.sidebar.caption)
     assert "document store is empty" in at.info[0].value
     assert_inert(at)
+
+
+def test_a_bad_setting_stops_the_page_naming_the_variable(canned, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RAG_ANSWER_THRESHOLD", "nan")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    [error] = at.error
+    assert "RAG_ANSWER_THRESHOLD='nan' is not allowed" in plain(error.value)
+    assert "Fix it and reload" in plain(error.value)
+    assert not at.chat_input  # nothing else runs

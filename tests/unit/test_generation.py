@@ -446,7 +446,10 @@ def test_cli_prints_the_draft_then_the_checked_answer(embeddings) -> None:
     reply = "Theresa May will visit Calais on Thursday [2]. She likes ferries [2]."
     out = io.StringIO()
     answer = print_stream(
-        stream_answer("Who visits?", [PLEDGE, VISIT], fake(reply), embeddings, SETTINGS), out
+        stream_answer(
+            "Who visits?", [PLEDGE, VISIT], fake(reply), embeddings, SETTINGS, fallback=FALLBACK
+        ),
+        out,
     )
     text = out.getvalue()
     assert text.startswith(reply)
@@ -460,7 +463,11 @@ def test_export_names_the_model_and_the_removed_sentences(embeddings) -> None:
 
     reply = "Theresa May will visit Calais on Thursday [2]. She likes ferries [2]."
     answer = final(
-        list(stream_answer("Who visits?", [PLEDGE, VISIT], fake(reply), embeddings, SETTINGS))
+        list(
+            stream_answer(
+                "Who visits?", [PLEDGE, VISIT], fake(reply), embeddings, SETTINGS, fallback=FALLBACK
+            )
+        )
     )
     md = conversation_markdown([answer])
     assert "Model: `GenericFakeChatModel`" in md and "first token" in md

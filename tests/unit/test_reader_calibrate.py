@@ -59,7 +59,7 @@ def test_the_fitted_decision_ranks_right_answers_first_and_the_threshold_meets_p
         )
         for name in ("a", "b")
     }
-    threshold = calibrate.choose_threshold(curves, 0.95)
+    threshold = calibrate.choose_threshold(curves, {"a": 0.95, "b": 0.95})
     index = calibrate.THRESHOLDS.index(threshold)
     assert all(c[index]["grounded_precision"] >= 0.95 for c in curves.values())
     assert curves["a"][index]["unanswerable_answered"] == 0.0
