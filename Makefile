@@ -71,11 +71,13 @@ eval: $(VENV)/.runtime  ## offline evaluation reports in reports/eval/<set>/ (~1
 		--out reports/eval/followups --label "tuned on (follow-up rules developed on its dev split)"
 
 # The reader: fine-tune MiniLM for answer spans + no-answer (resumable: run it again after a
-# kill and it continues), export to ONNX, then fit the decision on calibration articles
-# and copy the result into rag/models/reader. Hours on 2 cores (see its MODEL_CARD.md).
+# kill and it continues), export to ONNX (int8 kept only if it holds within one point),
+# then fit the decision on calibration articles (with the rule's ablation) and copy the
+# result into rag/models/reader. Hours on 2 cores (see its MODEL_CARD.md).
 train-reader: $(VENV)/.dev  ## train the reader and its decision -> rag/models/reader
 	$(BIN)/python -m training.reader.train --work build/reader
-	$(BIN)/python -m training.reader.calibrate --reader build/reader/export --ship
+	$(BIN)/python -m training.reader.export build/reader/export
+	$(BIN)/python -m training.reader.calibrate --reader build/reader/export --ship --ablation
 
 # Refit only the decision (minutes) for the reader already in build/reader/export.
 train-decision: $(VENV)/.dev  ## refit the answer decision on calibration articles

@@ -19,7 +19,7 @@ def _row(answerable: bool, candidates: list[tuple[str, float]], dense: float = 0
         "answerable": answerable,
         "reference": ["1987"] if answerable else [],
         "candidates": [{"text": t, "features": _features(g)} for t, g in candidates],
-        "passages": [{"dense_score": dense}, {"dense_score": None}],
+        "retrieved": [{"dense_score": dense}, {"dense_score": None}],
     }
 
 

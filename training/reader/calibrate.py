@@ -101,7 +101,7 @@ def questions_of(name: str, rows: Sequence[dict[str, Any]]) -> list[Question]:
             bool(row["answerable"]) and m.contains_reference(c["text"], row["reference"])
             for c in notes
         ]
-        dense = max((p.get("dense_score") or 0.0 for p in row["passages"]), default=0.0)
+        dense = max((p.get("dense_score") or 0.0 for p in row["retrieved"]), default=0.0)
         out.append(Question(name, bool(row["answerable"]), vectors, correct, float(dense)))
     return out
 

@@ -4,7 +4,8 @@ Writes into the target folder ``model.onnx`` (inputs ``input_ids``, ``attention_
 ``token_type_ids``; outputs ``start_logits``, ``end_logits``, ``answerable_logit``) and
 ``tokenizer.json``, after checking that ONNX Runtime reproduces the torch network.
 ``quantize`` writes ``model-int8.onnx`` beside it (ONNX Runtime dynamic quantisation);
-whether answering uses it is decided by measurement (``training.reader.calibrate``).
+:func:`choose_precision` keeps it only when the reader's accuracy on the calibration
+sets holds within one point (``python -m training.reader.export DIR``).
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ def export(model: Any, target: Path) -> Path:
         if not np.allclose(a, b, atol=1e-3):
             partial.unlink(missing_ok=True)
             raise RuntimeError("the ONNX export does not reproduce the torch reader")
+    for stale in ("model-fp32.onnx", "model-int8.onnx", "precision.json"):
+        (target / stale).unlink(missing_ok=True)  # from an earlier export's int8 choice
     os.replace(partial, target / "model.onnx")
     shutil.copyfile(bundled_model_path() / "tokenizer.json", target / "tokenizer.json")
     return target / "model.onnx"
@@ -97,3 +100,59 @@ def quantize(folder: Path) -> Path:
         str(folder / "model.onnx"), str(out), weight_type=QuantType.QInt8, per_channel=True
     )
     return out
+
+
+def choose_precision(folder: Path, sets: tuple[str, ...], tolerance: float = 0.01) -> dict:
+    """Quantise, score fp32 and int8 on *sets* (the reader alone), keep int8 if it holds.
+
+    int8 is kept when, on every set, span F1 and no-answer accuracy drop by at most
+    *tolerance*: then ``model.onnx`` becomes the int8 file and the fp32 one is kept as
+    ``model-fp32.onnx``. Returns both scores and the choice (also ``precision.json``).
+    """
+    import json
+
+    from rag.answering.reader import Reader
+    from training.reader.evaluate import SETS, questions, score
+    from training.reader.splits import ROOT
+
+    if (folder / "model-fp32.onnx").is_file():  # chosen before: start again from fp32
+        os.replace(folder / "model-fp32.onnx", folder / "model.onnx")
+    quantize(folder)
+    result: dict = {"sets": {}, "tolerance": tolerance}
+    for name in sets:
+        items = questions(ROOT / SETS[name], 0)
+        result["sets"][name] = {
+            model: score(Reader(folder, model_file=model), items)
+            for model in ("model.onnx", "model-int8.onnx")
+        }
+    result["int8"] = all(
+        _holds(s["model.onnx"], s["model-int8.onnx"], tolerance) for s in result["sets"].values()
+    )
+    if result["int8"]:
+        os.replace(folder / "model.onnx", folder / "model-fp32.onnx")
+        os.replace(folder / "model-int8.onnx", folder / "model.onnx")
+    (folder / "precision.json").write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def _holds(fp32: dict, int8: dict, tolerance: float) -> bool:
+    keys = [k for k in ("f1", "no_answer_accuracy") if fp32[k] is not None]
+    return all(int8[k] >= fp32[k] - tolerance for k in keys)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: ``python -m training.reader.export DIR`` chooses fp32 or int8 in DIR."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description="Keep an int8 reader only if it holds up.")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--sets", default="squad2-calibrate,tydi-calibrate")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    result = choose_precision(args.folder, tuple(args.sets.split(",")))
+    log.info("%s", json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
