@@ -26,11 +26,12 @@ import string
 from dataclasses import dataclass
 from itertools import groupby
 
+from rag.markers import WORD_JOINER  # invisible, and not a character an autolink may start after
+
 HIGHLIGHT = "yellow-background"
 ANSWER_HIGHLIGHT = "orange"  # bold text in this colour: the short answer, inside the span
 
 _PUNCTUATION = frozenset(string.punctuation)  # exactly the ASCII punctuation CommonMark escapes
-WORD_JOINER = "\u2060"  # invisible, and not a character an autolink may start after
 # GFM turns bare URLs and e-mail addresses into links *after* parsing, so escapes do
 # not stop it; an invisible word joiner inside "http:", "www." and "a@b" does.
 _AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)", re.I)

@@ -9,6 +9,10 @@ looks for markers (checking, condensing, scoring, judging) uses this grammar, so
 all see the same markers in the same text. Not markers: ranges (``[1-2]``), words
 other than "passage" (``[see 1]``, ``[ref 1]``), ``[1.]``, ``[]``.
 
+Document text can hold marker-like footnotes ("...the world had yet seen.[8]"): quoted
+in an answer, :func:`defuse` puts an invisible word joiner after their "[" so that they
+are never read as citation markers.
+
 This module does not say what a marker points to (:mod:`rag.citecheck` checks that).
 """
 
@@ -26,6 +30,14 @@ _NUMBER = re.compile(r"\d+")
 def marker_numbers(text: str) -> list[int]:
     """Every number of every marker in *text*, in reading order (repeats kept)."""
     return [int(n) for match in MARKER.finditer(text) for n in _NUMBER.findall(match.group())]
+
+
+WORD_JOINER = "\u2060"  # invisible; "[\u20608]" is no marker
+
+
+def defuse(text: str) -> str:
+    """*text* with every marker-like sequence made inert (a word joiner after its "[")."""
+    return MARKER.sub(lambda m: "[" + WORD_JOINER + m.group()[1:], text)
 
 
 def strip_markers(text: str) -> str:

@@ -1,15 +1,16 @@
 """The one place that decides: how likely a candidate answer is right, and the outcome.
 
-Every candidate span the reader found gets a few honest signals (:class:`Signals`):
-the reader's span and no-answer scores, its answerability logit and span probability,
-its passage's retrieval scores, how many other passages give the same answer and how
-far it stands above the best different answer. A logistic model over them
-(:class:`Decision`, fitted by ``make train-reader`` on calibration articles only and
-shipped in ``rag/models/reader/decision.json``) turns them into the probability that
-the candidate's sentence holds a right answer. The best candidate at or above the answer
-threshold is *Grounded*; below it the answer is *Not sure*; when no passage is even
-close to the question in meaning (best dense cosine below the refusal threshold) it is
-*Not found*.
+The reader picks the answer (its best span over all passages, by how far the span's
+score beats its window's "no answer" score); this module says how far to trust it.
+The pick gets a few honest signals (:class:`Signals`): the reader's span and no-answer
+scores, its answerability logits and span probability, its passage's retrieval scores,
+how many other passages give the same answer and how far it stands above the best
+different answer. A logistic model over them (:class:`Decision`, fitted by ``make
+train-reader`` on calibration articles only and shipped in
+``rag/models/reader/decision.json``) turns them into the probability that the pick's
+unit holds a right answer. At or above the answer threshold it is *Grounded*; below it
+the answer is *Not sure*; when no passage is even close to the question in meaning
+(best dense cosine below the refusal threshold) it is *Not found*.
 
 This module scores and decides; it does not read passages or build answers.
 """
@@ -42,6 +43,8 @@ class Signals:
     agreement: float  # other passages whose candidate says the same words
     lead: float  # gap minus the best gap of a candidate saying something else
     length: float  # log(1 + characters of the span)
+    best_answerable: float  # the highest answerability logit of any window read
+    best_dense: float  # the highest cosine of the question and any passage
 
     @classmethod
     def names(cls) -> list[str]:

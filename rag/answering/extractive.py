@@ -28,6 +28,7 @@ from rag.answering.reader import Reader, SpanReader, bundled_reader_path
 from rag.answering.spans import SpanScore
 from rag.answering.units import can_answer, unit_of
 from rag.config import REFUSAL, UNSURE, Settings
+from rag.markers import defuse
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,10 @@ def locate(
     return list(best.values())
 
 
-def signals(candidate: Candidate, others: Sequence[Candidate]) -> Signals:
-    """The decision's view of *candidate* among all candidates of the question."""
+def signals(
+    candidate: Candidate, others: Sequence[Candidate], spans: Sequence[SpanScore]
+) -> Signals:
+    """The decision's view of *candidate* among all candidates (and spans) of the question."""
     span, passage = candidate.span, candidate.passage
     gap = span.score - span.null
     rivals = [o.span.score - o.span.null for o in others if o.words != candidate.words]
@@ -102,6 +105,8 @@ def signals(candidate: Candidate, others: Sequence[Candidate]) -> Signals:
         agreement=float(len(agreeing - {passage.rank})),
         lead=max(-LEAD_CAP, min(LEAD_CAP, lead)),
         length=math.log1p(len(span_text(candidate))),
+        best_answerable=max((s.answerable for s in spans), default=0.0),
+        best_dense=max((o.passage.dense_score or 0.0 for o in others), default=0.0),
     )
 
 
@@ -110,13 +115,19 @@ def span_text(candidate: Candidate) -> str:
     return candidate.passage.text[candidate.span.char_start : candidate.span.char_end]
 
 
-def judge(candidates: Sequence[Candidate], decision: Decision) -> list[Candidate]:
-    """Every candidate with its signals and confidence, most probable first."""
+def judge(
+    candidates: Sequence[Candidate], spans: Sequence[SpanScore], decision: Decision
+) -> list[Candidate]:
+    """Every candidate with its signals and confidence, the reader's pick first.
+
+    The reader ranks (span score over its window's "no answer" score, measured the best
+    pick on every calibration set); the decision says how sure to be of each.
+    """
     scored = []
     for c in candidates:
-        sig = signals(c, candidates)
+        sig = signals(c, candidates, spans)
         scored.append(replace(c, signals=sig, confidence=round(decision.probability(sig), 4)))
-    return sorted(scored, key=lambda c: -c.confidence)
+    return sorted(scored, key=lambda c: -(c.span.score - c.span.null))
 
 
 def cite(chosen: Sequence[Candidate]) -> list[Citation]:
@@ -138,20 +149,22 @@ def cite(chosen: Sequence[Candidate]) -> list[Citation]:
 
 
 def choose(judged: Sequence[Candidate], threshold: float, most: int) -> list[Candidate]:
-    """The best candidate, plus other units giving the same answer at the threshold.
+    """The reader's pick, plus other units giving the same answer at the threshold.
 
     A second unit is quoted only when it says the same words (the answer stated twice,
     in two documents or two places): one answer, every place that supports it.
     """
-    chosen: list[Candidate] = []
-    units: set[tuple[str, int]] = set()
-    for c in judged:
+    if not judged or judged[0].confidence < threshold:
+        return []
+    chosen = [judged[0]]
+    units = {(judged[0].passage.source, judged[0].passage.start + judged[0].unit_start)}
+    for c in judged[1:]:
         unit = (c.passage.source, c.passage.start + c.unit_start)
-        same = not chosen or c.words == chosen[0].words
-        if c.confidence < threshold or unit in units or len(chosen) >= most or not same:
+        if len(chosen) >= most or c.confidence < threshold or unit in units:
             continue
-        chosen.append(c)
-        units.add(unit)
+        if c.words == chosen[0].words:
+            chosen.append(c)
+            units.add(unit)
     return chosen
 
 
@@ -179,7 +192,7 @@ def answer_extractively(
 ) -> Answer:
     """Grounded (the reader's best span in its sentence), not sure, or not found."""
     spans = reader.read(question, [p.text for p in passages]) if passages else []
-    judged = judge(locate(spans, passages, settings.unit_rules), decision)
+    judged = judge(locate(spans, passages, settings.unit_rules), spans, decision)
     best = judged[0].confidence if judged else 0.0
     best_dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
     threshold, refusal = _threshold(settings, decision), _refusal(settings, decision)
@@ -204,7 +217,7 @@ def answer_extractively(
     if result != "answered":
         return answer
     citations = cite(choose(judged, threshold, settings.max_answer_sentences))
-    text = " ".join(f"{c.quote} [{c.id}]" for c in citations)
+    text = " ".join(f"{defuse(c.quote)} [{c.id}]" for c in citations)
     return replace(answer, answer=text, citations=citations)
 
 

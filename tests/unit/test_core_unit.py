@@ -159,3 +159,13 @@ def test_the_same_span_from_overlapping_chunks_is_cited_once():
 def test_weak_evidence_far_in_meaning_is_refused_with_the_fixed_sentence():
     answer = _answer("What is the boiling point of water?", [_passage(13, len(SOURCE), 1, 0.0)])
     assert answer.refused and answer.answer == REFUSAL and answer.citations == []
+
+
+def test_footnote_markers_in_a_quote_are_not_read_as_citations():
+    text = "Cyrus created the largest empire the world had yet seen.[8] It fell in 330 BC.[9]"
+    passage = Passage(1, "wiki.md", "Empire", 0, len(text), 0.1, text, "sha", 0.5)
+    answer = _answer("Who created the largest empire the world had yet seen?", [passage])
+    assert answer.outcome == "answered"
+    assert answer.markers() == [1]  # not 8: the footnote is inert in the answer text
+    cite = answer.citations[0]
+    assert text[cite.start : cite.end] == cite.quote and "[8]" in cite.quote  # exact quote

@@ -30,7 +30,7 @@ def test_rows_become_questions_with_truth_per_candidate() -> None:
         {**_row(True, []), "error": "boom"},  # errors are skipped
     ]
     [first, second] = calibrate.questions_of("squad2", rows)
-    assert first.correct == [True, False] and first.best_dense == 0.61
+    assert first.correct == [True] and first.best_dense == 0.61  # the reader's pick only
     assert first.vectors[0][Signals.names().index("gap")] == 3.0
     assert second.correct == [False] and not second.answerable
 
@@ -59,7 +59,8 @@ def test_the_fitted_decision_ranks_right_answers_first_and_the_threshold_meets_p
         )
         for name in ("a", "b")
     }
-    threshold = calibrate.choose_threshold(curves, {"a": 0.95, "b": 0.95})
+    threshold, rule = calibrate.choose_threshold(curves, {"a": 0.95, "b": 0.95})
+    assert rule == "targets"
     index = calibrate.THRESHOLDS.index(threshold)
     assert all(c[index]["grounded_precision"] >= 0.95 for c in curves.values())
     assert curves["a"][index]["unanswerable_answered"] == 0.0
@@ -76,3 +77,14 @@ def test_auc_is_the_rank_statistic() -> None:
     assert calibrate.auc([True, False, True, False], [0.9, 0.1, 0.8, 0.2]) == 1.0
     assert calibrate.auc([True, False], [0.1, 0.9]) == 0.0
     assert calibrate.auc([True, True], [0.1, 0.9]) is None
+
+
+def test_out_of_reach_targets_fall_back_to_the_best_f_half_not_to_silence() -> None:
+    def point(p: float, c: float) -> dict[str, float]:
+        return {"grounded_precision": p, "coverage": c, "unanswerable_answered": 0.0}
+
+    n = len(calibrate.THRESHOLDS)
+    curve = [point(0.6, 0.8)] * (n // 2) + [point(0.8, 0.5)] * (n // 2 - 1) + [point(1.0, 0.0)]
+    threshold, rule = calibrate.choose_threshold({"a": curve}, {"a": 0.99})
+    assert rule.startswith("best mean F0.5")
+    assert threshold == calibrate.THRESHOLDS[n // 2]  # F0.5: 0.71 beats 0.63, and 0 at the top

@@ -6,8 +6,9 @@
    SQuAD 1.1 articles the reader never trained on, each in a store of exactly its own
    documents) through the full pipeline with the new reader, answering everything
    (threshold 0), so each eval row records its candidates and their signals;
-2. fits a logistic regression from :class:`rag.answering.decision.Signals` to "the
-   candidate's unit holds a reference answer", every set weighing the same;
+2. fits a logistic regression from the reader's pick's
+   :class:`rag.answering.decision.Signals` to "its unit holds a reference answer",
+   every set weighing the same;
 3. picks the answer threshold: the lowest at which every set's grounded precision
    reaches its target (:data:`TARGETS`: a little above what the product promises on
    each kind of question, so as much as possible is answered at that precision), and
@@ -90,12 +91,12 @@ def run_eval(name: str, reader: Path, out: Path, rules: bool = True) -> list[dic
 
 
 def questions_of(name: str, rows: Sequence[dict[str, Any]]) -> list[Question]:
-    """One :class:`Question` per scored row."""
+    """One :class:`Question` per scored row: the reader's pick (the first candidate)."""
     out = []
     for row in rows:
         if row["error"] is not None:
             continue
-        notes = [c for c in row["candidates"] if c.get("features")]
+        notes = [c for c in row["candidates"] if c.get("features")][:1]
         vectors = [[float(c["features"][n]) for n in Signals.names()] for c in notes]
         correct = [
             bool(row["answerable"]) and m.contains_reference(c["text"], row["reference"])
@@ -107,7 +108,7 @@ def questions_of(name: str, rows: Sequence[dict[str, Any]]) -> list[Question]:
 
 
 def fit(items: Sequence[Question]) -> LogisticRegression:
-    """Logistic regression over every candidate; each set weighs the same in total."""
+    """Logistic regression over the picks; each set weighs the same in total."""
     sizes = defaultdict(int)
     for q in items:
         sizes[q.dataset] += 1
@@ -124,12 +125,10 @@ def fit(items: Sequence[Question]) -> LogisticRegression:
 
 
 def best(model: LogisticRegression, q: Question) -> tuple[float, bool]:
-    """The confidence of the question's most probable candidate, and whether it is right."""
+    """The confidence in the question's pick, and whether it is right (0, False: none)."""
     if not q.vectors:
         return 0.0, False
-    scores = model.predict_proba(np.array(q.vectors))[:, 1]
-    top = int(np.argmax(scores))
-    return float(scores[top]), q.correct[top]
+    return float(model.predict_proba(np.array(q.vectors[:1]))[0, 1]), q.correct[0]
 
 
 def curve(points: Sequence[tuple[float, bool, bool]]) -> list[dict[str, float]]:
@@ -151,12 +150,35 @@ def curve(points: Sequence[tuple[float, bool, bool]]) -> list[dict[str, float]]:
     return out
 
 
-def choose_threshold(curves: dict[str, list[dict[str, float]]], targets: dict[str, float]) -> float:
-    """The lowest threshold at which every set's grounded precision reaches its target."""
+def choose_threshold(
+    curves: dict[str, list[dict[str, float]]], targets: dict[str, float]
+) -> tuple[float, str]:
+    """The lowest threshold at which every set's grounded precision reaches its target
+    (answering something).
+
+    When no threshold reaches every target, the one with the best mean F0.5 of grounded
+    precision and coverage over the sets (precision counts twice as much as coverage):
+    answering nearly nothing is as much a failure as answering wrongly. Returns the
+    threshold and the rule that chose it.
+    """
     for index, t in enumerate(THRESHOLDS):
-        if all(c[index]["grounded_precision"] >= targets[n] for n, c in curves.items()):
-            return t
-    return THRESHOLDS[-1]
+        if all(_meets(c[index], targets[n]) for n, c in curves.items()):
+            return t, "targets"
+    scores = [
+        float(np.mean([_f_half(c[index]) for c in curves.values()]))
+        for index in range(len(THRESHOLDS))
+    ]
+    return THRESHOLDS[int(np.argmax(scores))], "best mean F0.5 (targets out of reach)"
+
+
+def _meets(point: dict[str, float], target: float) -> bool:
+    """Precision at the target while answering something (silence is not precise)."""
+    return point["grounded_precision"] >= target and point["coverage"] > 0
+
+
+def _f_half(point: dict[str, float]) -> float:
+    p, r = point["grounded_precision"], point["coverage"]
+    return 1.25 * p * r / (0.25 * p + r) if p + r else 0.0
 
 
 def refusal_threshold(items: Sequence[Question], share: float = 0.01) -> float:
@@ -194,7 +216,7 @@ def calibrate(reader: Path, out: Path, targets: dict[str, float]) -> dict[str, A
         name: curve([(*best(model, q), q.answerable) for q in items if q.dataset == name])
         for name in SETS
     }
-    threshold = choose_threshold(curves, targets)
+    threshold, rule = choose_threshold(curves, targets)
     decision = {
         "signals": Signals.names(),
         "weights": [round(float(w), 6) for w in model.coef_[0]],
@@ -206,6 +228,7 @@ def calibrate(reader: Path, out: Path, targets: dict[str, float]) -> dict[str, A
     report = {
         "decision": decision,
         "precision_targets": targets,
+        "threshold_rule": rule,
         "questions": {n: sum(q.dataset == n for q in items) for n in SETS},
         "held_out_auc": held_out_auc(items),
         "at_threshold": {n: c[THRESHOLDS.index(threshold)] for n, c in curves.items()},

@@ -57,6 +57,7 @@ class Plan:
     warmup: float = 0.05
     seed: int = 13
     limit: int = 0  # 0: every example; else the first N (tiny runs)
+    init: str = ""  # a checkpoint whose weights start this run ("": the bundled MiniLM)
     mix: Mix = field(default_factory=Mix)
 
 
@@ -141,6 +142,8 @@ def train(
     lengths = [len(w.ids) for w in windows]
     per_epoch = len(feats.batches(lengths, plan.batch, plan.seed))
     model = ReaderNet(bundled_model_path())
+    if plan.init:  # a further stage: start from an earlier run's weights
+        model.load_state_dict(torch.load(plan.init, weights_only=False)["model"])
     optimizer = torch.optim.AdamW(model.parameters(), lr=plan.lr, weight_decay=0.01)
     lr_schedule = schedule(optimizer, plan.epochs * per_epoch, plan.warmup)
     done = _resume(work / "checkpoint.pt", plan, model, optimizer, lr_schedule)
@@ -272,6 +275,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=Plan.batch)
     parser.add_argument("--lr", type=float, default=Plan.lr)
     parser.add_argument("--seed", type=int, default=Plan.seed)
+    parser.add_argument("--warmup", type=float, default=Plan.warmup)
+    parser.add_argument(
+        "--init", default="", help="start from this checkpoint's weights (a further stage)"
+    )
+    parser.add_argument(
+        "--mix", default="{}", help='JSON overrides of the example mix, e.g. {"tydi_repeat": 3}'
+    )
     parser.add_argument("--tiny", action="store_true", help="a few hundred examples, seconds")
     parser.add_argument("--work", type=Path, default=WORK, help="checkpoints and caches")
     parser.add_argument("--out", type=Path, default=None, help="export folder")
@@ -284,7 +294,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
-    plan = Plan(args.epochs, args.batch, args.lr, seed=args.seed, limit=300 if args.tiny else 0)
+    plan = Plan(
+        args.epochs,
+        args.batch,
+        args.lr,
+        args.warmup,
+        seed=args.seed,
+        limit=300 if args.tiny else 0,
+        mix=Mix(**json.loads(args.mix)),
+        init=args.init,
+    )
     if args.tiny:
         plan = Plan(1, 8, 3e-4, seed=args.seed, limit=300)
     from training.reader.export import export
