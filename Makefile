@@ -77,11 +77,11 @@ eval: $(VENV)/.runtime  ## offline evaluation reports in reports/eval/<set>/ (~1
 train-reader: $(VENV)/.dev  ## train the reader and its decision -> rag/models/reader
 	$(BIN)/python -m training.reader.train --work build/reader
 	$(BIN)/python -m training.reader.export build/reader/export
-	$(BIN)/python -m training.reader.calibrate --reader build/reader/export --ship --ablation
+	$(BIN)/python -m training.reader.calibrate --reader build/reader/export --limit 1500 --ablation --ship
 
 # Refit only the decision (minutes) for the reader already in build/reader/export.
 train-decision: $(VENV)/.dev  ## refit the answer decision on calibration articles
-	$(BIN)/python -m training.reader.calibrate --reader build/reader/export --ship
+	$(BIN)/python -m training.reader.calibrate --reader build/reader/export --limit 1500 --reuse --ship
 
 llm: $(VENV)/.runtime  ## optional: local/hosted LLM answer modes (builds llama-cpp-python)
 	$(BIN)/pip install --quiet -r requirements-llm.txt

@@ -59,7 +59,7 @@ def test_the_fitted_decision_ranks_right_answers_first_and_the_threshold_meets_p
         )
         for name in ("a", "b")
     }
-    threshold, rule = calibrate.choose_threshold(curves, {"a": 0.95, "b": 0.95})
+    threshold, rule = calibrate.choose_threshold(curves, {"a": (0.95, 0.9), "b": (0.95, 0.5)})
     assert rule == "targets"
     index = calibrate.THRESHOLDS.index(threshold)
     assert all(c[index]["grounded_precision"] >= 0.95 for c in curves.values())
@@ -79,12 +79,33 @@ def test_auc_is_the_rank_statistic() -> None:
     assert calibrate.auc([True, True], [0.1, 0.9]) is None
 
 
-def test_out_of_reach_targets_fall_back_to_the_best_f_half_not_to_silence() -> None:
-    def point(p: float, c: float) -> dict[str, float]:
-        return {"grounded_precision": p, "coverage": c, "unanswerable_answered": 0.0}
+def _point(p: float, c: float) -> dict[str, float]:
+    return {"grounded_precision": p, "coverage": c, "unanswerable_answered": 0.0}
 
+
+def test_out_of_reach_targets_fall_back_to_the_best_f_half_not_to_silence() -> None:
     n = len(calibrate.THRESHOLDS)
-    curve = [point(0.6, 0.8)] * (n // 2) + [point(0.8, 0.5)] * (n // 2 - 1) + [point(1.0, 0.0)]
-    threshold, rule = calibrate.choose_threshold({"a": curve}, {"a": 0.99})
-    assert rule.startswith("best mean F0.5")
-    assert threshold == calibrate.THRESHOLDS[n // 2]  # F0.5: 0.71 beats 0.63, and 0 at the top
+    curve = [_point(0.6, 0.8)] * (n // 2) + [_point(0.8, 0.5)] * (n // 2 - 1) + [_point(1.0, 0.0)]
+    threshold, rule = calibrate.choose_threshold({"a": curve}, {"a": (0.99, 0.5)})
+    assert "best mean F0.5" in rule
+    assert threshold == calibrate.THRESHOLDS[n - 2]  # F0.5: 0.71 beats 0.63, and 0 at the top
+
+
+def test_precision_met_only_by_answering_almost_nothing_is_not_meeting_the_target() -> None:
+    n = len(calibrate.THRESHOLDS)
+    curve = [_point(0.7, 0.8)] * (n - 2) + [_point(0.95, 0.02), _point(1.0, 0.0)]
+    threshold, rule = calibrate.choose_threshold({"a": curve}, {"a": (0.9, 0.6)})
+    assert rule != "targets" and threshold == calibrate.THRESHOLDS[n - 3]
+
+
+def test_on_a_flat_stretch_of_f_half_the_most_precise_threshold_wins() -> None:
+    n = len(calibrate.THRESHOLDS)
+    flat = [_point(0.6, 0.9), _point(0.7, 0.65), _point(0.71, 0.64)]  # F0.5 .63, .69, .70
+    curve = flat + [_point(0.8, 0.2)] * (n - 3)  # F0.5 .5
+    threshold, _ = calibrate.choose_threshold({"a": curve}, {"a": (0.99, 0.5)})
+    assert threshold == calibrate.THRESHOLDS[2]
+    within = [_point(0.6, 0.9), _point(0.71, 0.64), _point(0.7, 0.65), *curve[3:]]
+    assert (
+        calibrate.choose_threshold({"a": within}, {"a": (0.99, 0.5)})[0]
+        == (calibrate.THRESHOLDS[2])
+    )
