@@ -92,8 +92,8 @@ def signals(
     """The decision's view of *candidate* among all candidates (and spans) of the question."""
     span, passage = candidate.span, candidate.passage
     gap = span.score - span.null
-    rivals = [o.span.score - o.span.null for o in others if o.words != candidate.words]
-    agreeing = {o.passage.rank for o in others if o.words == candidate.words}
+    rivals = [o.span.score - o.span.null for o in others if not same_answer(o, candidate)]
+    agreeing = {o.passage.rank for o in others if same_answer(o, candidate)}
     lead = gap - max(rivals) if rivals else LEAD_CAP
     return Signals(
         span=span.score,
@@ -108,6 +108,16 @@ def signals(
         best_answerable=max((s.answerable for s in spans), default=0.0),
         best_dense=max((o.passage.dense_score or 0.0 for o in others), default=0.0),
     )
+
+
+def same_answer(a: Candidate, b: Candidate) -> bool:
+    """Whether two candidates give one answer: overlapping text at one place in a document,
+    or words of one that run inside the other's ("Theresa May", "Home Secretary Theresa
+    May"), so a span and its own sub-span are not each other's rivals."""
+    (source_a, start_a, end_a), (source_b, start_b, end_b) = a.where, b.where
+    if source_a == source_b and start_a < end_b and start_b < end_a:
+        return True
+    return f" {a.words} " in f" {b.words} " or f" {b.words} " in f" {a.words} "
 
 
 def span_text(candidate: Candidate) -> str:

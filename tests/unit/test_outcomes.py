@@ -14,7 +14,8 @@ import pytest
 
 from rag.answer import Answer, Passage
 from rag.answering.decision import Signals, load_decision
-from rag.answering.extractive import answer_extractively
+from rag.answering.extractive import Candidate, answer_extractively, locate, same_answer, signals
+from rag.answering.spans import SpanScore
 from rag.config import REFUSAL, UNSURE, Settings
 from rag.errors import ModelMissingError
 from tests.fakes import GAP_DECISION, OverlapReader
@@ -113,3 +114,24 @@ def test_the_shipped_decision_loads_and_matches_the_signals(tmp_path) -> None:
     (tmp_path / "decision.json").write_text(json.dumps({"signals": ["old"], "weights": [1]}))
     with pytest.raises(ModelMissingError, match="make train-reader"):
         load_decision(tmp_path)
+
+
+def _candidate(passage: Passage, start: int, end: int, score: float) -> Candidate:
+    span = SpanScore(0, 0, start, end, score, 0.0, 1.0, 0.5)
+    return locate([span], [passage])[0]
+
+
+def test_a_span_and_its_own_sub_span_are_one_answer_not_rivals() -> None:
+    text = "The harbour board is chaired by Captain Morwenna Treloar since 2019."
+    passage = Passage(1, "board.txt", "Board", 0, len(text), 1.0, text, "sha", 0.5)
+    other = Passage(2, "news.txt", "News", 100, 100 + len(text), 1.0, text, "sha2", 0.4)
+    full = _candidate(passage, text.index("Captain"), text.index(" since"), 6.0)
+    name = _candidate(passage, text.index("Morwenna"), text.index(" since"), 5.0)
+    elsewhere = _candidate(other, text.index("Morwenna"), text.index(" since"), 4.0)
+    year = _candidate(passage, text.index("2019"), text.index("2019") + 4, 2.0)
+    assert same_answer(full, name) and same_answer(full, elsewhere)
+    assert not same_answer(full, year)
+    spans = [c.span for c in (full, name, elsewhere, year)]
+    sig = signals(full, [full, name, elsewhere, year], spans)
+    assert sig.lead == 4.0  # over "2019", the only different answer
+    assert sig.agreement == 1.0  # the other document says the same name
