@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPORA = ("seeds", "eval/squad2/dev", "eval/squad2/train")
+CORPORA = ("seeds", "eval/squad2/dev", "eval/squad2/calibrate")
 
 
 def chunk_texts(sample: int = 0) -> list[str]:

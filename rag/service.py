@@ -91,7 +91,7 @@ class Assistant:
         >>> "every 20 minutes" in answer.passages[0].text
         True
         >>> answer.outcome, answer.citations[0].short_answer
-        ('answered', 'every 20 minutes')
+        ('answered', '...20 minutes')
     """
 
     def __init__(

@@ -151,3 +151,9 @@ def stop_process(proc: subprocess.Popen, timeout: float = 15.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=timeout)
+
+
+def known_reader_failure(reason: str) -> pytest.MarkDecorator:
+    """A case the shipped reader gets wrong today (issue 25 carries the numbers): it must
+    keep failing until the reader improves, and then this mark must go (strict)."""
+    return pytest.mark.xfail(strict=True, reason=f"reader (issue 25): {reason}")

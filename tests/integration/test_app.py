@@ -88,11 +88,11 @@ def assistant_texts(at) -> list[str]:
 
 
 def test_answer_is_rendered_with_its_cited_passage(app, article_text: str) -> None:
-    ask(app, "Who will visit Calais?")
+    ask(app, "Who will visit Calais on Thursday?")
     [answer] = assistant_texts(app)
     assert "Theresa May" in answer and "[1]" in answer
     assert [plain(m.value) for m in app.chat_message[0].children.values()] == [
-        "Who will visit Calais?"
+        "Who will visit Calais on Thursday?"
     ]
     [cite] = app.session_state["answers"][0].citations
     [expander] = app.expander
@@ -140,8 +140,8 @@ def test_show_in_document_shows_the_span_strongly_highlighted_in_its_context(
 
 
 def test_follow_up_uses_the_conversation_and_keeps_earlier_citations(app) -> None:
-    ask(app, "Who will visit Calais?")
-    ask(app, "What will she sign?")
+    ask(app, "Who will visit Calais on Thursday?")
+    ask(app, "What will she sign in Calais?")
     answers = app.session_state["answers"]
     assert len(answers) == 2
     assert "Theresa May" in answers[1].standalone_question
@@ -174,7 +174,7 @@ def test_empty_question_shows_a_message_not_a_traceback(app) -> None:
 def test_refresh_with_the_same_url_keeps_the_conversation(app, monkeypatch) -> None:
     from streamlit.testing.v1 import AppTest
 
-    ask(app, "Who will visit Calais?")
+    ask(app, "Who will visit Calais on Thursday?")
     cid = app.session_state["cid"]
     assert app.query_params["c"] == cid  # the URL names the conversation
     again = AppTest.from_file(APP, default_timeout=TIMEOUT)
@@ -220,7 +220,7 @@ def download(at, media: list, label: str) -> str:
 
 
 def test_export_has_cited_spans_offsets_and_hashes(app, media, article_text: str) -> None:
-    ask(app, "Who will visit Calais?")
+    ask(app, "Who will visit Calais on Thursday?")
     ask(app, "What is the capital of Peru?")
     data = json.loads(download(app, media, "Export JSON"))
     [doc] = data["documents"]
@@ -235,7 +235,7 @@ def test_export_has_cited_spans_offsets_and_hashes(app, media, article_text: str
     assert cite["doc_sha256"] == doc["sha256"] and len(doc["sha256"]) == 64
     assert second["refused"] is True and second["citations"] == []
     md = download(app, media, "Export Markdown")
-    assert "## 1. `Who will visit Calais?`" in md
+    assert "## 1. `Who will visit Calais on Thursday?`" in md
     assert cite["quote"] in md
     assert f"characters {cite['start']}-{cite['end']}" in md
     assert doc["sha256"] in md
@@ -308,7 +308,7 @@ def test_reruns_and_new_sessions_never_reload_the_model_or_re_embed(
     use_store(monkeypatch, article_store)
     st.cache_resource.clear()  # start cold, as a fresh server does
     first = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    ask(first, "Who will visit Calais?")
+    ask(first, "Who will visit Calais on Thursday?")
     show_in_document(first)
     first.slider[0].set_value(6).run()
     second = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # another browser tab
@@ -368,7 +368,7 @@ def test_a_conversation_reopens_with_its_citations_after_a_restart(app, media) -
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    ask(app, "Who will visit Calais?")
+    ask(app, "Who will visit Calais on Thursday?")
     ask(app, "Who is she meeting?")
     cid = app.session_state["cid"]
     labels = [e.label for e in app.expander]
@@ -376,7 +376,7 @@ def test_a_conversation_reopens_with_its_citations_after_a_restart(app, media) -
     again = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not again.exception
     [button] = [b for b in again.sidebar.button if b.key == f"open-{cid}"]
-    assert plain(button.label) == "Who will visit Calais?"
+    assert plain(button.label) == "Who will visit Calais on Thursday?"
     button.click().run()
     assert [e.label for e in again.expander] == labels
     assert "Theresa May" in assistant_texts(again)[0]

@@ -229,7 +229,7 @@ def upload(page, path: Path, title: str) -> None:
 
 
 def test_ask_check_citation_show_in_document_and_follow_up(page, server) -> None:
-    answer = ask(page, "Who will visit Calais?")
+    answer = ask(page, "Who will visit Calais on Thursday?")
     body = text_of(answer)
     assert "Theresa May" in body and "[1]" in body
     cited = answer.locator('[data-testid="stExpander"]').first
@@ -366,14 +366,14 @@ def test_a_conversation_reopens_from_the_sidebar_after_a_server_restart(
     need_browser()
     env = ingested_env(tmp_path)
     with streamlit_page(tmp_path, env) as url, opened(browser, url) as page:
-        answer = ask(page, "Who will visit Calais?")
+        answer = ask(page, "Who will visit Calais on Thursday?")
         assert "Theresa May" in text_of(answer)
         ask(page, "Who is she meeting?")
     # The first server is stopped: only the SQLite file in the store folder remains.
     with streamlit_page(tmp_path, env) as url, opened(browser, url) as page:
         assert page.locator('[data-testid="stChatMessage"]').count() == 0
         sidebar = page.locator('[data-testid="stSidebar"]')
-        sidebar.get_by_role("button", name="Who will visit Calais?").click()
+        sidebar.get_by_role("button", name="Who will visit Calais on Thursday?").click()
         messages = page.locator('[data-testid="stChatMessage"]')
         messages.nth(3).wait_for()
         wait_idle(page)

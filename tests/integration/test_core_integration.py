@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import REFUSAL
+from rag.config import REFUSAL, UNSURE
 from rag.errors import StoreEmptyError
 from rag.service import Assistant
 from tests.conftest import make_settings, run_cli, run_module, store_env
@@ -57,17 +57,19 @@ def test_answers_quote_the_right_sentence_or_show_it_first_when_unsure(
         assert source_text[cite.passage_start : cite.passage_end] == cite.text
 
 
-def test_the_judge_quotes_a_good_share_of_answerable_questions(ingested):
-    # measured 7 of 12 answered (2026-12-02, answer threshold 0.56); each answered one is
-    # right (test above). Fewer than 5 means the judge became much more timid.
+def test_the_reader_quotes_most_answerable_questions(ingested):
+    # measured 12 of 12 answered (2026-12-07, the trained reader, threshold 0.64; the old
+    # judge: 7 of 12); each answered one is right (test above). Fewer than 10 means the
+    # decision became much more timid.
     answered = [q for q, _, _ in ANSWERABLE if ingested.ask(q).outcome == "answered"]
-    assert len(answered) >= 5, answered
+    assert len(answered) >= 10, answered
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE)
 def test_questions_the_article_cannot_answer_are_refused(ingested, question):
     answer = ingested.ask(question)
-    assert answer.refused and answer.answer == REFUSAL and answer.citations == []
+    assert answer.refused and answer.citations == []
+    assert answer.answer == {"not_found": REFUSAL, "unsure": UNSURE}[answer.outcome]
     assert answer.passages, "the passages that were checked are still reported"
 
 
@@ -84,7 +86,7 @@ def test_passages_are_ranked_with_exact_offsets(ingested):
 def test_a_follow_up_is_resolved_against_the_conversation(ingested):
     first = ingested.ask("Who will visit Calais on Thursday?")
     history = [{"question": first.question, "answer": first.answer}]
-    follow = ingested.ask("Who will she sign the declaration with?", history=history)
+    follow = ingested.ask("Who is her French counterpart?", history=history)
     assert "Theresa May" in follow.standalone_question
     assert "Bernard Cazeneuve" in follow.answer
     again = ingested.ask("Which agency published the July figures?", history=history)
@@ -176,7 +178,9 @@ def test_cli_ingest_ask_and_chat(cli_env):
     human = _cli(["ask", "How much has the UK pledged?"], cli_env)
     assert "£22 million" in human.stdout and "[1]" in human.stdout
 
-    chat = _cli(["chat"], cli_env, stdin="Who will visit Calais?\nWhat will she sign?\n")
+    chat = _cli(
+        ["chat"], cli_env, stdin="Who will visit Calais on Thursday?\nWhat will she sign?\n"
+    )
     assert chat.returncode == 0, chat.stderr
     assert "joint-declaration" in chat.stdout
 
