@@ -267,3 +267,23 @@ def test_two_cli_ingests_at_once_into_one_server_both_land_whole(
     manifest = store.manifest()
     assert len(manifest) == 6
     assert store.count_chunks() == sum(e.chunks for e in manifest.values())
+
+
+@pytest.mark.integration
+def test_an_ingest_waiting_for_a_killed_ingests_lease_says_whom_it_waits_for(
+    chroma_server: ChromaServer, caplog: pytest.LogCaptureFixture
+):
+    """Issue 29 item 7: the lease of an ingest killed in server mode blocks the next one
+    until it expires; the next one says who holds it, since when and how long it waits."""
+    import logging
+
+    killed = _lease(chroma_server.url, ttl=2.0)
+    killed.acquire()  # and never renewed or released, as after a SIGKILL
+    caplog.set_level(logging.WARNING, logger="rag.lease")
+    waiting = _lease(chroma_server.url)
+    waiting.acquire(timeout=60)
+    assert waiting.holder().owner == waiting.owner
+    waiting.release()
+    notes = [r.getMessage() for r in caplog.records if r.name == "rag.lease"]
+    assert notes and killed.owner in notes[0] and " since 20" in notes[0]
+    assert "expires in" in notes[0] and "waiting up to 60 s" in notes[0]

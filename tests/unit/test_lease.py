@@ -1,0 +1,100 @@
+"""rag.lease with a fake Chroma collection: a waiting ingest says whom it waits for.
+
+Issue 29 item 7: after an ingest was killed in server mode, the next one waited for
+the old lease's expiry (two minutes) without a word. Now it says who holds the lease,
+since when, when it expires and how long it will wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import pytest
+
+from rag import lease as lease_module
+from rag.errors import StoreLockedError
+from rag.lease import Holder, ServerLease, waiting_message
+
+
+class FakeRecords:
+    """The few calls ServerLease makes on its Chroma collection, kept in a dict."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def get(self, ids: list[str], include: list[str]) -> dict[str, Any]:
+        return {"metadatas": [dict(self.rows[i]) for i in ids if i in self.rows]}
+
+    def upsert(self, ids: list[str], metadatas: list[dict[str, Any]], embeddings: Any) -> None:
+        self.rows.update(zip(ids, metadatas, strict=True))
+
+    def delete(self, ids: list[str]) -> None:
+        for i in ids:
+            self.rows.pop(i, None)
+
+
+class FakeClient:
+    """One shared collection per name, as two machines on one server would see it."""
+
+    def __init__(self) -> None:
+        self.collections: dict[str, FakeRecords] = {}
+
+    def get_or_create_collection(self, name: str, embedding_function: Any) -> FakeRecords:
+        return self.collections.setdefault(name, FakeRecords())
+
+
+@pytest.fixture(autouse=True)
+def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lease_module, "SETTLE", 0.0)
+    monkeypatch.setattr(lease_module, "POLL", 0.05)
+
+
+def test_a_waiting_ingest_says_who_holds_the_lease_since_when_and_for_how_long(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = FakeClient()
+    killed = ServerLease(client, "rag", ttl=0.6)
+    killed.acquire()  # then killed: never renewed, never released
+    since = killed.holder().since
+    caplog.set_level(logging.WARNING, logger="rag.lease")
+    waiting = ServerLease(client, "rag")
+    waiting.acquire(timeout=30)
+    assert waiting.holder().owner == waiting.owner  # taken over once it expired
+    notes = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(notes) == 1  # said once, not once per poll
+    assert killed.owner in notes[0]
+    assert time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(since)) in notes[0]
+    assert "expires in" in notes[0] and "waiting up to 30 s" in notes[0]
+
+
+def test_the_timeout_error_names_the_holder_and_since_when() -> None:
+    client = FakeClient()
+    holder = ServerLease(client, "rag", ttl=60)
+    holder.acquire()
+    with pytest.raises(StoreLockedError, match=f"{holder.owner}, since 20"):
+        ServerLease(client, "rag").acquire(timeout=0.1)
+
+
+def test_renewing_keeps_the_start_and_pushes_the_expiry() -> None:
+    lease = ServerLease(FakeClient(), "rag", ttl=60)
+    lease.acquire()
+    first = lease.holder()
+    time.sleep(0.01)
+    lease.renew()
+    again = lease.holder()
+    assert again.since == first.since and again.expires > first.expires
+
+
+def test_a_lease_written_before_the_start_was_recorded_still_reads() -> None:
+    client = FakeClient()
+    client.get_or_create_collection("rag_lease", None).rows["ingest"] = {
+        "owner": "old:1:ab",
+        "expires": time.time() + 50,
+    }
+    current = ServerLease(client, "rag").holder()
+    assert current == Holder("old:1:ab", current.expires, None)
+    message = waiting_message(current, 600, time.time())
+    assert "held by old:1:ab since an unknown time" in message
+    assert "waiting up to 600 s" in message
