@@ -15,9 +15,13 @@ Conversations: each one is stored turn by turn as it is answered (the first answ
 creates it) and named in the URL (``?c=<id>``), so a refresh or a server restart
 reopens it with every citation; the sidebar lists them to reopen, rename or delete
 (after a confirmation). A ``?c=`` naming no stored conversation says so and offers a
-new one, rather than silently starting over. An empty conversation offers three
-example questions built from the documents; a follow-up that was rewritten shows
-what it was understood as.
+new one, rather than silently starting over. Damage never stops the page: a turn whose
+stored answer cannot be read is skipped with a warning naming it, a conversation whose
+stored date cannot be read is listed as damaged, and a conversation file that is not a
+database is moved aside (a warning says where) and a new history starts; documents
+can be asked about throughout. An answer that cannot be saved is still shown. An
+empty conversation offers three example questions built from the documents; a
+follow-up that was rewritten shows what it was understood as.
 
 "Show in document" opens a dialog (always in view) with the part of the document
 around the cited span, which is strongly highlighted, and notes how much text comes
@@ -136,7 +140,7 @@ def examples_for(documents: tuple[tuple[str, str, str], ...], _assistant: Assist
 # ----- session state ------------------------------------------------------------------
 def start_conversation() -> None:
     """A fresh, empty conversation; it is stored (and named in the URL) at its first answer."""
-    for key in ("missing", "doc_view", "confirm_delete"):
+    for key in ("missing", "doc_view", "confirm_delete", "damaged_turns"):
         st.session_state.pop(key, None)
     st.session_state.cid = None
     st.session_state.answers = []
@@ -149,6 +153,7 @@ def open_conversation(store: ConversationStore, cid: str) -> None:
     start_conversation()
     st.session_state.cid = conversation.id
     st.session_state.answers = conversation.answers
+    st.session_state.damaged_turns = conversation.damaged
     st.query_params["c"] = conversation.id
 
 
@@ -440,9 +445,10 @@ def conversation_row(store: ConversationStore, conversation: ConversationSummary
         args=(store, conversation.id),
     )
     turns = conversation.turns
-    left.caption(
-        f"{conversation.updated_at:%Y-%m-%d %H:%M} UTC · {turns} question{'s' * (turns != 1)}"
-    )
+    when = f"{conversation.updated_at:%Y-%m-%d %H:%M} UTC"
+    if conversation.damaged:
+        when = f"damaged: {conversation.damaged}"
+    left.caption(f"{when} · {turns} question{'s' * (turns != 1)}")
     with menu.popover("", icon=":material/more_vert:", help="Rename or delete"):
         st.text_input(
             "Title",
@@ -802,10 +808,13 @@ def ask(
         else:
             with st.spinner("Searching the documents…"):
                 answer = assistant.ask(question, history=history(answers), k=k)
-        save_turn(store, answer)  # first: a rerun that interrupts the stream must not lose it
     except RagError as exc:
         show_error(exc)
         return
+    try:
+        save_turn(store, answer)  # first: a rerun that interrupts the stream must not lose it
+    except RagError as exc:  # the history cannot be written: the answer is still shown
+        show_error(exc)
     answers.append(answer)
     with st.chat_message("assistant", avatar=avatar(answer)):
         render_answer(answer, len(answers) - 1, chars, stream=answer.mode == "extractive")
@@ -868,11 +877,34 @@ def load_settings() -> Settings:
 def open_store(settings: Settings) -> ConversationStore:
     """The conversation database in the store folder; a failure stops the page, explained."""
     try:
-        return load_conversations(str(ConversationStore.for_settings(settings).path))
+        store = load_conversations(str(ConversationStore.path_for(settings)))
     except RagError as exc:
         show_error(exc)
         st.stop()
         raise  # unreachable: st.stop ends the run
+    if store.moved_aside and not st.session_state.get("told_moved_aside"):
+        st.session_state.told_moved_aside = True
+        st.warning(
+            escape_markdown(
+                f"The conversation history was damaged and could not be read; it was moved "
+                f"to {store.moved_aside} and a new history started. Documents are not affected."
+            ),
+            icon=":material/warning:",
+        )
+    return store
+
+
+def show_damaged_turns() -> None:
+    """The open conversation has turns whose stored answer cannot be read: say which."""
+    numbers = st.session_state.get("damaged_turns") or ()
+    if numbers:
+        which = ", ".join(map(str, numbers))
+        st.warning(
+            f"Question{'s' * (len(numbers) != 1)} {which} of this conversation "
+            f"{'is' if len(numbers) == 1 else 'are'} damaged (the stored answer cannot be "
+            "read) and not shown; the others are.",
+            icon=":material/broken_image:",
+        )
 
 
 def show_missing() -> None:
@@ -891,6 +923,7 @@ def chat(assistant: Assistant, store: ConversationStore, docs: list[ManifestEntr
     """The conversation so far, example questions when it is empty, and the question box."""
     chars = {doc.source: doc.chars for doc in docs}
     pending = st.session_state.pop("pending", None)
+    show_damaged_turns()
     for turn, answer in enumerate(st.session_state.answers):
         render_turn(answer, turn, chars)
     if not st.session_state.answers and pending is None:

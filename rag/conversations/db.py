@@ -2,9 +2,11 @@
 
 Two tables: ``conversations`` (id, title, dates, turn count) and ``turns`` (one row per
 answer, its position in the conversation and the answer as JSON), declared with
-SQLAlchemy 2.x. :func:`open_engine` makes every connection crash-safe: WAL journal,
-``synchronous=FULL``, foreign keys on, and each transaction a ``BEGIN IMMEDIATE`` that
-waits up to :data:`BUSY_TIMEOUT_S` for another writer.
+SQLAlchemy 2.x. Dates are :class:`LenientDateTime`: a stored date that cannot be read
+(a damaged row) loads as None instead of failing the whole query. :func:`open_engine`
+makes every connection crash-safe: WAL journal, ``synchronous=FULL``, foreign keys on,
+and each transaction a ``BEGIN IMMEDIATE`` that waits up to :data:`BUSY_TIMEOUT_S` for
+another writer.
 
 This module declares and connects only; creating, reading and writing conversations is
 :class:`rag.conversations.store.ConversationStore`'s job.
@@ -22,15 +24,38 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SCHEMA_VERSION = 1  # kept in PRAGMA user_version; a newer file is refused, not migrated
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another one before giving up
+
+
+class LenientDateTime(TypeDecorator[datetime]):
+    """SQLite's DATETIME, except that a value that is not a date reads as None.
+
+    One damaged row (a hand edit, a disk error) must not make every list of
+    conversations fail; the caller says the row is damaged instead.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        inner = super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> datetime | None:
+            try:
+                return inner(value) if inner else value
+            except (ValueError, TypeError):
+                return None
+
+        return process
 
 
 class Base(DeclarativeBase):
@@ -44,8 +69,8 @@ class ConversationRow(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     title: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    created_at: Mapped[datetime | None] = mapped_column(LenientDateTime, nullable=False)
+    updated_at: Mapped[datetime | None] = mapped_column(LenientDateTime, nullable=False, index=True)
     turns: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -60,7 +85,7 @@ class TurnRow(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime | None] = mapped_column(LenientDateTime, nullable=False)
     question: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16))
     answer_json: Mapped[str] = mapped_column(Text)

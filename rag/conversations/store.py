@@ -8,6 +8,13 @@ stores the full :class:`~rag.answer.Answer` as JSON (:func:`answer_json`) and
 transaction, an unknown id raises :class:`ConversationNotFound`, and a database that
 cannot be opened or written raises :class:`ConversationStoreError` saying what to try.
 
+Damage is contained, never fatal to the page: a conversation whose stored dates cannot
+be read is listed with ``damaged`` saying so (and the epoch as its dates); a turn whose
+stored answer cannot be read is skipped and its number listed in
+:attr:`Conversation.damaged`; a file that is not an SQLite database (or a corrupt one)
+is renamed ``<name>.damaged-<UTC time>`` with its companions and a fresh history is
+started, which :attr:`ConversationStore.moved_aside` reports.
+
 Where the file lives is the caller's choice (or :meth:`ConversationStore.for_settings`);
 this module does not answer questions, write example questions or render anything.
 """
@@ -15,7 +22,9 @@ this module does not answer questions, write example questions or render anythin
 from __future__ import annotations
 
 import json
+import logging
 import re
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,11 +43,16 @@ from rag.config import Settings
 from rag.conversations.db import SCHEMA_VERSION, Base, ConversationRow, TurnRow, open_engine
 from rag.errors import RagError
 
+log = logging.getLogger(__name__)
+
 DB_NAME = "conversations.sqlite3"
 # The database and its WAL companions: a store rebuild must keep all three.
 DB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm")
 TITLE_CHARS = 80
 _ID = re.compile(r"[0-9a-f]{32}")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the date shown for a date that cannot be read
+# SQLite's words for a file that is not a database, or a damaged one: moved aside.
+DAMAGED_FILE = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
 
 
 class ConversationNotFound(RagError):  # noqa: N818 - the name says what happened
@@ -47,6 +61,10 @@ class ConversationNotFound(RagError):  # noqa: N818 - the name says what happene
 
 class ConversationStoreError(RagError):
     """The conversation database cannot be opened or written."""
+
+
+class _DamagedFile(Exception):  # noqa: N818 - internal signal, never leaves this module
+    """The database file is not an SQLite database, or a corrupt one: move it aside."""
 
 
 # ----- what callers get -----------------------------------------------------------------
@@ -59,6 +77,7 @@ class ConversationSummary:
     created_at: datetime  # UTC
     updated_at: datetime  # UTC, the last turn or rename
     turns: int
+    damaged: str = ""  # why the stored row cannot be read whole ('' when it can)
 
 
 @dataclass(frozen=True)
@@ -70,6 +89,7 @@ class Conversation:
     created_at: datetime
     updated_at: datetime
     answers: list[Answer]
+    damaged: tuple[int, ...] = ()  # numbers (1 = first) of turns that cannot be read
 
 
 Summaries = list[ConversationSummary]
@@ -98,8 +118,8 @@ def title_of(question: str) -> str:
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC)
+def _utc(moment: datetime | None) -> datetime:
+    return EPOCH if moment is None else moment.replace(tzinfo=UTC)
 
 
 def _now() -> datetime:
@@ -108,8 +128,30 @@ def _now() -> datetime:
 
 
 def _summary(row: ConversationRow) -> ConversationSummary:
+    unreadable = None in (row.created_at, row.updated_at)
+    damaged = "its stored date cannot be read" if unreadable else ""
     return ConversationSummary(
-        row.id, row.title, _utc(row.created_at), _utc(row.updated_at), row.turns
+        row.id, row.title or "", _utc(row.created_at), _utc(row.updated_at), row.turns, damaged
+    )
+
+
+def _answers(turns: list[str]) -> tuple[list[Answer], tuple[int, ...]]:
+    """The answers stored as *turns* (JSON), and the numbers of those that cannot be read."""
+    answers, damaged = [], []
+    for number, text in enumerate(turns, start=1):
+        try:
+            answers.append(Answer.from_dict(json.loads(text)))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.warning("turn %d of a conversation cannot be read, skipped (%r)", number, exc)
+            damaged.append(number)
+    return answers, tuple(damaged)
+
+
+def _is_damaged_file(exc: SQLAlchemyError) -> bool:
+    """Whether *exc* says the file is not an SQLite database, or a corrupt one."""
+    orig = getattr(exc, "orig", None)
+    return isinstance(orig, sqlite3.DatabaseError) and (
+        getattr(orig, "sqlite_errorname", "") in DAMAGED_FILE
     )
 
 
@@ -125,12 +167,22 @@ class ConversationStore:
                 f"Cannot create the folder for the conversation database {self.path} "
                 f"({exc.strerror}). Check RAG_STORE_DIR points at a writable folder."
             ) from exc
-        self._engine = self._open()
+        self.moved_aside: Path | None = None  # where a damaged file went, if one did
+        try:
+            self._engine = self._open()
+        except _DamagedFile:
+            self.moved_aside = self._move_aside()
+            self._engine = self._open()
+
+    @staticmethod
+    def path_for(settings: Settings) -> Path:
+        """Where the conversations of *settings* live (always local: see the package doc)."""
+        return settings.store_dir / DB_NAME
 
     @classmethod
     def for_settings(cls, settings: Settings) -> ConversationStore:
-        """The store at ``settings.store_dir / DB_NAME`` (always local: see the package doc)."""
-        return cls(settings.store_dir / DB_NAME)
+        """The store at :meth:`path_for` *settings*."""
+        return cls(cls.path_for(settings))
 
     def _open(self) -> Engine:
         engine = open_engine(self.path)
@@ -146,8 +198,27 @@ class ConversationStore:
                 connection.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except SQLAlchemyError as exc:
             engine.dispose()
+            if _is_damaged_file(exc) and self.moved_aside is None:
+                raise _DamagedFile from exc
             raise self._failure(exc, "open") from exc
         return engine
+
+    def _move_aside(self) -> Path:
+        """Rename the damaged database (and its companions) out of the way; the new name."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                old = self.path.with_name(self.path.name + suffix)
+                if old.exists():
+                    old.rename(aside.with_name(aside.name + suffix))
+        except OSError as exc:
+            raise ConversationStoreError(
+                f"The conversation database {self.path} is damaged and could not be moved "
+                f"aside ({exc.strerror}); move it away by hand to start a fresh history."
+            ) from exc
+        log.warning("the conversation database %s was damaged; moved to %s", self.path, aside)
+        return aside
 
     def _failure(self, exc: SQLAlchemyError, doing: str) -> ConversationStoreError:
         reason = getattr(exc, "orig", None) or exc
@@ -208,8 +279,8 @@ class ConversationStore:
                 .order_by(TurnRow.position)
             ).all()
             head = _summary(row)
-        answers = [Answer.from_dict(json.loads(text)) for text in turns]
-        return Conversation(head.id, head.title, head.created_at, head.updated_at, answers)
+        answers, damaged = _answers(list(turns))
+        return Conversation(head.id, head.title, head.created_at, head.updated_at, answers, damaged)
 
     def append_turn(self, cid: str, answer: Answer) -> int:
         """Store *answer* as the next turn of *cid*; its position (0 for the first)."""

@@ -254,11 +254,21 @@ def test_long_first_questions_make_one_line_titles(store: ConversationStore) -> 
     assert len(title) == TITLE_CHARS and title.endswith("…") and "\n" not in title
 
 
-def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_database_is_moved_aside_and_a_new_history_starts(
+    tmp_path: Path,
+) -> None:
+    """Issue 29 item 6 (it used to be an error that stopped the page)."""
     broken = tmp_path / DB_NAME
-    broken.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(RagError, match="conversation database"):
-        ConversationStore(broken)
+    junk = b"this is not sqlite" * 100
+    broken.write_bytes(junk)
+    conversations = ConversationStore(broken)
+    assert conversations.moved_aside is not None
+    assert conversations.moved_aside.name.startswith(f"{DB_NAME}.damaged-")
+    assert conversations.moved_aside.read_bytes() == junk  # kept, for whoever wants it
+    assert conversations.list() == []
+    conversations.append_turn(conversations.create().id, answered())
+    assert len(conversations.list()) == 1
+    conversations.close()
 
 
 # ----- example questions ----------------------------------------------------------------
