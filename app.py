@@ -80,7 +80,7 @@ from rag.llm import available_specs, parse_spec
 from rag.service import Assistant
 from rag.settings_errors import load_settings as load_settings_or_explain
 from rag.store import ManifestEntry
-from rag.uploads import save_upload
+from rag.uploads import safe_name, save_upload
 
 PROVIDERS = {
     "extractive": "Extractive: quotes the documents (no model)",
@@ -323,14 +323,20 @@ def ingest_uploads(assistant: Assistant, files: list) -> None:
     """Save each upload in settings.uploads_dir, ingest them, remember the outcome."""
     settings = assistant.settings
     max_bytes = int(settings.max_file_mb * 1_000_000)
-    saved, errors = [], []
+    saved, errors, renamed = [], [], ""
     for upload in files:
         try:
-            saved.append(
-                save_upload(settings.uploads_dir, upload.name, upload.getvalue(), max_bytes)
-            )
+            path = save_upload(settings.uploads_dir, upload.name, upload.getvalue(), max_bytes)
         except RagError as exc:
             errors.append(str(exc))
+            continue
+        saved.append(path)
+        if path.name != safe_name(upload.name):  # never replaces another upload's content
+            renamed += (
+                f" {escape_markdown(safe_name(upload.name))} was kept as "
+                f"{escape_markdown(path.name)}: an upload of that name with other content "
+                "is already stored."
+            )
     notice = ""
     if saved:
         bar = st.progress(0.0, text="Embedding passages…")
@@ -344,7 +350,7 @@ def ingest_uploads(assistant: Assistant, files: list) -> None:
             errors.append(str(exc))
         else:
             errors += [item["error"] for item in report.errors]
-            notice = upload_notice(report)
+            notice = upload_notice(report) + renamed
     st.session_state.upload_result = (notice, errors)
     st.session_state.uploader += 1  # a new widget key empties the uploader
     st.rerun()

@@ -60,7 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     ingest = sub.add_parser("ingest", help="add or update documents in the store")
     ingest.add_argument("paths", nargs="*", type=Path, help="files or folders (default: seeds/)")
-    ingest.add_argument("--reset", action="store_true", help="rebuild the store from scratch")
+    ingest.add_argument(
+        "--reset",
+        action="store_true",
+        help="rebuild the store from scratch (an embedded store's old files are kept in a backup "
+        "folder; a reset that would lose documents is refused)",
+    )
     ingest.add_argument("--json", action="store_true", help="print one JSON object")
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question")
@@ -158,6 +163,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(ingest_summary(report))
     for name in report.missing:
         say(f"not rebuilt, no longer on disk: {name}", sys.stderr)
+    if report.old_store:
+        kept = f"the old store is kept in {report.old_store}; delete it when no longer needed"
+        say(kept, sys.stderr)
     for error in report.errors:
         say(f"skipped {error['source']}: {error['error']}", sys.stderr)
     return 1 if report.errors else 0

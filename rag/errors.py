@@ -34,6 +34,10 @@ class StoreUnavailableError(RagError):
     """The Chroma server cannot be reached, or went away during a command."""
 
 
+class ResetRefusedError(RagError):
+    """A reset would lose documents it cannot rebuild, so nothing was changed."""
+
+
 class StoreLockedError(RagError):
     """Another ingest holds the store lock."""
 

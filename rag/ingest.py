@@ -9,8 +9,12 @@ previously ingested from inside it that no longer exist are dropped, and a docum
 left without names is removed. A file whose content is already stored (the same file
 in ``seeds/`` and in the uploads) only adds its name to that document: nothing is
 embedded. A bad file in a folder is reported and skipped; the others are still ingested.
+Every folder is listed before anything changes: a folder that cannot be read (or has
+gone) is an error, never an empty folder whose sync would remove its documents.
 A reset first reads every name the store knew, then rebuilds those whose file still
-exists and reports the others.
+exists and reports the others. It never loses what it cannot rebuild: the caller
+either moved the old store's files aside first (``old_store``, an embedded store), or
+the reset is refused, naming the documents it would lose, before anything changes.
 
 Large folders: a first pass reads each file once to skip unchanged documents and
 count the chunks still to do (so progress has a total and an ETA); texts are kept
@@ -39,7 +43,7 @@ from filelock import FileLock, Timeout
 from rag.chunking import Chunk, chunk_text
 from rag.config import Settings
 from rag.documents import SourceDocument, iter_files, load_file, source_key
-from rag.errors import DocumentError, StoreLockedError
+from rag.errors import DocumentError, ResetRefusedError, StoreLockedError
 from rag.lexical_snapshot import open_snapshot
 from rag.store import DocumentStore, ManifestEntry, name_index
 
@@ -56,7 +60,8 @@ class IngestReport:
     ``names_added``: files whose content was already stored, now one more name of
     that document (nothing embedded). ``names_removed``: names dropped by a folder
     sync from documents that other names keep. ``missing``: after a reset, names the
-    store knew whose file no longer exists, so they were not rebuilt.
+    store knew whose file no longer exists, so they were not rebuilt. ``old_store``:
+    where a reset kept the old store's files (those documents are still in it).
     """
 
     documents: int = 0
@@ -68,6 +73,7 @@ class IngestReport:
     names_added: int = 0
     names_removed: int = 0
     missing: list[str] = field(default_factory=list)
+    old_store: str = ""
     embedded: int = 0
     reconciled: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -148,7 +154,7 @@ class _FirstPass:
 
 
 def _plan(
-    paths: Sequence[Path],
+    files: Sequence[Path],
     store: DocumentStore,
     manifest: dict[str, ManifestEntry],
     report: IngestReport,
@@ -163,7 +169,7 @@ def _plan(
     stored = {e.sha256 for e in manifest.values() if e.fingerprint == store.fingerprint}
     found = _FirstPass()
     kept = 0
-    for path in iter_files(paths):
+    for path in files:
         try:
             doc = load_file(path, max_bytes)
         except DocumentError as exc:
@@ -304,25 +310,26 @@ def ingest_paths(
     documents: Progress | None = None,
     *,
     remembered: Sequence[str] = (),
+    old_store: Path | None = None,
 ) -> IngestReport:
     """Ingest files and folders into *store*; the whole run holds the ingest lock.
 
     *progress* is called with (chunks done, chunks to do), *documents* with
     (documents done, documents to do); unchanged documents are not counted. A
     *reset* empties the store first and also re-ingests every name it held, plus
-    *remembered* (names read by the caller before it deleted the store's files);
-    those whose file is gone are listed in ``report.missing``.
+    *remembered* (names read by the caller before it moved the store's files to
+    *old_store*); those whose file is gone are listed in ``report.missing``. Without
+    *old_store*, a reset that would lose documents raises :class:`ResetRefusedError`.
     """
     started = time.perf_counter()
-    report = IngestReport()
+    report = IngestReport(old_store=str(old_store or ""))
     with exclusive(store) as renew:
+        files = list(iter_files(paths))  # an unreadable folder fails here, before any change
         if reset:
-            known = [*remembered, *_names_before_reset(store)]
-            store.reset()
-            paths = _with_known(paths, known, report)
+            files += _reset(store, paths, remembered, report)
         report.reconciled = store.reconcile()
         manifest = store.manifest()
-        found = _plan(paths, store, manifest, report)
+        found = _plan(files, store, manifest, report)
         _store_plan(
             store, found.plan, manifest, report, progress=progress, documents=documents, renew=renew
         )
@@ -338,17 +345,48 @@ def ingest_paths(
     return report
 
 
-def _names_before_reset(store: DocumentStore) -> list[str]:
-    """Every name in the store about to be reset (none when it cannot be read)."""
+def _reset(
+    store: DocumentStore, paths: Sequence[Path], remembered: Sequence[str], report: IngestReport
+) -> list[Path]:
+    """Empty *store*; the files of its names that *paths* do not cover, to ingest again.
+
+    Without a copy of the old store (``report.old_store``), refuses when a name's file
+    is gone or the names cannot be read: those documents would be lost.
+    """
+    names = _names_before_reset(store)
+    extra = _with_known(paths, [*remembered, *(names or [])], report)
+    if not report.old_store and (names is None or report.missing):
+        raise ResetRefusedError(_refusal(report.missing if names is not None else None))
+    store.reset()
+    return extra
+
+
+def _refusal(missing: list[str] | None) -> str:
+    """Why a reset was refused: what it would lose."""
+    if missing is None:
+        what = "the store's documents cannot be read, so a reset would delete them unseen"
+    else:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        what = f"a reset would lose {len(missing)} document name(s) whose file is gone: {shown}"
+    return (
+        f"Nothing was reset: {what}. Restore those files, or remove those documents "
+        "(`python -m rag remove NAME`), then reset again."
+    )
+
+
+def _names_before_reset(store: DocumentStore) -> list[str] | None:
+    """Every name in the store about to be reset (None when it cannot be read)."""
     try:
         return list(name_index(store.manifest()))
-    except Exception as exc:  # noqa: BLE001 - a damaged store: the reset is the repair
+    except Exception as exc:  # noqa: BLE001 - a damaged store: the caller decides
         log.warning("cannot read the documents of the store before the reset (%s)", exc)
-        return []
+        return None
 
 
 def _with_known(paths: Sequence[Path], known: Sequence[str], report: IngestReport) -> list[Path]:
-    """*paths* plus the files of *known* names they do not cover; gone ones go to the report."""
+    """The files of *known* names that *paths* do not cover; gone ones go to the report."""
     folders = [source_key(p) for p in paths if p.is_dir()]
     files = {source_key(p) for p in paths if p.is_file()}
     extra: list[Path] = []
@@ -359,7 +397,7 @@ def _with_known(paths: Sequence[Path], known: Sequence[str], report: IngestRepor
         elif (key := source_key(path)) not in files and not _is_inside(key, folders):
             extra.append(path)
             files.add(key)
-    return [*paths, *extra]
+    return extra
 
 
 def _prepare_lexical_index(store: DocumentStore) -> None:

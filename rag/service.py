@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from rag.answer import Answer
 from rag.config import Settings
+from rag.documents import iter_files
 from rag.ingest import IngestReport, Progress, exclusive, ingest_lock, ingest_paths
 from rag.store import (
     DocumentStore,
     ManifestEntry,
     find_document,
+    move_embedded_store_aside,
     stored_names,
-    wipe_embedded_store,
 )
 from rag.uploads import delete_upload
 
@@ -193,27 +194,40 @@ class Assistant:
             DocumentError: a path does not exist or nothing in it can be read.
             StoreLockedError: another ingest holds the store's lock.
             StoreCorruptError: the store cannot be opened (the message says how to fix it).
+            ResetRefusedError: a reset of a store already open here, or of a server
+                store, would lose documents whose files are gone (nothing changed).
 
         Unchanged documents cost nothing (content hashes); an interrupted ingest
-        leaves the store as it was. A reset of an embedded store deletes its files
-        before opening it, so it also repairs a store too damaged to open. A reset
-        re-ingests every document the store held, from the names it was ingested
-        under whose file still exists; ``report.missing`` lists the others.
+        leaves the store as it was. A reset of an embedded store not yet opened moves
+        its files into ``store_dir/reset-backup-<time>`` (``report.old_store``) before
+        opening it, so it also repairs a store too damaged to open and loses nothing.
+        A reset re-ingests every document the store held, from the names it was
+        ingested under whose file still exists; ``report.missing`` lists the others.
         """
+        targets = list(paths or self.settings.default_paths())
         remembered: list[str] = []
+        old_store = None
         if reset and self._store is None:
             with ingest_lock(self.settings):
+                list(iter_files(targets))  # an unreadable folder fails before anything moves
                 remembered = self._names_before_wipe()
-                wipe_embedded_store(self.settings)
-        targets = list(paths or self.settings.default_paths())
-        return ingest_paths(self.store, targets, reset, progress, documents, remembered=remembered)
+                old_store = move_embedded_store_aside(self.settings)
+        return ingest_paths(
+            self.store,
+            targets,
+            reset,
+            progress,
+            documents,
+            remembered=remembered,
+            old_store=old_store,
+        )
 
     def _names_before_wipe(self) -> list[str]:
         names = stored_names(self.settings, self.embeddings)
         if names is None:
             log.warning(
                 "the old store could not be read: documents ingested from outside %s "
-                "must be ingested again",
+                "are not rebuilt (its files are kept in the backup folder)",
                 " and ".join(str(p) for p in self.settings.default_paths()),
             )
         return names or []

@@ -8,6 +8,11 @@ parsed *before* anything is written, so an unsupported, empty, oversized or
 unreadable file is rejected with a :class:`~rag.errors.DocumentError` and leaves
 nothing behind.
 
+Uploading a name that is already taken by *other* content never replaces that file:
+the new one is saved as ``name-2.txt`` (``-3``, ...), so two ``report.txt`` from two
+folders are two documents with names that tell them apart. The same name with the
+same content reuses its file (re-uploading changes nothing).
+
 :func:`delete_upload` deletes only a file inside the uploads folder: a document
 ingested from anywhere else (``seeds/``, a path given to ``ingest``) is never deleted.
 
@@ -30,6 +35,7 @@ from rag.errors import DocumentError
 log = logging.getLogger(__name__)
 
 MAX_NAME = 120
+MAX_COPIES = 1000  # different uploads of one name kept at most
 _UNSAFE = re.compile(r"[^\w.\- ]+")
 
 
@@ -56,7 +62,7 @@ def save_upload(folder: Path, name: str, data: bytes, max_bytes: int) -> Path:
         )
     parse_bytes(data, filename, filename)  # raises DocumentError when unusable
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / filename
+    target = free_name(folder, filename, data)
     handle, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
     try:
         with os.fdopen(handle, "wb") as out:
@@ -67,6 +73,27 @@ def save_upload(folder: Path, name: str, data: bytes, max_bytes: int) -> Path:
         raise
     log.info("saved upload %s (%d bytes)", target, len(data))
     return target
+
+
+def free_name(folder: Path, filename: str, data: bytes) -> Path:
+    """``folder/filename``, or the first ``stem-N.suffix`` that is free or holds *data*."""
+    stem, suffix = os.path.splitext(filename)
+    for n in range(1, MAX_COPIES + 1):
+        target = folder / (filename if n == 1 else f"{stem}-{n}{suffix}")
+        if not target.exists() or _holds(target, data):
+            return target
+    raise DocumentError(
+        f"{filename}: {MAX_COPIES} different files of that name are already uploaded; "
+        "rename it, or remove some of them."
+    )
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file at *path* has exactly the content *data*."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def delete_upload(folder: Path, source: str) -> Path | None:

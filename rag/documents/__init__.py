@@ -28,6 +28,7 @@ chunk, embed or store anything, and does no OCR: a scanned PDF has no text to lo
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,14 +122,37 @@ def load_file(path: Path, max_bytes: int, root: Path | None = None) -> SourceDoc
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Expand folders into their supported files (sorted, hidden files skipped)."""
+    """Expand folders into their supported files (sorted, hidden files skipped).
+
+    A path that does not exist, or a folder (or a folder inside it) that cannot be
+    listed, is a :class:`DocumentError`: an ingest must never take an unreadable
+    folder for an empty one, or its sync would remove every document it held.
+    """
     for path in paths:
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden and child.suffix.lower() in SUPPORTED_SUFFIXES:
-                    yield child
+            yield from _folder_files(path)
         elif path.exists():
             yield path
         else:
             raise DocumentError(f"{path} does not exist; check the path and try again.")
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The supported, non-hidden files below *folder*, sorted; raises when one cannot be listed."""
+
+    def unreadable(exc: OSError) -> None:
+        where = exc.filename or folder
+        raise DocumentError(
+            f"The folder {where} cannot be read ({exc.strerror or exc}); nothing was "
+            "ingested or removed. Make it readable (or check that it still exists), then "
+            "try again."
+        ) from None
+
+    found: list[Path] = []
+    for root, folders, files in os.walk(folder, onerror=unreadable):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in files:
+            path = Path(root, name)
+            if not name.startswith(".") and path.suffix.lower() in SUPPORTED_SUFFIXES:
+                found.append(path)
+    return sorted(path for path in found if path.is_file())

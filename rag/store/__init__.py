@@ -27,7 +27,7 @@ Modules: :mod:`~rag.store.entries` (entries, name lookups), :mod:`~rag.store.rec
 :mod:`~rag.store.manifest` and :mod:`~rag.store.chunks` (the two collections),
 :mod:`~rag.store.views` (what readers trust, cached per generation token),
 :mod:`~rag.store.writes` (the crash-safe order of writes, reconciliation),
-:mod:`~rag.store.client` (opening Chroma, wiping an embedded store) and
+:mod:`~rag.store.client` (opening Chroma, moving an embedded store aside) and
 :mod:`~rag.store.store` (:class:`DocumentStore`, composing them).
 
 Serialising concurrent writers is the caller's job (:mod:`rag.ingest`). This package
@@ -41,7 +41,7 @@ from rag.store.client import (
     LEXICAL_DIR,
     SCAN_PAGE,
     make_client,
-    wipe_embedded_store,
+    move_embedded_store_aside,
 )
 from rag.store.client import _is_store_file as _is_store_file
 from rag.store.edit import ManifestEdit
@@ -80,8 +80,8 @@ __all__ = [
     "chunk_id",
     "find_document",
     "make_client",
+    "move_embedded_store_aside",
     "name_index",
     "owners_of",
     "stored_names",
-    "wipe_embedded_store",
 ]

@@ -2,8 +2,12 @@
 
 :func:`make_client` gives the one raw ``chromadb`` client everything in
 :mod:`rag.store` talks through: HTTP when ``settings.chroma_url`` is set, else
-embedded in ``settings.store_dir``. :func:`wipe_embedded_store` deletes an embedded
-store's files (even unreadable ones) and nothing else in the folder.
+embedded in ``settings.store_dir``; it offers ``--reset`` only when the store's
+database is damaged, never for a store that is merely not readable or writable (a
+reset cannot fix permissions, and would rebuild only what it can find on disk).
+:func:`move_embedded_store_aside`, the first step of a reset, moves an embedded
+store's files (even unreadable ones) into a dated backup folder beside them, so a
+reset keeps what it cannot rebuild; nothing else in the folder is touched.
 :func:`server_gone` recognises a Chroma server that cannot be reached (or stopped
 answering during a command) and says so as a :class:`~rag.errors.StoreUnavailableError`.
 This module knows nothing of chunks or the manifest.
@@ -12,9 +16,9 @@ This module knows nothing of chunks or the manifest.
 from __future__ import annotations
 
 import logging
-import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -28,6 +32,10 @@ BATCH = 256  # records per write
 SCAN_PAGE = 5000  # records per read when scanning a whole collection
 CHROMA_DB = "chroma.sqlite3"  # Chroma's database file in an embedded store folder
 LEXICAL_DIR = "lexical"  # where the BM25 indexes are saved inside the store folder
+BACKUP_PREFIX = "reset-backup-"  # a reset moves the old store's files into such a folder
+# Words of SQLite and chromadb for a database that is damaged (not merely locked or
+# read-only): only then is a rebuild the repair.
+DAMAGED_WORDS = ("not a database", "malformed", "corrupt", "no such table")
 
 
 def make_client(settings: Settings) -> Any:
@@ -50,11 +58,25 @@ def make_client(settings: Settings) -> Any:
     except Exception as exc:  # chromadb raises many unrelated types here
         if settings.chroma_url:
             raise StoreUnavailableError(_unreachable(settings.chroma_url, exc)) from exc
-        raise StoreCorruptError(
-            f"Cannot open the Chroma store at {settings.store_dir} ({type(exc).__name__}: "
-            f"{exc}). Check that it is readable, or rebuild it with "
-            "`python -m rag ingest --reset`."
-        ) from exc
+        raise StoreCorruptError(_cannot_open(settings.store_dir, exc)) from exc
+
+
+def _cannot_open(folder: Path, exc: BaseException) -> str:
+    """What to say when the embedded store in *folder* cannot be opened."""
+    said = f"Cannot open the Chroma store at {folder} ({type(exc).__name__}: {exc})."
+    database = folder / CHROMA_DB
+    damaged = any(word in str(exc).lower() for word in DAMAGED_WORDS)
+    if damaged or (database.is_file() and not looks_like_sqlite(database)):
+        return (
+            f"{said} It is damaged: `python -m rag ingest --reset` rebuilds it from seeds/, "
+            "the uploads and every file it was ingested from that still exists, and keeps "
+            f"the old store in {folder}/{BACKUP_PREFIX}<time>."
+        )
+    return (
+        f"{said} Check that the folder and its files can be read and written by this "
+        "user and that the disk is not full, then try again; the documents in it are "
+        "probably intact (do not reset it)."
+    )
 
 
 def _unreachable(url: str, exc: BaseException) -> str:
@@ -148,20 +170,24 @@ def _is_uuid(name: str) -> bool:
         return False
 
 
-def wipe_embedded_store(settings: Settings) -> None:
-    """Delete an embedded store's database files, even unreadable ones.
+def move_embedded_store_aside(settings: Settings) -> Path | None:
+    """Move an embedded store's database files into ``store_dir/reset-backup-<UTC time>``.
 
-    Only Chroma's files (its database and collection folders) and the lexical
-    indexes go: uploaded documents, the lock file and anything else in the folder
-    (a tracked ``.gitkeep``) stay. Server stores are reset through the client.
+    Only Chroma's files (its database and collection folders) and the lexical indexes
+    move: uploaded documents, the lock file, earlier backups and anything else in the
+    folder (a tracked ``.gitkeep``) stay. Returns the backup folder, or None when
+    there was nothing to move (a server store, or no store yet). Server stores are
+    reset through the client.
     """
     if settings.chroma_url or not settings.store_dir.is_dir():
-        return
-    for child in settings.store_dir.iterdir():
-        if not _is_store_file(child):
-            continue
-        log.warning("rebuild: deleting %s", child)
-        if child.is_dir():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
+        return None
+    children = [child for child in settings.store_dir.iterdir() if _is_store_file(child)]
+    if not children:
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    backup = settings.store_dir / f"{BACKUP_PREFIX}{stamp}"
+    backup.mkdir()
+    for child in children:
+        child.rename(backup / child.name)
+    log.warning("rebuild: the old store's files were moved to %s", backup)
+    return backup

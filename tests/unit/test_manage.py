@@ -260,11 +260,7 @@ def test_removing_an_unknown_name_changes_nothing(assistant):
     assert len(assistant.documents()) == 2
 
 
-@pytest.mark.integration
-@pytest.mark.parametrize("opened", [False, True], ids=["fresh-process", "store-open"])
-def test_reset_keeps_other_files_rebuilds_path_ingests_and_reports_missing(
-    settings, embeddings, tmp_path, opened
-):
+def _store_with_a_gone_file(settings, embeddings, tmp_path) -> Assistant:
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "kept.txt").write_text(QUINCE)
@@ -272,12 +268,49 @@ def test_reset_keeps_other_files_rebuilds_path_ingests_and_reports_missing(
     first = Assistant(settings, embeddings=embeddings)
     first.ingest()
     first.ingest([extra / "kept.txt", extra / "gone.txt"])
+    (extra / "gone.txt").unlink()
+    return first
+
+
+@pytest.mark.integration
+def test_a_reset_that_would_lose_a_document_is_refused_when_it_cannot_keep_it(
+    settings, embeddings, tmp_path
+):
+    """Issue 29 item 3: with the store open here (or on a server) a reset cannot move
+    the old store aside, so it refuses, naming what it would lose, and changes nothing."""
+    from rag.errors import ResetRefusedError
+
+    assistant = _store_with_a_gone_file(settings, embeddings, tmp_path)
+    with pytest.raises(ResetRefusedError, match=r"lose 1 document name.*extra/gone\.txt"):
+        assistant.ingest(reset=True)
+    assert len(assistant.documents()) == 3
+    assert "ferry" in assistant.document_text("extra/gone.txt")
+
+
+@pytest.mark.integration
+def test_a_reset_keeps_the_old_store_aside_with_what_it_cannot_rebuild(
+    settings, embeddings, tmp_path
+):
+    """Issue 29 item 3: the documents a reset cannot rebuild stay in the old store."""
+    first = _store_with_a_gone_file(settings, embeddings, tmp_path)
+    first.store.client.close()
+    report = Assistant(settings, embeddings=embeddings).ingest(reset=True)
+    assert report.missing == ["extra/gone.txt"]
+    old = Path(report.old_store)
+    assert old.parent == settings.store_dir and (old / "chroma.sqlite3").is_file()
+    kept = Assistant(settings.model_copy(update={"store_dir": old}), embeddings=embeddings)
+    assert "ferry" in kept.document_text("extra/gone.txt")
+
+
+@pytest.mark.integration
+def test_reset_keeps_other_files_rebuilds_path_ingests_and_reports_missing(
+    settings, embeddings, tmp_path
+):
+    first = _store_with_a_gone_file(settings, embeddings, tmp_path)
     (settings.store_dir / ".gitkeep").write_text("")
     (settings.store_dir / "NOTES.md").write_text("kept")
-    (extra / "gone.txt").unlink()
-    if not opened:  # as a new process would: no client of this store left open
-        first.store.client.close()
-    assistant = first if opened else Assistant(settings, embeddings=embeddings)
+    first.store.client.close()  # as a new process would: no client of this store left open
+    assistant = Assistant(settings, embeddings=embeddings)
     report = assistant.ingest(reset=True)
     assert report.missing == ["extra/gone.txt"]
     assert report.documents == 2 and report.errors == []

@@ -53,8 +53,18 @@ def test_unusable_uploads_are_refused_and_leave_nothing(
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
 
 
-def test_same_name_replaces_the_file(tmp_path: Path) -> None:
-    save_upload(tmp_path, "a.md", b"# One", 100)
-    saved = save_upload(tmp_path, "a.md", b"# Two", 100)
-    assert saved.read_text() == "# Two"
-    assert [p.name for p in tmp_path.iterdir()] == ["a.md"]
+def test_same_name_other_content_is_kept_beside_it_never_replacing_it(tmp_path: Path) -> None:
+    """Issue 29 item 3: a second report.txt from another folder used to replace the first."""
+    first = save_upload(tmp_path, "a/report.md", b"# One", 100)
+    second = save_upload(tmp_path, "b/report.md", b"# Two", 100)
+    third = save_upload(tmp_path, "report.md", b"# Three", 100)
+    assert (first.name, second.name, third.name) == ("report.md", "report-2.md", "report-3.md")
+    assert [p.read_text() for p in (first, second, third)] == ["# One", "# Two", "# Three"]
+
+
+def test_same_name_same_content_reuses_its_file(tmp_path: Path) -> None:
+    save_upload(tmp_path, "report.md", b"# One", 100)
+    save_upload(tmp_path, "report.md", b"# Two", 100)
+    assert save_upload(tmp_path, "report.md", b"# Two", 100).name == "report-2.md"
+    assert save_upload(tmp_path, "report.md", b"# One", 100).name == "report.md"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report-2.md", "report.md"]
