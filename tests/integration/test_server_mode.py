@@ -287,3 +287,32 @@ def test_an_ingest_waiting_for_a_killed_ingests_lease_says_whom_it_waits_for(
     notes = [r.getMessage() for r in caplog.records if r.name == "rag.lease"]
     assert notes and killed.owner in notes[0] and " since 20" in notes[0]
     assert "expires in" in notes[0] and "waiting up to 60 s" in notes[0]
+
+
+@pytest.mark.integration
+def test_a_server_reset_that_would_lose_a_document_is_refused_and_changes_nothing(
+    chroma_server: ChromaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embeddings
+):
+    """Issue 29 item 3: a server store cannot be moved aside, so a reset that cannot
+    rebuild a document (its file is gone) is refused, naming it; a reset that can
+    rebuild everything still runs."""
+    from rag.errors import ResetRefusedError
+
+    monkeypatch.chdir(tmp_path)
+    assistant = _assistant(tmp_path, chroma_server.url, embeddings)
+    assistant.ingest()
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "quince.txt").write_text("Quince report\n\nThe orchard made 4,200 jars.")
+    assistant.ingest([notes])
+    (notes / "quince.txt").unlink()
+    with pytest.raises(ResetRefusedError, match=r"lose 1 document name.*notes/quince\.txt"):
+        assistant.ingest(reset=True)
+    assert sorted(e.source for e in assistant.documents()) == [
+        "notes/quince.txt",
+        "seeds/fortress-calais.txt",
+    ]
+    assistant.remove_document("notes/quince.txt")
+    rebuilt = assistant.ingest(reset=True)
+    assert (rebuilt.documents, rebuilt.missing, rebuilt.old_store) == (1, [], "")
+    _check_answer(assistant)
