@@ -109,3 +109,18 @@ def test_a_damaged_conversation_file_is_moved_aside_and_documents_still_answer(
     assert "conversation history was damaged" in note and str(moved) in note
     assert "Theresa May" in ask(at)[0]
     assert [c.title for c in ConversationStore(history).list()] == [QUESTION]
+
+
+def test_an_answer_that_cannot_be_saved_is_still_shown(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A history that fails on write (a disk error mid-session) must not hide the answer."""
+    from rag.conversations import ConversationStoreError
+
+    def fail(*args, **kwargs):
+        raise ConversationStoreError("Could not write to the conversation database (disk I/O).")
+
+    at = run_page()
+    monkeypatch.setattr(ConversationStore, "append_turn", fail)
+    assert "Theresa May" in ask(at)[0]
+    assert any("Could not write to the conversation database" in e.value for e in at.error)
