@@ -1,4 +1,4 @@
-"""Answer latency and ``ask`` cold start with the answer verifier, on this machine.
+"""Answer latency and ``ask`` cold start with the trained reader, on this machine.
 
 ``python -m bench.answer_speed [--store DIR] [--documents FOLDER]`` ingests FOLDER (default
 ``seeds/``) into a store of its own, asks the eval set's questions (new strings each time,
@@ -37,7 +37,7 @@ def _pct(values: list[float], q: int) -> float:
 
 
 def answer_latency(folder: Path, questions: list[str], cache: Path) -> dict[str, Any]:
-    """Full answers (retrieve + rules + verifier + calibrator) after one warm-up."""
+    """Full answers (retrieve + reader + decision) after one warm-up."""
     assistant = open_eval_assistant(Settings(_env_file=None, cache_dir=cache), folder)
     assistant.ask(questions[0])
     total, step = [], []
