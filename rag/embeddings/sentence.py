@@ -32,9 +32,7 @@ def load_sentence_transformer(model_path: Path) -> Any:
     # hundreds of shapes, and 64 recent ones keep the speed (docs/BENCHMARKS.md).
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
     from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # "Loading weights" bars are noise on stderr
     return SentenceTransformer(str(model_path), device="cpu")
 
 
