@@ -11,7 +11,8 @@ Two formats, both built from the same answers:
   :func:`answers_from_json` reads it back.
 * Markdown (:func:`conversation_markdown`): the same for people: each turn's
   outcome (Grounded, Not sure, Not in the documents) and confidence, every cited
-  span with its short answer, and for a "not sure" turn the closest passages.
+  span with its short answer, and for a "not sure" turn the closest passages with
+  their text.
   Document text (quotes, short answers) sits in fenced code blocks, so a Markdown
   viewer shows it as text and never fetches an image or follows a link hidden in a
   document.
@@ -109,10 +110,12 @@ def _citation_markdown(cite: Citation) -> str:
 
 
 def _passage_markdown(passage: Passage) -> str:
-    return (
+    # The text too: offsets alone do not let a reader of the export judge the passage.
+    head = (
         f"- #{passage.rank} `{_one_line(passage.title)}` (`{_one_line(passage.source)}`), "
         f"characters {passage.start}-{passage.end}, document sha256 `{passage.doc_sha256}`"
     )
+    return f"{head}\n\n{fenced(passage.text)}\n"
 
 
 def _status(answer: Answer) -> str:

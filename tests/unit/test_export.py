@@ -108,7 +108,7 @@ def test_markdown_shows_each_outcome_confidence_and_short_answer() -> None:
     assert "Answer (Not sure, best sentence 41%; mode extractive)" in turns[1]
     assert fenced(UNSURE) in turns[1] and "Cited spans" not in turns[1]
     assert "Closest passages (not an answer):" in turns[1]
-    for p in unsure().passages:  # title, source and characters of each, no text
+    for p in unsure().passages:  # title, source and characters of each
         assert f"- #{p.rank} `Quince <b>report</b>` (`seeds/quince.txt`), " in turns[1]
         assert f"characters {p.start}-{p.end}" in turns[1]
     assert "Answer (Not in the documents; mode extractive)" in turns[2]
@@ -131,3 +131,12 @@ def test_markdown_says_when_a_follow_up_was_asked_as_typed() -> None:
     md = conversation_markdown([answered(), asked_as_typed()])
     assert "Asked as typed: not sure what `he` refers to." in md
     assert "Understood as" not in md
+
+
+def test_markdown_of_a_not_sure_turn_carries_each_passage_text_fenced() -> None:
+    turn = conversation_markdown([unsure()]).split("\n## ")[-1]
+    passages = turn.split("Closest passages (not an answer):")[1]
+    for p in unsure().passages:  # offsets alone would not let a reader judge a passage
+        assert f"characters {p.start}-{p.end}" in passages
+        assert fenced(p.text) in passages
+    assert passages.index(fenced(unsure().passages[0].text)) < passages.index("- #2 ")
