@@ -620,7 +620,7 @@ def render_document(assistant: Assistant, cite: Citation, key: str) -> None:
         st.markdown(text_markdown(text))
         return
     st.caption(
-        f"{escape_markdown(cite.source)} · {len(text):,} characters · the cited span "
+        f"{len(text):,} characters · the cited span "
         f"(characters {cite.start:,}–{cite.end:,}) is highlighted."
     )
     whole = st.toggle("Show the whole document", key=f"whole-{key}")
@@ -652,8 +652,8 @@ def render_citation(cite: Citation, turn: int, chars: int | None) -> None:
     of = f" of {chars:,}" if chars else ""
     label = f"[{cite.id}] {escape_markdown(cite.title)} · characters {cite.start:,}–{cite.end:,}"
     with st.expander(label, expanded=cite.id == 1, icon=":material/format_quote:"):
-        st.caption(
-            f"{escape_markdown(cite.source)} · retrieved passage #{cite.passage_rank}, "
+        st.caption(  # the title says which document; its path is data, kept in exports
+            f"Retrieved passage #{cite.passage_rank}, "
             f"characters {cite.passage_start:,}–{cite.passage_end:,}{of} · "
             f"document sha256 {cite.doc_sha256[:12]}"
         )
@@ -750,8 +750,8 @@ def render_passage(passage: Passage, chars: int | None, expanded: bool) -> None:
     )
     with st.expander(label, expanded=expanded, icon=":material/article:"):
         st.caption(
-            f"{escape_markdown(passage.source)} · characters {passage.start:,}–"
-            f"{passage.end:,}{of} · document sha256 {passage.doc_sha256[:12]}"
+            f"Characters {passage.start:,}–{passage.end:,}{of} · "
+            f"document sha256 {passage.doc_sha256[:12]}"
         )
         st.markdown(text_markdown(passage.text))
 
