@@ -25,7 +25,9 @@ follow-up that was rewritten shows what it was understood as.
 
 "Show in document" opens a dialog (always in view) with the part of the document
 around the cited span, which is strongly highlighted, and notes how much text comes
-before and after; a toggle shows the whole document.
+before and after; a toggle shows the whole document. A document removed since the
+answer says how to add it back: upload it again (an upload, deleted with it), or
+ingest it again (a file elsewhere).
 
 Three outcomes look different: a grounded answer (green caption with the answerer's
 confidence, cited passages below, the words that answer marked inside the cited
@@ -71,7 +73,7 @@ from rag.conversations import (
     example_questions,
 )
 from rag.documents import SUPPORTED_SUFFIXES
-from rag.errors import RagError, SettingsError
+from rag.errors import RagError, SettingsError, StoreEmptyError
 from rag.export import conversation_json, conversation_markdown
 from rag.generate import check_note
 from rag.highlight import escape_markdown, highlight_markdown, stream_pieces, text_markdown
@@ -80,7 +82,7 @@ from rag.llm import available_specs, parse_spec
 from rag.service import Assistant
 from rag.settings_errors import load_settings as load_settings_or_explain
 from rag.store import ManifestEntry
-from rag.uploads import safe_name, save_upload
+from rag.uploads import is_upload, safe_name, save_upload
 
 PROVIDERS = {
     "extractive": "Extractive: quotes the documents (no model)",
@@ -608,6 +610,9 @@ def render_document(assistant: Assistant, cite: Citation, key: str) -> None:
     """The text around the cited span, span strongly highlighted; or the whole document."""
     try:
         text = assistant.document_text(cite.source)
+    except StoreEmptyError:
+        st.info(removed_note(assistant.settings, cite), icon=":material/link_off:")
+        return
     except RagError as exc:
         show_error(exc)
         return
@@ -638,6 +643,21 @@ def render_document(assistant: Assistant, cite: Citation, key: str) -> None:
     )
     if hi < len(text):
         st.caption(f"… {len(text) - hi:,} characters after")
+
+
+def removed_note(settings: Settings, cite: Citation) -> str:
+    """The cited document is no longer in the store: what the reader can do about it."""
+    gone = f"**{escape_markdown(cite.title)}** was removed from the store after this answer"
+    if is_upload(settings.uploads_dir, cite.source):  # its file was deleted with it
+        return (
+            f"{gone}, and its upload deleted. Upload it again (**Add documents** in the "
+            "sidebar) to see the passage in its document; the quote above is kept."
+        )
+    command = escape_markdown(f"python -m rag ingest {cite.source}")
+    return (
+        f"{gone}. Ingest it again ({command}) to see the passage in its document; "
+        "the quote above is kept."
+    )
 
 
 def answer_span(cite: Citation, base: int) -> tuple[int, int] | None:

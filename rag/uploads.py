@@ -96,10 +96,15 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
+def is_upload(folder: Path, source: str) -> bool:
+    """Whether *source* names a file inside the uploads *folder* (there or deleted)."""
+    return Path(source).resolve().is_relative_to(folder.resolve())
+
+
 def delete_upload(folder: Path, source: str) -> Path | None:
     """Delete the file *source* names when it lives inside *folder*; returns it, else None."""
     path = Path(source).resolve()
-    if not path.is_file() or not path.is_relative_to(folder.resolve()):
+    if not path.is_file() or not is_upload(folder, source):
         return None
     try:
         path.unlink()

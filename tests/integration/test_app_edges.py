@@ -1,11 +1,13 @@
 """Rough edges of the page (issue 26 item 7), through AppTest with the real model.
 
 An uploaded document lives at ``vectorstore/uploads/<name>``: the page names it by its
-title, never that path (exports keep it: there it is data).
+title, never that path, and when it has been removed "Show in document" says to upload
+it again. A seed document removed says to ingest it again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,3 +73,47 @@ def test_passages_of_an_upload_show_its_title_not_its_path(uploaded) -> None:
     texts = main_texts(uploaded)
     assert any("is highlighted" in t for t in texts)  # the dialog is open
     assert not [t for t in texts if "uploads/" in t or "calais-notes" in t]
+
+
+def remove_the_cited_document(at) -> None:
+    source = at.session_state["answers"][0].citations[0].source
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    at.sidebar.button(key=f"remove-{digest}").click().run()
+    at.sidebar.button(key="remove-yes").click().run()
+    assert not at.exception, at.exception
+    assert any("Removed" in s.value for s in at.sidebar.success)
+
+
+def removed_message(at) -> str:
+    show_in_document(at)
+    [info] = [plain(i.value) for i in at.info if "was removed" in i.value]
+    assert not at.error, [e.value for e in at.error]
+    return info
+
+
+def test_show_in_document_of_a_deleted_upload_says_upload_it_again(uploaded) -> None:
+    ask(uploaded, QUESTION)
+    remove_the_cited_document(uploaded)
+    message = removed_message(uploaded)
+    assert "Upload it again" in message and "Add documents" in message
+    assert "ingest" not in message.lower()
+
+
+def test_show_in_document_of_a_removed_seed_says_ingest_it_again(
+    tmp_path: Path, embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from rag.service import Assistant
+
+    monkeypatch.chdir(tmp_path)
+    settings = make_settings(tmp_path)
+    shutil.copy(OTHER, settings.seeds_dir)
+    Assistant(settings, embeddings=embeddings).ingest()
+    use_store(monkeypatch, tmp_path)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    ask(at, QUESTION)
+    remove_the_cited_document(at)
+    message = removed_message(at)
+    assert "Ingest it again (python -m rag ingest seeds/fortress-calais.txt)" in message
+    assert "upload" not in message.lower()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import DocumentError
-from rag.uploads import safe_name, save_upload
+from rag.uploads import is_upload, safe_name, save_upload
 
 
 @pytest.mark.parametrize(
@@ -68,3 +68,12 @@ def test_same_name_same_content_reuses_its_file(tmp_path: Path) -> None:
     assert save_upload(tmp_path, "report.md", b"# Two", 100).name == "report-2.md"
     assert save_upload(tmp_path, "report.md", b"# One", 100).name == "report.md"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report-2.md", "report.md"]
+
+
+def test_is_upload_names_files_inside_the_uploads_folder_even_once_deleted(
+    tmp_path: Path,
+) -> None:
+    uploads = tmp_path / "vectorstore" / "uploads"
+    assert is_upload(uploads, str(uploads / "gone.md"))  # deleted: still an upload
+    assert not is_upload(uploads, str(tmp_path / "seeds" / "a.txt"))
+    assert not is_upload(uploads, str(uploads / ".." / "elsewhere.txt"))
