@@ -57,7 +57,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +99,10 @@ EXAMPLE_DOCS = 5  # documents (the first by title) the examples are drawn from
 WINDOW_BEFORE = 600
 WINDOW_AFTER = 1500
 DOCUMENT_HIGHLIGHT = "orange-background"  # stronger than the passages' yellow
+EXPORTS = (  # label, file suffix, MIME type, icon
+    ("Export Markdown", "md", "text/markdown", ":material/download:"),
+    ("Export JSON", "json", "application/json", ":material/data_object:"),
+)
 
 
 # ----- cached resources (built once per server process, shared by sessions) ---------
@@ -523,27 +526,45 @@ def delete(store: ConversationStore, cid: str) -> None:
 def sidebar_export(answers: list[Answer], docs: list[ManifestEntry], meta: dict) -> None:
     """Download the open conversation (a reopened one too) with spans, offsets and hashes."""
     st.header("Export")
-    none = not answers
     cid = st.session_state.cid
     name = f"conversation-{cid[:8]}" if cid else "conversation"
-    st.download_button(
-        "Export Markdown",
-        partial(conversation_markdown, answers, docs, meta),  # built on click, not per rerun
-        file_name=f"{name}.md",
-        mime="text/markdown",
-        disabled=none,
-        icon=":material/download:",
-        width="stretch",
+    files = export_files(answers, docs, meta)
+    for label, suffix, mime, icon in EXPORTS:
+        st.download_button(
+            label,
+            files[suffix],
+            file_name=f"{name}.{suffix}",
+            mime=mime,
+            disabled=not answers,
+            icon=icon,
+            width="stretch",
+            on_click="ignore",  # a download needs no rerun (one would race the file)
+        )
+
+
+def export_files(answers: list[Answer], docs: list[ManifestEntry], meta: dict) -> dict[str, bytes]:
+    """The exports of the conversation as it stands, built once per state of it.
+
+    Why not built on click: Streamlit gives a click-built download a new file id on
+    every run and forgets the old one when the run ends, so a click that races a run
+    (a conversation just opened or reopened) asked for a forgotten file and spun
+    forever. The same bytes on every run keep the same file id, and a file a run no
+    longer shows is kept one more run.
+    """
+    key = (
+        st.session_state.cid,
+        len(answers),
+        tuple((d.source, d.sha256) for d in docs),
+        repr(sorted(meta.items())),
     )
-    st.download_button(
-        "Export JSON",
-        partial(conversation_json, answers, docs, meta),
-        file_name=f"{name}.json",
-        mime="application/json",
-        disabled=none,
-        icon=":material/data_object:",
-        width="stretch",
-    )
+    built = st.session_state.get("export")
+    if built is None or built[0] != key:
+        files = {
+            "md": conversation_markdown(answers, docs, meta).encode(),
+            "json": conversation_json(answers, docs, meta).encode(),
+        }
+        built = st.session_state.export = (key, files)
+    return built[1]
 
 
 # ----- answers and citations ----------------------------------------------------------

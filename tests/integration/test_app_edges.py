@@ -2,12 +2,15 @@
 
 An uploaded document lives at ``vectorstore/uploads/<name>``: the page names it by its
 title, never that path, and when it has been removed "Show in document" says to upload
-it again. A seed document removed says to ingest it again.
+it again. A seed document removed says to ingest it again. The export buttons serve
+one and the same file across reruns, so a click racing a rerun (a conversation just
+reopened) still finds it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +21,11 @@ from tests.conftest import ARTICLE, ROOT, make_settings
 from tests.integration.test_app import (  # noqa: F401 - fixtures used by name
     APP,
     TIMEOUT,
+    app,
     article_store,
     ask,
+    download,
+    media,
     plain,
     show_in_document,
     use_store,
@@ -117,3 +123,25 @@ def test_show_in_document_of_a_removed_seed_says_ingest_it_again(
     message = removed_message(at)
     assert "Ingest it again (python -m rag ingest seeds/fortress-calais.txt)" in message
     assert "upload" not in message.lower()
+
+
+def export_url(at, label: str = "Export JSON") -> str:
+    [button] = [b for b in at.sidebar.download_button if b.label == label]
+    return str(button.proto.url)
+
+
+def test_export_is_one_file_across_reruns_so_a_click_racing_a_reopen_finds_it(
+    app,  # noqa: F811 - the fixture imported above
+    media,  # noqa: F811
+) -> None:
+    ask(app, QUESTION)
+    ask(app, "Who is she meeting?")
+    before = export_url(app)
+    cid = app.session_state["cid"]
+    app.sidebar.button(key=f"open-{cid}").click().run()  # reopen the conversation
+    app.run()  # a page loading runs again: a click may still hold the first URL
+    assert before and export_url(app) == before
+    assert export_url(app, "Export Markdown")
+    data = json.loads(download(app, media, "Export JSON"))
+    assert data["turns"] == [a.to_dict() for a in app.session_state["answers"]]
+    assert len(data["turns"]) == 2
