@@ -12,15 +12,16 @@ It does not retrieve, score, answer or parse documents itself, it does not write
 SQL, and it never renders document or answer text as HTML.
 
 Conversations: each one is stored turn by turn as it is answered (the first answer
-creates it) and named in the URL (``?c=<id>``), so a refresh or a server restart
-reopens it with every citation; the sidebar lists them to reopen, rename or delete
-(after a confirmation). A ``?c=`` naming no stored conversation says so and offers a
-new one, rather than silently starting over. Damage never stops the page: a turn whose
-stored answer cannot be read is skipped with a warning naming it, a conversation whose
-stored date cannot be read is listed as damaged, and a conversation file that is not a
-database is moved aside (a warning says where) and a new history starts; documents
-can be asked about throughout. An answer that cannot be saved is still shown. An
-empty conversation offers three example questions built from the documents; a
+creates it) and named in the URL (``?c=<id>``), so a refresh or a server restart reopens
+it with every citation; the sidebar lists them to reopen, rename or delete (after a
+confirmation), two titles that would read the same when the sidebar cuts them showing
+where they differ (the full title on hover). A ``?c=`` naming no stored conversation
+says so and offers a new one, rather than silently starting over. Damage never stops the
+page: a turn whose stored answer cannot be read is skipped with a warning naming it, a
+conversation whose stored date cannot be read is listed as damaged, and a conversation
+file that is not a database is moved aside (a warning says where) and a new history
+starts; documents can be asked about throughout. An answer that cannot be saved is still
+shown. An empty conversation offers three example questions built from the documents; a
 follow-up that was rewritten shows what it was understood as.
 
 "Show in document" opens a dialog (always in view) with the part of the document
@@ -71,6 +72,7 @@ from rag.conversations import (
     ConversationSummary,
     example_questions,
 )
+from rag.conversations.labels import distinct_labels
 from rag.documents import SUPPORTED_SUFFIXES
 from rag.errors import RagError, SettingsError, StoreEmptyError
 from rag.export import conversation_json, conversation_markdown
@@ -435,21 +437,26 @@ def sidebar_conversations(store: ConversationStore) -> None:
     confirm_deletion(store, listed)
     if not listed:
         st.caption("Conversations are saved here from their first answer.")
-    for conversation in listed:
-        conversation_row(store, conversation)
+    # A narrow sidebar cuts a long title: labels that read differently, full title on hover.
+    labels = distinct_labels([conversation_title(c) for c in listed])
+    for conversation, label in zip(listed, labels, strict=True):
+        conversation_row(store, conversation, label)
 
 
 def conversation_title(conversation: ConversationSummary) -> str:
     return conversation.title or "New conversation"
 
 
-def conversation_row(store: ConversationStore, conversation: ConversationSummary) -> None:
-    """One conversation: open it (title, date), or rename / delete it from its menu."""
+def conversation_row(
+    store: ConversationStore, conversation: ConversationSummary, label: str
+) -> None:
+    """One conversation: open it (*label*, date), or rename / delete it from its menu."""
     current = conversation.id == st.session_state.cid
     left, menu = st.columns([6, 1], vertical_alignment="center")
     left.button(
-        escape_markdown(conversation_title(conversation)),
+        escape_markdown(label),
         key=f"open-{conversation.id}",
+        help=escape_markdown(conversation_title(conversation)),
         type="primary" if current else "secondary",
         width="stretch",
         on_click=reopen,

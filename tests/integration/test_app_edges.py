@@ -145,3 +145,21 @@ def test_export_is_one_file_across_reruns_so_a_click_racing_a_reopen_finds_it(
     data = json.loads(download(app, media, "Export JSON"))
     assert data["turns"] == [a.to_dict() for a in app.session_state["answers"]]
     assert len(data["turns"]) == 2
+
+
+def test_two_conversations_with_one_long_start_read_differently_in_the_sidebar(
+    app,  # noqa: F811 - the fixture imported above
+) -> None:
+    from rag.conversations.labels import LABEL_CHARS
+
+    first = "What did the article say about Theresa May and her visit?"
+    second = "What did the article say about Bernard Cazeneuve?"
+    ask(app, first)
+    [new] = [b for b in app.sidebar.button if plain(b.label) == "New conversation"]
+    new.click().run()
+    ask(app, second)
+    rows = [b for b in app.sidebar.button if (b.key or "").startswith("open-")]
+    rows = [b for b in rows if plain(b.proto.help) in (first, second)]  # full title on hover
+    assert len(rows) == 2
+    shown = {plain(b.label)[:LABEL_CHARS] for b in rows}
+    assert len(shown) == 2, shown  # what a narrow sidebar shows of each differs
