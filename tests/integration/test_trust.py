@@ -1,4 +1,4 @@
-"""Trust on documents nobody tuned for: the real model, the real verifier, real Chroma.
+"""Trust on documents nobody tuned for: the real model, the trained reader, real Chroma.
 
 The documents in tests/data/ were written for these tests (a town history, a gardening
 guide, a report with Markdown headings, a club history). Each question either has its
@@ -101,14 +101,10 @@ def test_questions_the_documents_answer_are_answered_with_the_words(
     assert 0 < (answer.confidence or 0) <= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the paraphrase match finds 'held' close to 'won' (cosine 0.52)",
-)
+@known("quotes 'four' rowers from the sentence saying the race was first held in 1952 (0.82)")
 def test_a_sentence_that_does_not_say_who_won_is_not_grounded(assistant) -> None:
     # "The race was first held in 1952 and is open to any crew of four rowers." holds a
-    # number and the year, so no rule rejects it; rag.support sees the question's verb
-    # only as a paraphrase ("won" / "held", 0.52), and the judge is sure enough of it.
+    # number and the year the question asks about, but says nothing of who won.
     assert assistant.ask("How many rowers won the 1952 race?").outcome != "answered"
 
 
