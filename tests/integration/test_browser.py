@@ -283,7 +283,7 @@ def test_upload_a_document_and_ask_about_it(page, server, tmp_path: Path) -> Non
     assert "Quince harvest report" in text_of(answer.locator("summary").first)
     assert (server["tmp"] / "vectorstore" / "uploads" / "quince.txt").is_file()
 
-    # The export is built when the button is clicked (a deferred download) and holds
+    # The export (built once per state of the conversation, not on click) holds
     # this conversation's answer with its cited passage.
     sidebar = page.locator('[data-testid="stSidebar"]')
     with page.expect_download() as got:
