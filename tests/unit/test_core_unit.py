@@ -22,9 +22,11 @@ from tests.fakes import GAP_DECISION, OverlapReader
 def test_chunk_ids_depend_on_content_settings_and_position():
     a = Settings(_env_file=None)
     b = Settings(_env_file=None, chunk_size=300)
+    again = Settings(_env_file=None)  # another process, another day: the same ids
     assert chunk_id("h1", a.chunking_fingerprint(), 0) == chunk_id(
-        "h1", a.chunking_fingerprint(), 0
+        "h1", again.chunking_fingerprint(), 0
     )
+    assert len(chunk_id("h1", a.chunking_fingerprint(), 0)) == 32
     assert chunk_id("h1", a.chunking_fingerprint(), 0) != chunk_id(
         "h2", a.chunking_fingerprint(), 0
     )
