@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 from rag.answering.decision import Signals
@@ -109,3 +112,47 @@ def test_on_a_flat_stretch_of_f_half_the_most_precise_threshold_wins() -> None:
         calibrate.choose_threshold({"a": within}, {"a": (0.99, 0.5)})[0]
         == (calibrate.THRESHOLDS[2])
     )
+
+
+def _squad(articles: dict[str, int]) -> dict:
+    data = []
+    for title, n in articles.items():
+        qas = [{"id": f"{title}-{i}", "question": f"q{i}?", "answers": []} for i in range(n)]
+        data.append({"title": title, "paragraphs": [{"context": "Text.", "qas": qas}]})
+    return {"version": "v2.0", "data": data}
+
+
+def test_a_sample_keeps_every_article_and_draws_the_same_questions_every_run(tmp_path) -> None:
+    source = tmp_path / "set.json"
+    source.write_text(json.dumps(_squad({"Alpha": 300, "Beta": 100, "Gamma": 40})))
+    assert calibrate.sample(source, None, tmp_path / "all.json") == source  # no limit
+    assert calibrate.sample(source, 1000, tmp_path / "big.json") == source  # under it
+    first = calibrate.sample(source, 100, tmp_path / "a" / "sample.json")
+    second = calibrate.sample(source, 100, tmp_path / "b" / "sample.json")
+    a, b = json.loads(first.read_text()), json.loads(second.read_text())
+    assert a == b
+    kept = [qa["id"] for art in a["data"] for p in art["paragraphs"] for qa in p["qas"]]
+    assert len(kept) == 100 and len(set(kept)) == 100
+    assert [art["title"] for art in a["data"]] == ["Alpha", "Beta", "Gamma"]
+    assert sum(k.startswith("Alpha") for k in kept) > sum(k.startswith("Gamma") for k in kept)
+
+
+def test_a_report_is_reused_only_when_newer_than_the_reader_and_carrying_every_signal(
+    tmp_path,
+) -> None:
+    reader = tmp_path / "reader"
+    reader.mkdir()
+    (reader / "model.onnx").write_bytes(b"weights")
+    report = tmp_path / "squad2" / "report.json"
+    report.parent.mkdir()
+    full = {"rows": [{"candidates": [{"features": _features(1.0)}]}]}
+    report.write_text(json.dumps(full))
+    assert calibrate._reusable(report, reader)
+    old = {"rows": [{"candidates": [{"features": {"gap": 1.0}}]}]}  # an older signal set
+    report.write_text(json.dumps(old))
+    assert not calibrate._reusable(report, reader)
+    report.write_text(json.dumps(full))
+    later = report.stat().st_mtime + 60
+    os.utime(reader / "model.onnx", (later, later))  # the reader changed since
+    assert not calibrate._reusable(report, reader)
+    assert not calibrate._reusable(tmp_path / "missing" / "report.json", reader)
