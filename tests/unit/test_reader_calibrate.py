@@ -147,12 +147,12 @@ def test_a_report_is_reused_only_when_newer_than_the_reader_and_carrying_every_s
     report.parent.mkdir()
     full = {"rows": [{"candidates": [{"features": _features(1.0)}]}]}
     report.write_text(json.dumps(full))
-    assert calibrate._reusable(report, reader)
+    assert calibrate._reusable(report, reader) == full["rows"]
     old = {"rows": [{"candidates": [{"features": {"gap": 1.0}}]}]}  # an older signal set
     report.write_text(json.dumps(old))
-    assert not calibrate._reusable(report, reader)
+    assert calibrate._reusable(report, reader) is None
     report.write_text(json.dumps(full))
     later = report.stat().st_mtime + 60
     os.utime(reader / "model.onnx", (later, later))  # the reader changed since
-    assert not calibrate._reusable(report, reader)
-    assert not calibrate._reusable(tmp_path / "missing" / "report.json", reader)
+    assert calibrate._reusable(report, reader) is None
+    assert calibrate._reusable(tmp_path / "missing" / "report.json", reader) is None

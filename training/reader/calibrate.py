@@ -101,9 +101,10 @@ def run_eval(
 ) -> list[dict[str, Any]]:
     """Rows of ``python -m rag.eval`` on calibration set *name* with *reader*."""
     report = out / name / "report.json"
-    if run.reuse and _reusable(report, reader):
+    reused = _reusable(report, reader) if run.reuse else None
+    if reused is not None:
         log.info("%s: reusing %s", name, report)
-        return json.loads(report.read_text())["rows"]
+        return reused
     questions, documents = SETS[name]
     questions = sample(ROOT / questions, run.limit, out / "questions" / f"{name}.json")
     env = {**os.environ, "RAG_READER_PATH": str(reader), "RAG_UNIT_RULES": str(rules).lower()}
@@ -112,14 +113,15 @@ def run_eval(
     return json.loads(report.read_text())["rows"]
 
 
-def _reusable(report: Path, reader: Path) -> bool:
-    """A report written after the reader's weights whose rows carry every signal."""
+def _reusable(report: Path, reader: Path) -> list[dict[str, Any]] | None:
+    """The rows of a report written after the reader's weights whose rows carry every
+    signal (read once, used as they are), else None."""
     if not report.exists() or report.stat().st_mtime < (reader / "model.onnx").stat().st_mtime:
-        return False
+        return None
     rows = json.loads(report.read_text())["rows"]
     names = set(Signals.names())
     notes = [c["features"] for r in rows for c in r["candidates"] if c.get("features")]
-    return all(names <= set(features) for features in notes)
+    return rows if all(names <= set(features) for features in notes) else None
 
 
 def sample(questions: Path, limit: int | None, target: Path) -> Path:
