@@ -77,9 +77,10 @@ from rag.documents import SUPPORTED_SUFFIXES
 from rag.errors import RagError, SettingsError, StoreEmptyError
 from rag.export import conversation_json, conversation_markdown
 from rag.generate import check_note
-from rag.highlight import escape_markdown, highlight_markdown, stream_pieces, text_markdown
+from rag.highlight import escape_markdown, stream_pieces, text_markdown
 from rag.ingest import IngestReport
 from rag.llm import available_specs, parse_spec
+from rag.rendering import block_window, document_markdown, is_markdown
 from rag.service import Assistant
 from rag.settings_errors import load_settings as load_settings_or_explain
 from rag.store import ManifestEntry
@@ -650,22 +651,25 @@ def render_document(assistant: Assistant, cite: Citation, key: str) -> None:
             "This document changed after the answer was given; ask again.",
             icon=":material/warning:",
         )
-        st.markdown(text_markdown(text))
+        st.markdown(document_markdown(text, markdown=is_markdown(cite.source)))
         return
     st.caption(
         f"{len(text):,} characters · the cited span "
         f"(characters {cite.start:,}–{cite.end:,}) is highlighted."
     )
     whole = st.toggle("Show the whole document", key=f"whole-{key}")
+    markdown = is_markdown(cite.source)
     lo, hi = (0, len(text)) if whole else document_window(text, cite.start, cite.end)
+    if markdown and not whole:  # whole lists and tables, not a table without its header
+        lo, hi = block_window(text, lo, hi, cite.start, cite.end)
     if lo:
         st.caption(f"… {lo:,} characters before")
     st.markdown(
-        highlight_markdown(
+        document_markdown(
             text[lo:hi],
-            cite.start - lo,
-            cite.end - lo,
-            DOCUMENT_HIGHLIGHT,
+            markdown=markdown,
+            span=(cite.start - lo, cite.end - lo),
+            style=DOCUMENT_HIGHLIGHT,
             answer=answer_span(cite, lo),
         )
     )
@@ -705,10 +709,14 @@ def render_citation(cite: Citation, turn: int, chars: int | None) -> None:
             f"characters {cite.passage_start:,}–{cite.passage_end:,}{of} · "
             f"document sha256 {cite.doc_sha256[:12]}"
         )
+        show_heading(cite.heading)
         base = cite.passage_start
         st.markdown(
-            highlight_markdown(
-                cite.text, cite.start - base, cite.end - base, answer=answer_span(cite, base)
+            document_markdown(
+                cite.text,
+                markdown=is_markdown(cite.source),
+                span=(cite.start - base, cite.end - base),
+                answer=answer_span(cite, base),
             )
         )
         st.button(
@@ -801,7 +809,15 @@ def render_passage(passage: Passage, chars: int | None, expanded: bool) -> None:
             f"Characters {passage.start:,}–{passage.end:,}{of} · "
             f"document sha256 {passage.doc_sha256[:12]}"
         )
-        st.markdown(text_markdown(passage.text))
+        show_heading(passage.heading)
+        st.markdown(document_markdown(passage.text, markdown=is_markdown(passage.source)))
+
+
+def show_heading(heading: str) -> None:
+    """The headings a passage sits under ("4. Hotels › London"), when it has any."""
+    if heading.strip():
+        path = " › ".join(escape_markdown(part.strip()) for part in heading.split(" > "))
+        st.caption(f":material/segment: {path}")
 
 
 def mode_label(answer: Answer) -> str:

@@ -53,6 +53,8 @@ class Passage:
     doc_sha256: str = ""
     dense_score: float | None = None
     lexical_score: float | None = None
+    # The headings the passage sits under, " > "-joined ("4. Hotels > London"); "" if none.
+    heading: str = ""
 
     @classmethod
     def from_document(cls, doc: Document) -> Passage:
@@ -69,6 +71,7 @@ class Passage:
             doc_sha256=str(meta.get("doc_sha256", "")),
             dense_score=meta.get("dense_score"),
             lexical_score=meta.get("lexical_score"),
+            heading=str(meta.get("heading") or ""),
         )
 
 
@@ -92,6 +95,7 @@ class Citation:
     # into the source like start/end, so source_text[answer_start:answer_end] is them.
     answer_start: int | None = None
     answer_end: int | None = None
+    heading: str = ""  # the cited passage's heading path (see Passage.heading)
 
     @property
     def short_answer(self) -> str:
@@ -118,6 +122,7 @@ class Citation:
             passage_end=passage.end,
             doc_sha256=passage.doc_sha256,
             score=score,
+            heading=passage.heading,
         )
 
 

@@ -22,6 +22,33 @@ REFUSAL = "I could not find this in the documents."
 UNSURE = "No sentence in the documents clearly answers this; the closest passages are below."
 
 
+DATABASE_URL_EXAMPLE = "postgresql+psycopg://user:password@host:5432/rag"
+
+
+def database_url(text: str) -> str:
+    """*text* as the SQLAlchemy URL to connect with; ValueError if it is not one we can use.
+
+    ``postgres://`` and ``postgresql://`` (no driver) mean psycopg 3, the driver that is
+    installed; other PostgreSQL drivers and other databases are refused.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise ValueError(f"must be a URL like {DATABASE_URL_EXAMPLE}") from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):
+        url = url.set(drivername="postgresql+psycopg")
+    elif not (backend == "sqlite" and driver in ("", "pysqlite")):
+        raise ValueError(
+            f"must be a PostgreSQL URL like {DATABASE_URL_EXAMPLE} (psycopg 3 is the driver "
+            "installed), or sqlite:///path"
+        )
+    return url.render_as_string(hide_password=False)
+
+
 class Settings(BaseSettings):
     """Paths, model, chunking, retrieval and answering settings (env prefix ``RAG_``)."""
 
@@ -32,6 +59,12 @@ class Settings(BaseSettings):
     store_dir: Path = Field(Path("vectorstore"), description="Persisted Chroma folder.")
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server.")
     collection: str = Field("rag", description="Prefix of the Chroma collection names.")
+    database_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL of a PostgreSQL database (postgresql+psycopg://user:"
+        "password@host:5432/rag) that holds the conversations and the ingest lock, shared "
+        "by app replicas and machines; default: SQLite in the store folder, file lock.",
+    )
 
     # Embedding model
     embedding_model: str = Field(
@@ -175,6 +208,14 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("RAG_CHROMA_URL must look like http://127.0.0.1:8000")
         return value or None
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """A PostgreSQL (psycopg 3) or SQLite SQLAlchemy URL; ``postgresql://`` gets psycopg."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return SecretStr(database_url(value.get_secret_value().strip()))
 
     @field_validator("*", mode="before")
     @classmethod

@@ -113,18 +113,12 @@ def ingest_lock(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
 
 @contextmanager
 def server_lease(store: DocumentStore) -> Iterator[Callable[[], None]]:
-    """Hold the Chroma server's ingest lease (server mode only); yields its renew call."""
-    if not store.settings.chroma_url:
-        yield lambda: None
-        return
-    from rag.lease import ServerLease
+    """Hold the lock machines sharing the server take turns with (server mode only; see
+    :func:`rag.lease.hold`); yields its renew call."""
+    from rag.lease import hold
 
-    lease = ServerLease(store.client, store.settings.collection)
-    lease.acquire()
-    try:
-        yield lease.renew
-    finally:
-        lease.release()
+    with hold(store.settings, lambda: store.client) as renew:
+        yield renew
 
 
 @contextmanager

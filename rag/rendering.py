@@ -58,6 +58,7 @@ _NO_SENTINELS = str.maketrans(dict.fromkeys(SENTINELS, "\ufffd"))
 _DELIMITERS = "*_~"
 _CLOSERS = " \t\n|#" + _DELIMITERS
 _BLOCK_MARKER_CHARS = " \t>#|-+*0123456789.)"
+BLOCK_SLACK = 1000  # characters a window edge may move out to keep a block whole
 
 
 def is_markdown(source: str) -> bool:
@@ -107,6 +108,35 @@ def _rendered(
         log.debug("a highlight sentinel was lost in the parse; showing the text as it is")
         return None
     return markdown
+
+
+def block_window(text: str, lo: int, hi: int, start: int, end: int) -> tuple[int, int]:
+    """A window ``[lo, hi)`` of Markdown *text* widened (or narrowed) to whole blocks.
+
+    A window cut inside a list or table would show half of it (a table without its
+    header is not a table): each edge moves out to its block's edge when that block is
+    short (at most :data:`BLOCK_SLACK` characters away), else in to the next block edge
+    that keeps ``[start, end)`` (the cited span) inside. Edges between blocks stay.
+    """
+    blocks = _top_level_blocks(text)
+    for b0, b1 in blocks:
+        if b0 < lo < b1:
+            lo = b0 if lo - b0 <= BLOCK_SLACK else (b1 if b1 <= start else lo)
+        if b0 < hi < b1:
+            hi = b1 if b1 - hi <= BLOCK_SLACK else (b0 if b0 >= end else hi)
+    return lo, hi
+
+
+def _top_level_blocks(text: str) -> list[tuple[int, int]]:
+    """The character ranges of *text*'s top-level Markdown blocks, whole lines each."""
+    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"] + [len(text) + 1]
+    spans = []
+    for token in _parser().parse(text):
+        if token.level == 0 and token.map and token.nesting >= 0:
+            first, last = token.map
+            stop = min(line_starts[min(last, len(line_starts) - 1)] - 1, len(text))
+            spans.append((line_starts[first], max(stop, line_starts[first])))
+    return spans
 
 
 # ----- sentinels ------------------------------------------------------------------------

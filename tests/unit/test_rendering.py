@@ -16,7 +16,13 @@ from rag.highlight import (
     highlight_markdown,
     text_markdown,
 )
-from rag.rendering import SENTINELS, document_markdown, is_markdown, with_sentinels
+from rag.rendering import (
+    SENTINELS,
+    block_window,
+    document_markdown,
+    is_markdown,
+    with_sentinels,
+)
 from rag.structure import reflow
 from tests.conftest import ROOT
 
@@ -182,3 +188,17 @@ def test_a_lost_sentinel_falls_back_to_the_text_as_it_is_with_the_exact_span() -
 def test_markdown_files_are_known_by_their_suffix() -> None:
     assert is_markdown("uploads/policy.md") and is_markdown("Notes.MARKDOWN")
     assert not is_markdown("seeds/fortress-calais.txt") and not is_markdown("page.html")
+
+
+def test_a_window_cut_inside_a_table_or_list_keeps_the_whole_block() -> None:
+    row = POLICY.index("| Car")
+    lo, hi = block_window(POLICY, row, POLICY.index("| Motorcycle"), row, row + 5)
+    assert POLICY[lo:].startswith("| Vehicle")  # the table's header comes with it
+    assert POLICY[:hi].endswith("| Bicycle | 20p |")
+    between = POLICY.index("## 6.")
+    edges = (between, len(POLICY))  # already between blocks: kept
+    assert block_window(POLICY, *edges, between, between + 3) == edges
+    text = "x" * 3000 + "\n\n- " + "\n- ".join(f"item {n}" for n in range(2000)) + "\n"
+    span = text.index("item 300")
+    lo, hi = block_window(text, span - 100, span + 100, span, span + 8)
+    assert (lo, hi) == (span - 100, span + 100)  # a long list is cut, not shown whole
