@@ -2,7 +2,9 @@
 
 Issue 29 item 7: after an ingest was killed in server mode, the next one waited for
 the old lease's expiry (two minutes) without a word. Now it says who holds the lease,
-since when, when it expires and how long it will wait.
+since when, when it expires and how long it will wait. Which lock an ingest takes
+(issue 27 item 2) is chosen here too; the PostgreSQL lock itself is tested against a
+real server in tests/integration/test_ingest_lock.py.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 import pytest
 
 from rag import lease as lease_module
+from rag.config import Settings
 from rag.errors import StoreLockedError
-from rag.lease import Holder, ServerLease, waiting_message
+from rag.lease import AdvisoryLock, Holder, ServerLease, shared_lock, waiting_message
 
 
 class FakeRecords:
@@ -98,3 +101,44 @@ def test_a_lease_written_before_the_start_was_recorded_still_reads() -> None:
     message = waiting_message(current, 600, time.time())
     assert "held by old:1:ab since an unknown time" in message
     assert "waiting up to 600 s" in message
+
+
+def test_a_lock_without_expiry_says_it_is_freed_when_its_holder_ends() -> None:
+    holder = Holder("db-host:77:ab12cd34", None, time.time() - 90)
+    message = waiting_message(holder, 600, time.time(), "the ingest lock in PostgreSQL")
+    assert message.startswith("waiting for the ingest lock in PostgreSQL: held by db-host:77:")
+    assert "freed when that ingest ends or its connection drops" in message
+    assert "expires" not in message and "waiting up to 600 s" in message
+
+
+def test_owner_ids_fit_an_application_name_and_keep_the_pid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(lease_module.socket, "gethostname", lambda: "h" * 200)
+    owner = lease_module.owner_id()
+    assert len(owner) == lease_module.NAME_CHARS
+    assert owner.split(":")[1] == str(lease_module.os.getpid())
+
+
+@pytest.mark.parametrize(
+    ("chroma_url", "database_url", "kind"),
+    [
+        (None, None, type(None)),  # embedded: one machine, the file lock is enough
+        (None, "postgresql://u@db/rag", type(None)),
+        ("http://127.0.0.1:8000", None, ServerLease),  # best effort, no database
+        ("http://127.0.0.1:8000", "sqlite:////tmp/c.db", ServerLease),  # a file shares nothing
+        ("http://127.0.0.1:8000", "postgresql://u@db/rag", AdvisoryLock),
+    ],
+)
+def test_machines_sharing_a_server_take_turns_in_postgresql_when_it_is_set(
+    chroma_url: str | None, database_url: str | None, kind: type
+) -> None:
+    settings = Settings(_env_file=None, chroma_url=chroma_url, database_url=database_url)
+    assert type(shared_lock(settings, FakeClient)) is kind
+
+
+def test_each_collection_prefix_has_its_own_advisory_lock() -> None:
+    one = AdvisoryLock("postgresql+psycopg://u@db/rag", "rag")
+    assert one.key == AdvisoryLock("postgresql://u@other/rag", "rag").key  # stable
+    assert one.key != AdvisoryLock("postgresql+psycopg://u@db/rag", "team2").key
+    assert 0 < one.key < 2**31
