@@ -21,8 +21,9 @@ page: a turn whose stored answer cannot be read is skipped with a warning naming
 conversation whose stored date cannot be read is listed as damaged, and a conversation
 file that is not a database is moved aside (a warning says where) and a new history
 starts; documents can be asked about throughout. An answer that cannot be saved is still
-shown. An empty conversation offers three example questions built from the documents; a
-follow-up that was rewritten shows what it was understood as.
+shown. An empty conversation offers up to three example questions built from the
+documents, each one the assistant was asked and answered Grounded (checked once per set of
+documents, extractively); a follow-up that was rewritten shows what it was understood as.
 
 "Show in document" opens a dialog (always in view) with the part of the document
 around the cited span, which is strongly highlighted, and notes how much text comes
@@ -96,6 +97,7 @@ MODEL_EXAMPLES = {"ollama": "llama3.2", "openai": "gpt-4o-mini"}
 STREAM_DELAY = 0.02  # seconds between streamed words: visibly progressive, never slow
 SIDEBAR_CONVERSATIONS = 30  # conversations listed in the sidebar, most recent first
 EXAMPLES = 3  # example questions offered on an empty conversation
+EXAMPLE_CANDIDATES = 8  # candidate examples asked at most to find them (cached per documents)
 EXAMPLE_DOCS = 5  # documents (the first by title) the examples are drawn from
 # The document dialog shows this much text around the cited span: little before it, so
 # the highlight sits near the top of the dialog, in view without scrolling.
@@ -133,16 +135,45 @@ def load_conversations(path: str) -> ConversationStore:
     return ConversationStore(Path(path))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner="Finding example questions the documents answer…", max_entries=32)
 def examples_for(documents: tuple[tuple[str, str, str], ...], _assistant: Assistant) -> list[str]:
-    """Example questions from *documents* (source, sha256, name); cached per content."""
+    """Example questions from *documents* (source, sha256, name) that *_assistant* answers.
+
+    Cached per content. Each candidate is asked (at most EXAMPLE_CANDIDATES, so the
+    first page stays quick) and only those answered Grounded are offered: an example
+    that gets "not sure" teaches a new reader the wrong thing.
+    """
     texts = []
     for source, _sha, name in documents:
         try:
             texts.append((name, _assistant.document_text(source)))
         except RagError:
             continue  # a document that cannot be read just offers no example
-    return example_questions(texts, EXAMPLES)
+    return grounded(example_questions(texts, EXAMPLE_CANDIDATES), _assistant)
+
+
+def grounded(candidates: list[str], assistant: Assistant) -> list[str]:
+    """The first EXAMPLES of *candidates* that *assistant* answers Grounded."""
+    kept: list[str] = []
+    for question in candidates:
+        try:
+            answer = assistant.ask(question)
+        except RagError:
+            continue
+        if answer.outcome == "answered":
+            kept.append(question)
+        if len(kept) == EXAMPLES:
+            break
+    return kept
+
+
+def example_checker(assistant: Assistant) -> Assistant:
+    """The assistant that checks example questions: the extractive one (quick), whatever
+    answer mode is chosen, so a model is never run for a suggestion."""
+    if parse_spec(assistant.settings.llm).provider == "extractive":
+        return assistant
+    settings = assistant.settings.model_copy(update={"llm": "extractive"})
+    return load_assistant(settings.model_dump_json(), settings)
 
 
 # ----- session state ------------------------------------------------------------------
@@ -898,7 +929,11 @@ def ask_later(question: str) -> None:
 def render_examples(assistant: Assistant, docs: list[ManifestEntry]) -> None:
     """Example questions drawn from the documents; clicking one asks it."""
     key = tuple((d.source, d.sha256, doc_name(d)) for d in docs[:EXAMPLE_DOCS])
-    questions = examples_for(key, assistant)
+    try:
+        questions = examples_for(key, example_checker(assistant))
+    except RagError as exc:  # no examples is no reason to stop the page
+        show_error(exc)
+        return
     if not questions:
         return
     st.caption("Not sure what to ask? Try a question drawn from the documents:")

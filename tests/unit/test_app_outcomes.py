@@ -24,7 +24,6 @@ from rag.highlight import ANSWER_HIGHLIGHT, HIGHLIGHT, WORD_JOINER, escape_markd
 from tests.conftest import ROOT
 from tests.fakes import (
     DOC_SOURCE,
-    DOC_TEXT,
     DOC_TITLE,
     QUOTE,
     SHORT_ANSWER,
@@ -279,19 +278,36 @@ def test_a_follow_up_asked_as_typed_says_what_it_was_unsure_of(page, canned) -> 
     assert not [c for c in page.caption if "Understood as" in c.value]
 
 
-def test_an_empty_conversation_offers_example_questions_from_the_documents(page, canned) -> None:
-    expected = example_questions([(DOC_TITLE, DOC_TEXT)])
-    examples = [b for b in page.button if b.key and b.key.startswith("example-")]
-    assert [plain(b.label) for b in examples] == expected and len(expected) == 3
-    assert all("Quince <b>report</b>" in plain(b.label) for b in examples)
-    canned.answers[expected[1]] = answered(expected[1])
+def test_an_empty_conversation_offers_only_examples_answered_grounded(
+    monkeypatch: pytest.MonkeyPatch, canned
+) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    faq = (
+        "Quince FAQ\n\nQ: Who mended the press?\nA: A blacksmith.\n\n"
+        "Q: How many jars were made?\nA: 4,200.\n\nQ: Is the <b>jam</b> sweet?\nA: Yes.\n\n"
+        "Q: When did the rain fall?\nA: In June.\n"
+    )
+    monkeypatch.setattr(CannedAssistant, "document_text", lambda self, source: faq)
+    candidates = example_questions([(DOC_TITLE, faq)], 8)
+    assert len(candidates) == 4
+    outcomes = (unsure, answered, answered, not_found)  # the page asks each one
+    canned.answers = {q: outcome(q) for q, outcome in zip(candidates, outcomes, strict=True)}
+    st.cache_data.clear()  # examples are cached per document content
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    examples = [b for b in at.button if b.key and b.key.startswith("example-")]
+    assert [plain(b.label) for b in examples] == candidates[1:3]  # the Grounded ones only
+    assert plain(examples[1].label) == "Is the <b>jam</b> sweet?"  # shown, not obeyed
     examples[1].click().run()
-    assert not page.exception
-    assert [plain(m.children[0].value) for m in page.chat_message if m.name == "user"] == [
-        expected[1]
+    assert not at.exception
+    assert [plain(m.children[0].value) for m in at.chat_message if m.name == "user"] == [
+        candidates[2]
     ]
-    assert page.session_state["answers"] == [answered(expected[1])]
-    assert not [b for b in page.button if b.key and b.key.startswith("example-")]
+    assert at.session_state["answers"] == [answered(candidates[2])]
+    assert not [b for b in at.button if b.key and b.key.startswith("example-")]
+    st.cache_data.clear()  # no other test may see these examples
 
 
 def test_the_remove_button_removes_the_document_after_confirming(
