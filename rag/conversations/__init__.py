@@ -1,4 +1,4 @@
-"""Conversations kept in a local SQLite database, and example questions to start one.
+"""Conversations kept in SQLite (or a shared PostgreSQL), and example questions to start one.
 
 :class:`ConversationStore` (:mod:`rag.conversations.store`) keeps every conversation of
 the chat page in ``settings.store_dir / "conversations.sqlite3"`` through SQLAlchemy
@@ -16,9 +16,9 @@ killed server loses at most the turn being written and never damages earlier one
 Conversation ids are random (uuid4 hex); an unknown id raises
 :class:`ConversationNotFound`.
 
-With a Chroma server (``RAG_CHROMA_URL``) the documents live on the server but the
-conversations do not: the SQLite file is always in the local ``store_dir`` of the
-machine that runs the page, so each machine (or page replica) has its own history.
+With ``RAG_DATABASE_URL`` (a PostgreSQL database) the conversations live there instead,
+so page replicas on several machines share one history; the schema is migrated with
+Alembic (:mod:`rag.conversations.db`) when the store opens, on either engine.
 
 :func:`example_questions` (:mod:`rag.conversations.starters`) builds a few questions
 from the documents' own text (headings, and the subject and verb of their sentences),

@@ -1,12 +1,16 @@
 """The conversation history's API: create, list, get, append a turn, rename, delete.
 
 :class:`ConversationStore` keeps every conversation of the chat page in one SQLite
-file (the tables and connection settings are in :mod:`rag.conversations.db`). Each turn
+file, or, when ``RAG_DATABASE_URL`` is set, in a PostgreSQL database that app replicas
+on several machines share (the tables, connections and migrations are in
+:mod:`rag.conversations.db`; the schema is brought up to date when a store opens). Each turn
 stores the full :class:`~rag.answer.Answer` as JSON (:func:`answer_json`) and
 :meth:`Answer.from_dict` rebuilds it; callers get :class:`ConversationSummary` and
 :class:`Conversation` records with UTC dates, never rows. Every write is one
-transaction, an unknown id raises :class:`ConversationNotFound`, and a database that
-cannot be opened or written raises :class:`ConversationStoreError` saying what to try.
+transaction (appending a turn, renaming and deleting lock the conversation's row, so
+two replicas never give two turns one position), an unknown id raises
+:class:`ConversationNotFound`, and a database that cannot be opened or written raises
+:class:`ConversationStoreError` saying what to try.
 
 Damage is contained, never fatal to the page: a conversation whose stored dates cannot
 be read is listed with ``damaged`` saying so (and the epoch as its dates); a turn whose
@@ -15,7 +19,7 @@ stored answer cannot be read is skipped and its number listed in
 is renamed ``<name>.damaged-<UTC time>`` with its companions and a fresh history is
 started, which :attr:`ConversationStore.moved_aside` reports.
 
-Where the file lives is the caller's choice (or :meth:`ConversationStore.for_settings`);
+Where the history lives is the caller's choice (or :meth:`ConversationStore.for_settings`);
 this module does not answer questions, write example questions or render anything.
 """
 
@@ -34,13 +38,20 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from rag.answer import Answer
 from rag.config import Settings
-from rag.conversations.db import SCHEMA_VERSION, Base, ConversationRow, TurnRow, open_engine
+from rag.conversations.db import (
+    ConversationRow,
+    NewerSchemaError,
+    TurnRow,
+    open_engine,
+    open_url_engine,
+    upgrade,
+)
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
@@ -147,6 +158,11 @@ def _answers(turns: list[str]) -> tuple[list[Answer], tuple[int, ...]]:
     return answers, tuple(damaged)
 
 
+def _shown(url: str) -> str:
+    """*url* as messages show it: the password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _is_damaged_file(exc: SQLAlchemyError) -> bool:
     """Whether *exc* says the file is not an SQLite database, or a corrupt one."""
     orig = getattr(exc, "orig", None)
@@ -156,18 +172,24 @@ def _is_damaged_file(exc: SQLAlchemyError) -> bool:
 
 
 class ConversationStore:
-    """Conversations in one SQLite file; safe to share between threads and processes."""
+    """Conversations in one SQLite file or PostgreSQL database; safe to share between
+    threads, processes and (with PostgreSQL) machines.
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConversationStoreError(
-                f"Cannot create the folder for the conversation database {self.path} "
-                f"({exc.strerror}). Check RAG_STORE_DIR points at a writable folder."
-            ) from exc
+    Give *path* (an SQLite file) or *url* (an SQLAlchemy URL, as ``RAG_DATABASE_URL``).
+    """
+
+    def __init__(self, path: Path | None = None, *, url: str | None = None) -> None:
+        if (path is None) == (url is None):
+            raise TypeError("give a path or a url")
+        if url is not None and url.startswith("sqlite"):
+            path, url = Path(make_url(url).database or ""), None
+        self.url = url
+        self.path = Path(path) if path is not None else None
+        # What messages call the database: the file, or the URL without its password.
+        self.location = str(self.path) if url is None else _shown(url)
         self.moved_aside: Path | None = None  # where a damaged file went, if one did
+        if self.path is not None:
+            self._make_folder(self.path)
         try:
             self._engine = self._open()
         except _DamagedFile:
@@ -175,36 +197,58 @@ class ConversationStore:
             self._engine = self._open()
 
     @staticmethod
+    def _make_folder(path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConversationStoreError(
+                f"Cannot create the folder for the conversation database {path} "
+                f"({exc.strerror}). Check RAG_STORE_DIR points at a writable folder."
+            ) from exc
+
+    @staticmethod
     def path_for(settings: Settings) -> Path:
-        """Where the conversations of *settings* live (always local: see the package doc)."""
+        """Where the conversations of *settings* live without a database URL."""
         return settings.store_dir / DB_NAME
 
     @classmethod
+    def location_for(cls, settings: Settings) -> str:
+        """Where *settings* keep conversations: ``database_url``, else :meth:`path_for`."""
+        if settings.database_url is not None:
+            return settings.database_url.get_secret_value()
+        return str(cls.path_for(settings))
+
+    @classmethod
+    def at(cls, location: str) -> ConversationStore:
+        """The store at *location*: an SQLAlchemy URL (it has ``://``) or an SQLite file."""
+        return cls(url=location) if "://" in location else cls(Path(location))
+
+    @classmethod
     def for_settings(cls, settings: Settings) -> ConversationStore:
-        """The store at :meth:`path_for` *settings*."""
-        return cls(cls.path_for(settings))
+        """The store at :meth:`location_for` *settings*."""
+        return cls.at(cls.location_for(settings))
 
     def _open(self) -> Engine:
-        engine = open_engine(self.path)
+        engine = open_engine(self.path) if self.path is not None else open_url_engine(str(self.url))
         try:
             with engine.begin() as connection:
-                version = connection.exec_driver_sql("PRAGMA user_version").scalar() or 0
-                if version > SCHEMA_VERSION:
-                    raise ConversationStoreError(
-                        f"The conversation database {self.path} was written by a newer "
-                        "version of this program; upgrade it, or move the file away."
-                    )
-                Base.metadata.create_all(connection)
-                connection.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                upgrade(connection)
+        except NewerSchemaError as exc:
+            engine.dispose()
+            raise ConversationStoreError(
+                f"The conversation database {self.location} was written by a newer "
+                "version of this program; upgrade it, or move the file away."
+            ) from exc
         except SQLAlchemyError as exc:
             engine.dispose()
-            if _is_damaged_file(exc) and self.moved_aside is None:
+            if _is_damaged_file(exc) and self.moved_aside is None and self.path is not None:
                 raise _DamagedFile from exc
             raise self._failure(exc, "open") from exc
         return engine
 
     def _move_aside(self) -> Path:
         """Rename the damaged database (and its companions) out of the way; the new name."""
+        assert self.path is not None  # only a file can be damaged this way
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
         try:
@@ -221,11 +265,15 @@ class ConversationStore:
         return aside
 
     def _failure(self, exc: SQLAlchemyError, doing: str) -> ConversationStoreError:
-        reason = getattr(exc, "orig", None) or exc
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        advice = (
+            "check the disk, or move the file away to start a fresh history"
+            if self.path is not None
+            else "check the database server is running and RAG_DATABASE_URL is right"
+        )
         return ConversationStoreError(
-            f"Could not {doing} the conversation database {self.path} ({reason}). "
-            "Try again; if it keeps failing, check the disk, or move the file away "
-            "to start a fresh history."
+            f"Could not {doing} the conversation database {self.location} ({reason}). "
+            f"Try again; if it keeps failing, {advice}."
         )
 
     @contextmanager
@@ -238,8 +286,11 @@ class ConversationStore:
             raise self._failure(exc, doing) from exc
 
     @staticmethod
-    def _row(session: Session, cid: str) -> ConversationRow:
-        row = session.get(ConversationRow, cid) if _ID.fullmatch(cid or "") else None
+    def _row(session: Session, cid: str, lock: bool = False) -> ConversationRow:
+        """The row of *cid*; *lock*: held until the transaction ends (PostgreSQL; SQLite's
+        BEGIN IMMEDIATE already serialises writers)."""
+        known = _ID.fullmatch(cid or "")
+        row = session.get(ConversationRow, cid, with_for_update=lock) if known else None
         if row is None:
             raise ConversationNotFound(
                 "This conversation does not exist (it may have been deleted). "
@@ -286,7 +337,7 @@ class ConversationStore:
         """Store *answer* as the next turn of *cid*; its position (0 for the first)."""
         payload = answer_json(answer)
         with self._transaction("write to") as session:
-            row = self._row(session, cid)
+            row = self._row(session, cid, lock=True)
             position, now = row.turns, _now()
             session.add(
                 TurnRow(
@@ -309,17 +360,17 @@ class ConversationStore:
         if not clean:
             raise RagError("A conversation title cannot be empty; type a few words.")
         with self._transaction("write to") as session:
-            row = self._row(session, cid)
+            row = self._row(session, cid, lock=True)
             row.title, row.updated_at = clean, _now()
             return _summary(row)
 
     def delete(self, cid: str) -> None:
         """Delete *cid* and all its turns."""
         with self._transaction("write to") as session:
-            self._row(session, cid)
+            self._row(session, cid, lock=True)
             session.execute(delete(TurnRow).where(TurnRow.conversation_id == cid))
             session.execute(delete(ConversationRow).where(ConversationRow.id == cid))
 
     def close(self) -> None:
-        """Close the database connections (the file stays)."""
+        """Close the database connections (the data stays)."""
         self._engine.dispose()

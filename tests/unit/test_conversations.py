@@ -308,3 +308,18 @@ def test_dates_are_utc(store: ConversationStore) -> None:
     before = datetime.now(UTC)
     summary = store.create()
     assert before <= summary.created_at <= datetime.now(UTC)
+
+
+def test_settings_choose_the_file_or_the_database_url(tmp_path: Path) -> None:
+    plain = Settings(_env_file=None, store_dir=tmp_path / "s")
+    assert ConversationStore.location_for(plain) == str(tmp_path / "s" / DB_NAME)
+    shared = Settings(_env_file=None, store_dir=tmp_path / "s", database_url="postgres://u:pw@db/r")
+    assert ConversationStore.location_for(shared) == "postgresql+psycopg://u:pw@db/r"
+    elsewhere = tmp_path / "elsewhere.sqlite3"
+    by_url = ConversationStore.at(f"sqlite:///{elsewhere}")
+    assert by_url.path == elsewhere and by_url.url is None
+    by_url.append_turn(by_url.create().id, answered())
+    by_url.close()
+    by_path = ConversationStore.at(str(elsewhere))  # the same file, named as a path
+    assert [c.turns for c in by_path.list()] == [1]
+    by_path.close()
