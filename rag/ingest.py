@@ -179,7 +179,9 @@ def _plan(
             found.aliases.append((doc.source, doc.sha256))
         else:
             stored.add(doc.sha256)
-            count = len(chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap))
+            count = len(
+                chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap, doc.headings)
+            )
             keep = kept + len(doc.text) <= KEEP_CHARS
             kept += len(doc.text) if keep else 0
             found.plan.append(_Planned(path, doc.source, count, doc if keep else None))
@@ -208,7 +210,7 @@ def _groups(
         if doc is None:
             continue
         item.doc = None  # let the text go once it is stored
-        chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap)
+        chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap, doc.headings)
         group.append((doc, chunks))
         size += len(chunks)
         if size >= settings.ingest_batch:

@@ -2,7 +2,8 @@
 
 A chunk's id is derived from its document's hash, the chunker/model fingerprint and
 its position, so the same file under the same settings always gives the same ids;
-its metadata is ``source, title, start, end, index, doc_sha256, fingerprint``.
+its metadata is ``source, title, start, end, index, doc_sha256, fingerprint, heading,
+context`` (``heading``: the chunk's heading path, " > "-joined, "" when none).
 Reads go through the trust filter: a chunk is returned only when its content
 version ``(doc_sha256, fingerprint)`` is in the manifest's owners, with source and
 title taken from the manifest (identical files share chunks).
@@ -20,7 +21,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from rag.chunking import Chunk
+from rag.chunking import Chunk, indexed_text
 from rag.documents import SourceDocument
 from rag.store.client import BATCH, scan
 from rag.store.entries import Owners
@@ -98,18 +99,25 @@ class ChunkIndex:
         return found
 
     def write(self, todo: Todo, fingerprint: str, progress: Callable[[int], None] | None) -> None:
-        """Embed each distinct text of *todo* once, then write the chunks in batches."""
-        texts = list(dict.fromkeys(chunk.text for _, chunk in todo.values()))
+        """Embed each distinct text of *todo* once, then write the chunks in batches.
+
+        What is embedded is :func:`rag.chunking.indexed_text` (the document's title and
+        the chunk's heading path and context before its text); what is stored is the
+        chunk's text alone, so every offset stays the document's.
+        """
+        metadata = {cid: _metadata(doc, chunk, fingerprint) for cid, (doc, chunk) in todo.items()}
+        indexed = {cid: indexed_text(chunk.text, metadata[cid]) for cid, (_, chunk) in todo.items()}
+        texts = list(dict.fromkeys(indexed.values()))
         vectors = dict(zip(texts, self.embeddings.embed_documents(texts), strict=True))
         items = list(todo.items())
         for first in range(0, len(items), BATCH):
             batch = items[first : first + BATCH]
-            embeddings: list[Sequence[float]] = [vectors[chunk.text] for _, (_, chunk) in batch]
+            embeddings: list[Sequence[float]] = [vectors[indexed[cid]] for cid, _ in batch]
             self.collection.upsert(
                 ids=[cid for cid, _ in batch],
                 embeddings=embeddings,
                 documents=[chunk.text for _, (_, chunk) in batch],
-                metadatas=[_metadata(doc, chunk, fingerprint) for _, (doc, chunk) in batch],
+                metadatas=[metadata[cid] for cid, _ in batch],
             )
             if progress:
                 progress(len(batch))
@@ -192,4 +200,6 @@ def _metadata(doc: SourceDocument, chunk: Chunk, fingerprint: str) -> dict[str, 
         "index": chunk.index,
         "doc_sha256": doc.sha256,
         "fingerprint": fingerprint,
+        "heading": chunk.heading,
+        "context": chunk.context,
     }
