@@ -34,6 +34,7 @@ from typing import Any, overload
 
 from langchain_core.documents import Document
 
+from rag.chunking import indexed_text
 from rag.config import Settings
 from rag.lexical import TOKENIZER_VERSION, LexicalIndex
 from rag.store import LEXICAL_DIR, DocumentStore, Owners, StoreView
@@ -82,7 +83,7 @@ def open_snapshot(store: DocumentStore, view: StoreView) -> Snapshot:
         {"id": c.id or "", "text": c.page_content, "metadata": c.metadata}
         for c in store.all_chunks(view.owners)
     ]
-    index = LexicalIndex(c["text"] for c in chunks)
+    index = LexicalIndex(indexed_text(c["text"], c["metadata"]) for c in chunks)
     log.info("lexical index built over %d chunks", len(chunks))
     snap = Snapshot(view.generation, index, chunks, view.owners)
     if store.generation() == view.generation:  # not changed while we read: safe to keep

@@ -1,4 +1,4 @@
-"""Line structure of plain text and Markdown: which line breaks are soft, which are hard.
+"""Line structure of plain text and Markdown: soft and hard line breaks, headings.
 
 :func:`reflow` returns the text with every *soft* line break (a single ``\\n`` inside a
 paragraph of hard-wrapped prose) replaced by a space and every *hard* break kept, so
@@ -6,7 +6,10 @@ the result has exactly the same length as its input and every character offset i
 one points at the same character in the other. Hard breaks are: blank lines, the
 breaks around headings (``#`` or setext), list items, table rows, block quotes,
 ``key: value`` lines, FAQ ``Q:``/``A:`` lines, rules and fenced or indented code, and
-Markdown's own hard breaks (two trailing spaces or a backslash).
+Markdown's own hard breaks (two trailing spaces or a backslash). Blocks are found by a
+CommonMark parser (markdown-it-py, tables on), for plain text too: only a paragraph's
+inner line breaks can be soft; lines it cannot know (``key: value``, ``Q:``) are read
+by the small patterns below.
 
 A break between two prose lines is soft when the next line goes on in lower case, or
 when the first line reaches the paragraph's wrap width (the next word would not have
@@ -14,22 +17,33 @@ fitted on it, or it is within 80% of the widest line); short lines (a paragraph 
 40 characters wide: an address, a poem) and a line well short of the width stay line by
 line.
 
-This module reads lines only; it does not split sentences (:mod:`rag.chunking`) or
-parse Markdown blocks.
+:func:`markdown_headings` gives the heading lines (``#`` and setext) with their level.
+
+This module does not split sentences or build chunks (:mod:`rag.chunking`), and
+renders nothing.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 # A line that starts a block of its own (the break before it is hard).
 _HEADING = re.compile(r" {0,3}#{1,6}(\s|$)")
-_LIST_ITEM = re.compile(r"\s*([-*+•‣◦▪]|\d{1,3}[.)]|[a-zA-Z][.)])\s+\S")
+_LIST_ITEM = re.compile(r"\s*([-*+•‣◦▪]|\d{1,3}[.)]|[a-z]\))\s+\S")
 _TABLE_ROW = re.compile(r"\s*\|")
 _QUOTE = re.compile(r" {0,3}>")
 _FENCE = re.compile(r" {0,3}(```|~~~)")
 _RULE = re.compile(r" {0,3}([-*_=])(\s*\1){2,}\s*$")
 _FAQ = re.compile(r"\s*(Q|A|Question|Answer)\s*[:.)]\s", re.IGNORECASE)
+_FAQ_QUESTION = re.compile(r"(Q|Question)\s*[:.)]\s", re.IGNORECASE)
 # ``Key: value`` with a short key (at most five words, optionally **bold**), not a URL.
 _KEY_VALUE = re.compile(r"\s*(\*\*|__)?[^\W\d_][^:\n]{0,48}?:(\*\*|__)?[ \t]+\S")
 _MAX_KEY_WORDS = 5
@@ -42,7 +56,7 @@ _RAGGED = 0.8
 def reflow(text: str) -> str:
     """*text* with soft line breaks turned into spaces; same length, same offsets."""
     lines = text.split("\n")
-    soft = _soft_breaks(lines)
+    soft = _soft_breaks(lines, _paragraph_lines(text))
     if not soft:
         return text
     chars = list(text)
@@ -53,6 +67,68 @@ def reflow(text: str) -> str:
             chars[position] = " "
         position += 1
     return "".join(chars)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading line of a document: ``text[start:end]`` is the line, ``name`` its words."""
+
+    start: int
+    end: int
+    level: int
+    name: str
+
+
+def markdown_headings(text: str) -> list[Heading]:
+    """The headings of Markdown (or plain) *text* (``#`` and setext), as CommonMark reads them."""
+    tokens = _parse(text)
+    starts = _line_starts(text)
+    headings = []
+    for opening, inline in itertools.pairwise(tokens):
+        if opening.type != "heading_open" or not opening.map:
+            continue
+        first, last = opening.map
+        name = " ".join(_plain(inline).split())
+        end = starts[last] - 1 if last < len(starts) else len(text)
+        if name:
+            headings.append(Heading(starts[first], end, int(opening.tag[1:]), name))
+    return headings
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
+
+def _parse(text: str) -> list[Token]:
+    """CommonMark block tokens of *text*, their line numbers those of ``text.split("\\n")``
+    (the parser reads a lone ``\\r`` as a line end too: it is read as a space here)."""
+    return _parser().parse(text.replace("\r", " "))
+
+
+def _plain(inline: Token) -> str:
+    """The words of an inline token, markup left out (``**Owner:**`` -> ``Owner:``)."""
+    return "".join(
+        child.content for child in inline.children or [] if child.type in ("text", "code_inline")
+    )
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    starts.extend(i + 1 for i, char in enumerate(text) if char == "\n")
+    return starts
+
+
+def _paragraph_lines(text: str) -> list[tuple[int, int]]:
+    """``(first, last)`` line numbers of each paragraph CommonMark finds (code, tables,
+    headings and HTML blocks are not paragraphs: their breaks are all hard)."""
+    return [
+        (token.map[0], token.map[1] - 1)
+        for token in _parse(text)
+        if token.type == "paragraph_open" and token.map
+    ]
 
 
 def is_fence(line: str) -> bool:
@@ -74,6 +150,19 @@ def is_faq_line(line: str) -> bool:
     return bool(_FAQ.match(line))
 
 
+def is_question(line: str) -> bool:
+    """Whether *line* asks: an FAQ's ``Q:``/``Question:`` line, or a line ending in ``?``."""
+    stripped = line.strip()
+    if not stripped:
+        return False
+    return stripped.endswith("?") or bool(_FAQ_QUESTION.match(stripped))
+
+
+def is_table_row(line: str) -> bool:
+    """Whether *line* is a row of a pipe table (``| Car | 45p |``)."""
+    return bool(_TABLE_ROW.match(line))
+
+
 def starts_block(line: str) -> bool:
     """Whether *line* begins a block of its own: the break before it is always hard."""
     return (
@@ -91,43 +180,24 @@ def _ends_block(line: str) -> bool:
     return any(pattern.match(line) for pattern in (_HEADING, _TABLE_ROW, _RULE)) or is_fence(line)
 
 
-def _paragraphs(lines: list[str]) -> list[tuple[int, int]]:
-    """``(first, last)`` line numbers of each run of non-blank lines outside code."""
-    runs: list[tuple[int, int]] = []
-    in_fence = False
-    first: int | None = None
-    for number, line in enumerate(lines):
-        fence = is_fence(line)
-        code = in_fence or fence
-        if fence:
-            in_fence = not in_fence
-        blank = not line.strip()
-        if first is not None and (blank or code):
-            runs.append((first, number - 1))
-            first = None
-        if first is None and not blank and not code:
-            indented = line.startswith(("    ", "\t"))
-            previous_blank = number == 0 or not lines[number - 1].strip()
-            if not (indented and previous_blank):  # an indented code block stays as is
-                first = number
-    if first is not None:
-        runs.append((first, len(lines) - 1))
-    return runs
-
-
-def _soft_breaks(lines: list[str]) -> set[int]:
+def _soft_breaks(lines: list[str], paragraphs: list[tuple[int, int]]) -> set[int]:
     """Numbers of the lines whose ending ``\\n`` is a soft break."""
     soft: set[int] = set()
-    for first, last in _paragraphs(lines):
-        width = max(len(line.rstrip()) for line in lines[first : last + 1])
+    for first, final in paragraphs:
+        last = min(final, len(lines) - 1)
+        width = max((len(line.rstrip()) for line in lines[first : last + 1]), default=0)
         for number in range(first, last):
-            if _is_soft(lines[number], lines[number + 1], width):
+            if _is_soft(lines[number], lines[number + 1], width, number == 0):
                 soft.add(number)
     return soft
 
 
-def _is_soft(line: str, following: str, width: int) -> bool:
-    """Whether the break between *line* and *following* (same paragraph) is soft."""
+def _is_soft(line: str, following: str, width: int, first: bool) -> bool:
+    """Whether the break between *line* and *following* (same paragraph) is soft.
+
+    The *first* line of the text may be the end of a line (a passage starts at a
+    sentence), so its length says nothing about the wrap width.
+    """
     if _ends_block(line) or starts_block(following) or _RULE.match(following):
         return False
     next_word = (following.split(maxsplit=1) or [""])[0]
@@ -138,4 +208,4 @@ def _is_soft(line: str, following: str, width: int) -> bool:
     if width < _MIN_WRAP_WIDTH:
         return False  # short lines (an address, a poem): written line by line
     length = len(line.rstrip())
-    return length + 1 + len(next_word) > width or length >= _RAGGED * width
+    return first or length + 1 + len(next_word) > width or length >= _RAGGED * width

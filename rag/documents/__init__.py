@@ -4,11 +4,13 @@ Supported: ``.txt``, ``.md``, ``.html``/``.htm`` and ``.pdf``. The text returned
 the text every character offset in the system points into (newlines normalised to
 ``\\n``, a UTF-8 byte-order mark removed), with paragraphs separated by blank lines:
 
-- text and markdown are kept as written;
+- text and markdown are kept as written (their headings found by a CommonMark parser,
+  :func:`rag.structure.markdown_headings`);
 - HTML is reduced to its visible content (:mod:`rag.documents.htmltext`): navigation,
-  banners, cookie notices, sidebars, forms and footers are dropped, ``<main>``/``<article>``
-  is preferred when present, each block element becomes a paragraph and inline elements
-  stay inside their sentence;
+  menus, cookie notices and forms are dropped; the page's header, footer and asides are
+  kept after its main content (addresses, telephone numbers, opening hours live there);
+  each block element becomes a paragraph, a table row one ``| a | b |`` line, and
+  inline elements stay inside their sentence; its ``<h1>``-``<h6>`` are its headings;
 - PDF lines wrapped inside a paragraph are re-joined (:mod:`rag.documents.pdftext`),
   hyphenated words too, vertical gaps become paragraph breaks and headers/footers
   repeated on most pages are dropped.
@@ -33,10 +35,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.documents.htmltext import html_to_text
+from rag.documents.htmltext import html_to_document, html_to_text
 from rag.documents.pdftext import pdf_to_text
 from rag.documents.text import decode_bytes, first_line_title, normalise_text
 from rag.errors import DocumentError
+from rag.structure import Heading, markdown_headings
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -44,6 +47,7 @@ __all__ = [
     "content_hash",
     "decode_bytes",
     "first_line_title",
+    "html_to_document",
     "html_to_text",
     "iter_files",
     "load_file",
@@ -58,12 +62,18 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 
 @dataclass(frozen=True)
 class SourceDocument:
-    """One loaded document; ``text`` is what offsets refer to."""
+    """One loaded document; ``text`` is what offsets refer to.
+
+    ``headings`` are its heading lines (Markdown ``#``/setext headings of .md and .txt,
+    ``<h1>``-``<h6>`` of HTML), located in ``text``; chunks take their heading path
+    from them.
+    """
 
     source: str
     title: str
     text: str
     sha256: str
+    headings: tuple[Heading, ...] = ()
 
 
 def content_hash(text: str) -> str:
@@ -90,18 +100,22 @@ def parse_bytes(data: bytes, name: str, source: str) -> SourceDocument:
             f"use one of {', '.join(SUPPORTED_SUFFIXES)}."
         )
     title = ""
+    headings: list[Heading] = []
     if suffix == ".pdf":
         text, title = pdf_to_text(data, name)
     elif suffix in (".html", ".htm"):
-        text, title = html_to_text(decode_bytes(data, name), name)
+        text, title, headings = html_to_document(decode_bytes(data, name), name)
     else:
-        text = decode_bytes(data, name)
+        text = normalise_text(decode_bytes(data, name))
+        headings = markdown_headings(text)
     text = normalise_text(text)
     if not text.strip():
         hint = " (a scanned PDF has no text layer; run OCR first)" if suffix == ".pdf" else ""
         raise DocumentError(f"{name} contains no text{hint}.")
     title = title or first_line_title(text, Path(name).stem)
-    return SourceDocument(source=source, title=title, text=text, sha256=content_hash(text))
+    return SourceDocument(
+        source=source, title=title, text=text, sha256=content_hash(text), headings=tuple(headings)
+    )
 
 
 def load_file(path: Path, max_bytes: int, root: Path | None = None) -> SourceDocument:
