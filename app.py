@@ -81,7 +81,7 @@ from rag.generate import check_note
 from rag.highlight import escape_markdown, stream_pieces, text_markdown
 from rag.ingest import IngestReport
 from rag.llm import available_specs, parse_spec
-from rag.rendering import block_window, document_markdown, is_markdown
+from rag.rendering import document_markdown, is_markdown, markdown_window
 from rag.service import Assistant
 from rag.settings_errors import load_settings as load_settings_or_explain
 from rag.store import ManifestEntry
@@ -691,9 +691,9 @@ def render_document(assistant: Assistant, cite: Citation, key: str) -> None:
     whole = st.toggle("Show the whole document", key=f"whole-{key}")
     markdown = is_markdown(cite.source)
     lo, hi = (0, len(text)) if whole else document_window(text, cite.start, cite.end)
-    if markdown and not whole:  # whole lists and tables, not a table without its header
-        lo, hi = block_window(text, lo, hi, cite.start, cite.end)
-    if lo:
+    if markdown and not whole:  # a few whole lists and tables: rendered, they are tall
+        lo, hi = markdown_window(text, lo, hi, cite.start, cite.end)
+    if text[:lo].strip():
         st.caption(f"… {lo:,} characters before")
     st.markdown(
         document_markdown(
@@ -704,7 +704,7 @@ def render_document(assistant: Assistant, cite: Citation, key: str) -> None:
             answer=answer_span(cite, lo),
         )
     )
-    if hi < len(text):
+    if text[hi:].strip():  # a trailing newline is not text after
         st.caption(f"… {len(text) - hi:,} characters after")
 
 

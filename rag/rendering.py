@@ -58,7 +58,8 @@ _NO_SENTINELS = str.maketrans(dict.fromkeys(SENTINELS, "\ufffd"))
 _DELIMITERS = "*_~"
 _CLOSERS = " \t\n|#" + _DELIMITERS
 _BLOCK_MARKER_CHARS = " \t>#|-+*0123456789.)"
-BLOCK_SLACK = 1000  # characters a window edge may move out to keep a block whole
+BLOCK_SLACK = 1000  # characters a window's end may move on to keep a block whole
+LINES_BEFORE = 4  # lines of a Markdown document shown before the cited span's line
 
 
 def is_markdown(source: str) -> bool:
@@ -110,18 +111,40 @@ def _rendered(
     return markdown
 
 
+def markdown_window(text: str, lo: int, hi: int, start: int, end: int) -> tuple[int, int]:
+    """The window ``[lo, hi)`` around the span ``[start, end)`` of Markdown *text*, fitted.
+
+    Rendered lists and tables are taller than prose, so at most :data:`LINES_BEFORE`
+    lines come before the span's line (the highlight stays near the top, in view), and
+    the edges move to whole blocks (:func:`block_window`).
+    """
+    lo = max(lo, _lines_back(text, start, LINES_BEFORE))
+    return block_window(text, lo, hi, start, end)
+
+
+def _lines_back(text: str, at: int, lines: int) -> int:
+    """The start of the line *lines* non-blank lines above the one holding *at*."""
+    line = text.rfind("\n", 0, at) + 1
+    while lines > 0 and line > 0:
+        line = text.rfind("\n", 0, line - 1) + 1
+        lines -= bool(text[line : text.find("\n", line)].strip())
+    return line
+
+
 def block_window(text: str, lo: int, hi: int, start: int, end: int) -> tuple[int, int]:
     """A window ``[lo, hi)`` of Markdown *text* widened (or narrowed) to whole blocks.
 
     A window cut inside a list or table would show half of it (a table without its
-    header is not a table): each edge moves out to its block's edge when that block is
-    short (at most :data:`BLOCK_SLACK` characters away), else in to the next block edge
-    that keeps ``[start, end)`` (the cited span) inside. Edges between blocks stay.
+    header is not a table). The start moves back to its block's start when that is at
+    most :data:`LINES_BEFORE` lines back, the end forward to its block's end when that
+    is at most :data:`BLOCK_SLACK` characters on; otherwise each moves in to the next
+    block edge that keeps ``[start, end)`` (the cited span) inside. Edges between
+    blocks stay.
     """
-    blocks = _top_level_blocks(text)
-    for b0, b1 in blocks:
+    for b0, b1 in _top_level_blocks(text):
         if b0 < lo < b1:
-            lo = b0 if lo - b0 <= BLOCK_SLACK else (b1 if b1 <= start else lo)
+            near = text.count("\n", b0, lo) <= LINES_BEFORE
+            lo = b0 if near else (b1 if b1 <= start else lo)
         if b0 < hi < b1:
             hi = b1 if b1 - hi <= BLOCK_SLACK else (b0 if b0 >= end else hi)
     return lo, hi

@@ -5,10 +5,12 @@ article, then, as a reader would: asks a question and waits for the streamed ans
 checks the cited passage and its highlighted sentence, opens "show in document" (the
 highlight must be in the viewport as it opens), follows up (and sees what it was
 understood as), uploads a new document and asks about it, uploads a hostile document
-and checks it renders inert, removes a document from the sidebar and checks the next
-answer does not cite it, refreshes the page, and restarts the server to reopen a
-conversation from the sidebar. Saves a screenshot of the answered chat to
-tests/artifacts/screenshot.png (docs/screenshot.png with UPDATE_SCREENSHOT=1).
+and checks it renders inert, uploads a Markdown document and checks it shows rendered
+(table, list, bold headings, no markup) with the cited sentence highlighted exactly,
+clicks an example question and sees it answered Grounded, removes a document from the
+sidebar and checks the next answer does not cite it, refreshes the page, and restarts
+the server to reopen a conversation from the sidebar. Saves a screenshot of the answered
+chat to tests/artifacts/screenshot.png (docs/screenshot.png with UPDATE_SCREENSHOT=1).
 
 Needs Debian's Chromium at /usr/bin/chromium (skipped with a hint otherwise).
 """
@@ -324,6 +326,68 @@ def test_hostile_document_renders_inert(page, server, tmp_path: Path) -> None:
     assert page.dialogs == []
     fetched = [u for u in page.requests if "127.0.0.1:9/" in u or u.endswith("/x")]
     assert fetched == []
+
+
+POLICY = ROOT / "tests" / "newcomer" / "travel-expense-policy.md"
+CLAIMS = (  # the cited sentence, hard-wrapped in the file, re-flowed on the page
+    "Expense claims must be submitted within 30 days of the trip through the Expensa app, "
+    "with a receipt for every item over £10."
+)
+
+
+def test_a_markdown_document_shows_rendered_with_its_citation_highlighted(
+    page, server, tmp_path: Path
+) -> None:
+    policy = tmp_path / POLICY.name
+    policy.write_text(POLICY.read_text(encoding="utf-8"), encoding="utf-8")
+    upload(page, policy, "Brightwater Analytics")
+    answer = ask(page, "When must expense claims be submitted?")
+    assert "30 days" in text_of(answer)
+    assert "Grounded" in text_of(answer)
+    cited = answer.locator('[data-testid="stExpander"]').first
+    assert "6. Claims" in text_of(cited)  # the passage's heading path, above it
+    assert text_of(marks(cited).first) == CLAIMS  # exact, and one line: re-flowed
+
+    dialog = show_in_document(page, cited)
+    assert text_of(marks(dialog).first) == CLAIMS
+    assert in_viewport(page, marks(dialog).first)
+    assert dialog.locator("table").count() == 1  # the table before it, header and all
+    screenshot(page, "markdown-document.png")
+    dialog.get_by_text("Show the whole document").click()
+    dialog.locator("li").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    in_document = text_of(dialog)
+    assert "Effective date:" in in_document and text_of(marks(dialog).first) == CLAIMS
+    # Markdown rendered: a real table and list, headings in bold, no markup shown.
+    table = dialog.locator("table")
+    assert table.count() == 1 and "Motorcycle" in text_of(table) and "24p" in text_of(table)
+    assert dialog.locator("li").filter(has_text="London: up to £210 per night").count() == 1
+    assert dialog.locator("strong").filter(has_text="6. Claims").count() == 1
+    assert "**" not in in_document and "## " not in in_document and "|---" not in in_document
+    unsafe = "img, script, iframe, a[href^='javascript'], a[href^='http']"
+    assert dialog.locator(unsafe).count() == 0
+    close_dialog(page)
+    assert page.dialogs == []
+
+
+def test_an_example_question_is_offered_and_answered_grounded(page) -> None:
+    examples = page.locator('[data-testid="stMainBlockContainer"] [class*="st-key-example-"]')
+    examples.first.wait_for()
+    label = '[data-testid="stMarkdownContainer"]'  # the button's text, not its icon
+    questions = [text_of(examples.nth(i).locator(label)) for i in range(examples.count())]
+    assert 1 <= len(questions) <= 3
+    for question in questions:
+        assert question.endswith("?") and "say about" not in question, question
+    examples.first.get_by_role("button").click()
+    messages = page.locator('[data-testid="stChatMessage"]')
+    messages.nth(1).wait_for()
+    answer = messages.nth(1)
+    answer.locator('[data-testid="stCaptionContainer"], [data-testid="stAlert"]').first.wait_for()
+    wait_idle(page)
+    assert text_of(messages.nth(0).locator(label)) == questions[0]
+    assert "Grounded" in text_of(answer)
+    assert answer.locator('[data-testid="stAlert"]').count() == 0  # not "Not sure"
+    assert marks(answer).count() >= 1  # its cited sentence highlighted
 
 
 DAMSON = (

@@ -21,6 +21,7 @@ from rag.rendering import (
     block_window,
     document_markdown,
     is_markdown,
+    markdown_window,
     with_sentinels,
 )
 from rag.structure import reflow
@@ -202,3 +203,12 @@ def test_a_window_cut_inside_a_table_or_list_keeps_the_whole_block() -> None:
     span = text.index("item 300")
     lo, hi = block_window(text, span - 100, span + 100, span, span + 8)
     assert (lo, hi) == (span - 100, span + 100)  # a long list is cut, not shown whole
+
+
+def test_a_markdown_window_keeps_few_lines_before_the_span_so_it_is_in_view() -> None:
+    start = POLICY.index("Expense claims")
+    lo, hi = markdown_window(POLICY, 0, len(POLICY), start, start + 20)
+    assert POLICY[lo:].startswith("| Vehicle")  # four lines back is a table row: its table
+    assert hi == len(POLICY)
+    lo, _ = markdown_window(POLICY, 0, len(POLICY), POLICY.index("Alcohol"), len(POLICY))
+    assert POLICY[lo:].startswith("## 3. Meals")  # four lines: its list and heading
