@@ -11,11 +11,12 @@ CommonMark parser (markdown-it-py, tables on), for plain text too: only a paragr
 inner line breaks can be soft; lines it cannot know (``key: value``, ``Q:``) are read
 by the small patterns below.
 
-A break between two prose lines is soft when the next line goes on in lower case, or
-when the first line reaches the paragraph's wrap width (the next word would not have
-fitted on it, or it is within 80% of the widest line); short lines (a paragraph under
-40 characters wide: an address, a poem) and a line well short of the width stay line by
-line.
+A break between two prose lines is soft when the next line goes on in lower case, when
+the first line stops mid-sentence (a comma, or a lower-case word or a number ending a
+line of three words or more), or when it reaches the paragraph's wrap width (the next
+word would not have fitted on it, or it is within 80% of the widest line). Short lines
+(a paragraph under 40 characters wide: an address, a poem) and a line well short of
+the width stay line by line.
 
 :func:`markdown_headings` gives the heading lines (``#`` and setext) with their level.
 
@@ -50,6 +51,7 @@ _MAX_KEY_WORDS = 5
 # Prose is wrapped at 40 characters or more; a line within 80% of the paragraph's widest
 # line was cut by the wrap (hand-wrapped text has a ragged right edge).
 _MIN_WRAP_WIDTH = 40
+_PROSE_WORDS = 3  # a line of at least three words is prose, not a label or an address line
 _RAGGED = 0.8
 
 
@@ -192,6 +194,16 @@ def _soft_breaks(lines: list[str], paragraphs: list[tuple[int, int]]) -> set[int
     return soft
 
 
+def _goes_on(line: str) -> bool:
+    """Whether *line* stops mid-sentence: after a comma or semicolon, or after a
+    lower-case word or a number ending a line of prose (``... every plot in``)."""
+    words = line.split()
+    if not words or line.rstrip().endswith((",", ";")):
+        return bool(words)
+    last = words[-1]
+    return len(words) >= _PROSE_WORDS and (last[0].islower() or last.isdigit())
+
+
 def _is_soft(line: str, following: str, width: int, first: bool) -> bool:
     """Whether the break between *line* and *following* (same paragraph) is soft.
 
@@ -205,6 +217,8 @@ def _is_soft(line: str, following: str, width: int, first: bool) -> bool:
         return True  # the sentence goes on
     if is_key_value(line):
         return False  # a label line followed by a capitalised line: its own line
+    if _goes_on(line):
+        return True
     if width < _MIN_WRAP_WIDTH:
         return False  # short lines (an address, a poem): written line by line
     length = len(line.rstrip())
