@@ -64,7 +64,7 @@ _MARKS = (_BLOCK_MARK, _BREAK_MARK, _HEADING_END, *_HEADING_STARTS.values(), _SE
 _SECTION = re.compile(f"{_SECTION_MARK}([^{_SECTION_MARK}]*){_SECTION_MARK}")
 _HEADING_MARK = re.compile(f"[{_HEADING_END}{''.join(_HEADING_STARTS.values())}]")
 _WORDS = re.compile(r"\w+")
-_PART_NAMES = {"header": "Page header", "footer": "Page footer", "aside": "Aside"}
+_PART_NAMES = {"header": "Page header", "footer": "Page footer"}  # an aside: its own heading
 
 
 def html_to_text(markup: str, name: str = "the page") -> tuple[str, str]:
@@ -104,7 +104,7 @@ def html_to_document(markup: str, name: str = "the page") -> tuple[str, str, lis
         soup.title.decompose()
     _drop_chrome(soup)
     root = _content_root(soup)
-    parts = _furniture(soup, root)
+    parts = [part for part in _furniture(soup, root) if not _names_the_page(part, title)]
     texts = []
     for part in [root, *parts]:
         if part is not root:
@@ -199,9 +199,14 @@ def _furniture(soup: BeautifulSoup, root: Tag) -> list[Tag]:
     return found
 
 
+def _names_the_page(part: Tag, title: str) -> bool:
+    """Whether *part* says nothing but the page's title (a site header with its logo)."""
+    return " ".join(part.get_text(" ").split()).casefold() == " ".join(title.split()).casefold()
+
+
 def _mark_section(tag: Tag) -> None:
     """Name the page part where it starts and mark where it ends."""
-    name = str(tag.get("aria-label") or "").strip() or _PART_NAMES.get(str(tag.name), "Page")
+    name = str(tag.get("aria-label") or "").strip() or _PART_NAMES.get(str(tag.name), "")
     tag.insert(0, f"{_BLOCK_MARK}{_SECTION_MARK}{' '.join(name.split())}{_SECTION_MARK}")
     tag.append(f"{_SECTION_MARK}{_SECTION_MARK}{_BLOCK_MARK}")
 

@@ -245,8 +245,8 @@ def test_html_header_aside_and_footer_are_kept_after_the_article_each_its_own_se
     parts = [(h.name, doc.text[h.start :].split("\n")[0]) for h in doc.headings if h.level == 0]
     assert parts == [
         ("Page header", "Green Fingers Weekly"),
+        ("", "Popular"),  # the header ends; an aside is named by its own heading
         ("", "Popular"),
-        ("Aside", "Popular"),
         ("", "Copyright 2024 Green Fingers. All rights reserved."),
         ("Page footer", "Copyright 2024 Green Fingers. All rights reserved."),
     ]
@@ -264,9 +264,7 @@ def test_html_roles_and_menu_class_words_are_dropped_but_not_lookalikes(tmp_path
     </body></html>"""
     text = load(write_html(tmp_path, markup)).text
     # A sidebar and the page's footer (role contentinfo) may hold facts: kept.
-    assert text == (
-        "Archive\n\nSmall print\n\nClay soil holds water.\n\nSandy soil drains fast."
-    )
+    assert text == ("Archive\n\nSmall print\n\nClay soil holds water.\n\nSandy soil drains fast.")
 
 
 def test_html_main_is_preferred_and_an_articles_own_header_is_kept(tmp_path: Path):
@@ -299,3 +297,29 @@ def test_text_and_markdown_are_kept_as_written(tmp_path: Path, name: str):
     doc = load(path)
     assert doc.text == written
     assert doc.title == "Bees"
+
+
+def test_a_pool_page_keeps_its_facts_and_loses_its_menus_and_cookie_bar():
+    """tests/newcomer/riverside-pool.html: a consent bar, link menus in the header and the
+    footer (no nav tag, no menu class), a price table, opening hours in an aside, the
+    address and telephone in the footer."""
+    page = Path(__file__).resolve().parents[1] / "newcomer" / "riverside-pool.html"
+    doc = load(page)
+    for chrome in ("cookies", "Manage", "Swimming\n", "Gym", "Parties", "Privacy", "Terms"):
+        assert chrome not in doc.text, chrome
+    lines = doc.text.splitlines()
+    assert "| Adult swim | £5.80 | £4.60 |" in lines  # one line per table row
+    assert "| Ticket | Peak | Off-peak |" in lines
+    assert "Saturday and Sunday: 8:00 to 18:00" in lines  # the aside
+    assert "Telephone: 01684 555 0192. Email: swim@riverside-pool.example" in lines  # footer
+    assert doc.text.count("Riverside Leisure Pool") == 3, "the header's bare logo is left out"
+    names = [(h.level, h.name) for h in doc.headings if h.name]
+    assert names == [
+        (1, "Riverside Leisure Pool"),
+        (2, "Prices"),
+        (2, "Lessons"),
+        (2, "Opening hours"),
+        (0, "Page footer"),
+    ]
+    for heading in doc.headings:
+        assert doc.text[heading.start : heading.end] == (heading.name if heading.level else "")
