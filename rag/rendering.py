@@ -422,7 +422,8 @@ def _trim_start(runs: list[_Run]) -> list[_Run]:
 
 def _coalesced(runs: list[_Run]) -> Iterator[_Run]:
     """Neighbours that show alike joined (so a URL is escaped whole)."""
-    for _, group in groupby(runs, key=lambda r: (r.answer, r.bold, r.italic)):
+    # The answer is bold anyway: its bold and plain words make one mark.
+    for _, group in groupby(runs, key=lambda r: (r.answer, r.bold or r.answer, r.italic)):
         pieces = list(group)
         yield replace(pieces[0], text="".join(p.text for p in pieces))
 
