@@ -85,6 +85,7 @@ from rag.rendering import document_markdown, is_markdown, markdown_window
 from rag.service import Assistant
 from rag.settings_errors import load_settings as load_settings_or_explain
 from rag.store import ManifestEntry
+from rag.structure import reflow
 from rag.uploads import is_upload, safe_name, save_upload
 
 PROVIDERS = {
@@ -789,10 +790,7 @@ def render_answer(answer: Answer, turn: int, chars: dict[str, int], stream: bool
     if answer.outcome == "unsure":
         render_unsure(answer, chars)
         return
-    if stream:
-        st.write_stream(stream_words(answer.answer))
-    else:
-        st.markdown(text_markdown(answer.answer))
+    show_answer_text(answer, stream)
     understood_as(answer)
     seconds = answer.timings_ms.get("total", 0) / 1000
     n = len(answer.citations)
@@ -803,6 +801,26 @@ def render_answer(answer: Answer, turn: int, chars: dict[str, int], stream: bool
     render_check(answer)
     for cite in answer.citations:
         render_citation(cite, turn, chars.get(cite.source))
+
+
+def show_answer_text(answer: Answer, stream: bool) -> None:
+    """The answer's words; an extractive answer's quotes as their documents show them.
+
+    Quotes are re-flowed (a hard-wrapped line break is a space); quotes that all come
+    from Markdown documents are rendered like their passages (bold, list items), and
+    then shown at once rather than streamed, so the page never shows their raw markup.
+    """
+    if answer.mode != "extractive":
+        text = answer.answer
+    else:
+        text = reflow(answer.answer)  # same length: a quote's line breaks only
+        if answer.citations and all(is_markdown(c.source) for c in answer.citations):
+            st.markdown(document_markdown(text, markdown=True))
+            return
+    if stream:
+        st.write_stream(stream_words(text))
+    else:
+        st.markdown(text_markdown(text))
 
 
 def confidence_note(answer: Answer) -> str:

@@ -77,3 +77,24 @@ def test_closest_passages_of_a_markdown_document_show_their_heading_too(page) ->
         [text] = [m.value for m in expander.markdown]
         assert HIGHLIGHT not in text  # nothing presented as the answer
         assert_inert(text)
+
+
+def test_an_answer_quoting_a_markdown_document_shows_its_markup_rendered(page) -> None:  # noqa: F811 - the fixture
+    question = "How many jars (markdown answer)?"
+    CannedAssistant.answers[question] = as_markdown_upload(answered(question))
+    ask(page, question)
+    [reply] = [m for m in page.chat_message if m.name == "assistant"]
+    text = reply.children[0].value
+    assert "<strong>4,200</strong>" in rendered(text)  # the document's bold, not its stars
+    assert plain(text).endswith("of marmalade. [1]")
+    assert_inert(text)
+
+
+def test_an_answer_quoting_hard_wrapped_text_reads_as_one_line(page) -> None:  # noqa: F811 - the fixture
+    question = "How many jars (wrapped)?"
+    answer = answered(question)
+    wrapped = "The orchard made 4,200 jars of marmalade, which\nwere sold at the market. [1]"
+    CannedAssistant.answers[question] = replace(answer, answer=wrapped)
+    ask(page, question)
+    [reply] = [m for m in page.chat_message if m.name == "assistant"]
+    assert "which were sold" in plain(reply.children[0].value)
