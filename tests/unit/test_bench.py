@@ -147,3 +147,39 @@ def test_without_chromium_the_app_step_is_skipped_up_front(tmp_path, monkeypatch
     with pytest.raises(SystemExit):
         run._browser_or_skip(parser, args)
     assert "needs Chromium" in capsys.readouterr().err
+
+
+def _quantize_steps(deltas: dict[str, float], p1: float = 0.985) -> dict[str, object]:
+    """A quantize results file: int8 cosine p1 *p1*, every set moved by *deltas* (else 0)."""
+    from bench import quantize
+
+    zero = {m: 0.0 for m in quantize.RETRIEVAL}
+    sets = {name: {"delta": {**zero, **deltas}} for name in quantize.EVALS}
+    return {
+        "speed": {"configs": {"int8": {"cosine": {"p1": p1}}}},
+        "retrieval": {"sets": sets},
+    }
+
+
+def test_the_int8_verdict_is_one_sided_a_gain_passes_a_drop_over_a_point_fails() -> None:
+    from bench.quantize import verdict
+
+    assert verdict(_quantize_steps({"hit@1": 0.0175}))["int8_for_auto"] is True  # a gain
+    assert verdict(_quantize_steps({"recall@k": -0.01}))["int8_for_auto"] is True
+    dropped = verdict(_quantize_steps({"hit@3": -0.0125}))
+    assert dropped["int8_for_auto"] is False
+    assert dropped["worst"]["squadshifts-dev"] == {"metric": "hit@3", "delta": -0.0125}
+    assert verdict(_quantize_steps({}, p1=0.979))["int8_for_auto"] is False
+
+
+def test_the_int8_verdict_needs_every_eval_set_and_a_cosine() -> None:
+    from bench.quantize import verdict
+
+    steps = _quantize_steps({})
+    del steps["retrieval"]["sets"]["tydi-dev"]  # type: ignore[index]
+    assert verdict(steps)["missing"] == ["tydi-dev"]
+    assert verdict(steps)["int8_for_auto"] is False
+    retrieval_only = {"retrieval": _quantize_steps({})["retrieval"]}
+    assert verdict(retrieval_only)["int8_for_auto"] is False
+    evidence = {"bench.levers on an AVX2-only EPYC": 0.9812}
+    assert verdict(retrieval_only, evidence)["int8_for_auto"] is True
