@@ -37,10 +37,9 @@ NOT_ANSWERED = [
     ),
     "When will the breakwater be finished?",
     "Who was the first president of the Riverside Chess Club?",
-    pytest.param(
-        "How much will the town council pay for the breakwater?",
-        marks=known("quotes the national government's £9 million (0.76)"),
-    ),
+    # Issue 26 (title and heading paths in what retrieval indexes, text re-flowed): no
+    # longer quotes the national government's £9 million.
+    "How much will the town council pay for the breakwater?",
     "What is the capital of Peru?",
 ]
 ANSWERED = [
