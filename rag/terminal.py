@@ -77,15 +77,19 @@ def render_answer(answer: Answer, out: TextIO) -> None:
 
 def render_citation(cite: Citation, bold: bool, out: TextIO) -> None:
     """One source: its number and place, the quote, and (in a pipe) its short answer."""
-    out.write(f"\n[{cite.id}] {place(cite.title, cite.source, cite.start, cite.end)}\n")
+    out.write(
+        f"\n[{cite.id}] {place(cite.title, cite.source, cite.start, cite.end, cite.heading)}\n"
+    )
     out.write(f"    “{marked_quote(cite, bold)}”\n")
     if cite.short_answer and not bold:
         out.write(f"    answer: {terminal_safe(cite.short_answer, one_line=True)}\n")
 
 
-def place(title: str, source: str, start: int, end: int) -> str:
-    """'Title (source, characters 10-20)', safe to print whatever the names hold."""
-    where = terminal_safe(f"{title} ({source}", one_line=True)
+def place(title: str, source: str, start: int, end: int, heading: str = "") -> str:
+    """'Title > 4. Hotels (source, characters 10-20)' (the heading path when there is
+    one), safe to print whatever the names hold."""
+    named = f"{title} > {heading}" if heading else title
+    where = terminal_safe(f"{named} ({source}", one_line=True)
     return f"{where}, characters {start}-{end})"
 
 
@@ -120,7 +124,7 @@ def render_passages(passages: list[Passage], out: TextIO) -> None:
         return
     out.write("\nClosest passages (not an answer):\n")
     for passage in passages:
-        heading = place(passage.title, passage.source, passage.start, passage.end)
+        heading = place(passage.title, passage.source, passage.start, passage.end, passage.heading)
         out.write(f"\n#{passage.rank} {heading}\n")
         text = terminal_safe(passage.text)
         preview = textwrap.shorten(text, PASSAGE_PREVIEW, placeholder=" …")
