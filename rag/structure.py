@@ -139,12 +139,14 @@ def is_fence(line: str) -> bool:
 
 
 def is_key_value(line: str) -> bool:
-    """Whether *line* reads as ``Key: value`` (a short label, a colon, a value)."""
+    """Whether *line* reads as ``Key: value`` (a short label starting with a capital, a
+    colon, a value); a wrapped line going on in lower case (``reasons: ...``) is not."""
     match = _KEY_VALUE.match(line)
     if not match or "://" in line[: match.end() + 2]:
         return False
     key = line[: match.end()].rsplit(":", 1)[0]
-    return len(key.split()) <= _MAX_KEY_WORDS
+    first = next((char for char in key if char.isalpha()), "")
+    return first.isupper() and len(key.split()) <= _MAX_KEY_WORDS
 
 
 def is_faq_line(line: str) -> bool:

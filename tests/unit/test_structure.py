@@ -70,3 +70,11 @@ def test_every_offset_points_at_the_same_character_on_random_wrapped_text() -> N
         assert len(flowed) == len(text)
         for before, after in _differences(text, flowed):
             assert (before, after) == ("\n", " ")
+
+
+def test_a_wrapped_line_going_on_in_lower_case_after_a_colon_is_not_a_label_line() -> None:
+    text = (
+        "The committee may end a tenancy for any of the following three\n"
+        "reasons: rent unpaid for three months, a neglected plot, or abuse.\n"
+    )
+    assert reflow(text) == text.replace("three\nreasons", "three reasons")
