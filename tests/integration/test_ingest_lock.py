@@ -175,6 +175,17 @@ def _ledger(folder: Path, name: str, files: int = 3) -> Path:
     return folder
 
 
+def _wait_for_text(log: Path, text: str, proc: subprocess.Popen, timeout: float = 180) -> str:
+    """The first line of *log* holding *text*, once *proc* has written it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = [line for line in log.read_text().splitlines() if text in line]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never written (exit {proc.poll()}): {log.read_text()[-2000:]}")
+
+
 def _env(chroma: ChromaServer, database_url: str) -> dict[str, str]:
     return {**chroma.client_env(), "RAG_DATABASE_URL": database_url}
 
@@ -209,30 +220,36 @@ def test_an_ingest_started_while_another_is_mid_write_waits_and_both_land_whole(
     second = None
     try:
         assert first.stdout and first.stdout.readline().strip() == "between", first.stderr
-        second = subprocess.Popen(
-            [sys.executable, "-m", "rag", "ingest", b_docs.name, "--json"],
-            cwd=b_docs.parent,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        time.sleep(8)  # B loads its model, sweeps nothing, and waits
-        assert second.poll() is None, second.communicate()[1][-3000:]
+        b_log = tmp_path / "b.stderr"
+        with b_log.open("w") as b_stderr:
+            second = subprocess.Popen(
+                [sys.executable, "-m", "rag", "ingest", b_docs.name, "--json"],
+                cwd=b_docs.parent,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=b_stderr,
+                text=True,
+            )
+        # B loads its model, then waits for A's lock and says so (A is still paused)
+        waited = _wait_for_text(b_log, "waiting for the ingest lock in PostgreSQL", second)
+        assert second.poll() is None and first.poll() is None
         gate.touch()
         a_out, a_err = first.communicate(timeout=300)
-        b_out, b_err = second.communicate(timeout=300)
+        b_out, _ = second.communicate(timeout=300)
     finally:
         gate.touch()
         for proc in (first, second):
             if proc and proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=30)
+    b_err = b_log.read_text()
     assert first.returncode == 0, a_err[-2000:]
     assert second.returncode == 0, b_err[-2000:]
     assert a_out.split()[-1] == "3" and json.loads(b_out)["added"] == 3
-    assert "waiting for the ingest lock in PostgreSQL: held by " in b_err
-    assert f":{first.pid}:" in b_err and " since 20" in b_err  # names A, and since when
+    assert waited.startswith(
+        "WARNING rag.lease: waiting for the ingest lock in PostgreSQL: held by "
+    )
+    assert f":{first.pid}:" in waited and " since 20" in waited  # names A, and since when
     manifest, chunks = _stored(chroma)
     assert (
         sorted(Path(source).parent.name for source in manifest)
