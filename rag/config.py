@@ -252,5 +252,5 @@ class Settings(BaseSettings):
 
     def chunking_fingerprint(self) -> str:
         """Short hash of everything that changes chunk ids (chunker and model)."""
-        key = f"{self.chunk_size}|{self.chunk_overlap}|{self.embedding_model}|chunker-v2"
+        key = f"{self.chunk_size}|{self.chunk_overlap}|{self.embedding_model}|chunker-v3"
         return hashlib.sha256(key.encode()).hexdigest()[:12]
