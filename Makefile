@@ -69,6 +69,8 @@ eval: $(VENV)/.runtime  ## offline evaluation reports in reports/eval/<set>/ (~1
 		--out reports/eval/squad11-calibrate --label "tuned on (calibration articles)"
 	$(BIN)/python -m rag.eval eval/followups/followups.jsonl --documents eval/followups/documents \
 		--out reports/eval/followups --label "tuned on (follow-up rules developed on its dev split)"
+	$(BIN)/python -m rag.eval eval/newcomer/qa_newcomer.jsonl --documents eval/newcomer/documents \
+		--out reports/eval/newcomer --label "never tuned on (a new user's documents, issue 26)"
 
 # The reader: fine-tune MiniLM for answer spans + no-answer (resumable: run it again after a
 # kill and it continues), export to ONNX (int8 kept only if it holds within one point),
