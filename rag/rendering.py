@@ -141,7 +141,12 @@ def block_window(text: str, lo: int, hi: int, start: int, end: int) -> tuple[int
     block edge that keeps ``[start, end)`` (the cited span) inside. Edges between
     blocks stay.
     """
-    for b0, b1 in _top_level_blocks(text):
+    # Only the text around the window is parsed (a whole long document took seconds),
+    # from and to a blank line, which ends a top-level block in all but rare cases.
+    first = text.rfind("\n\n", 0, max(0, text.rfind("\n", 0, lo) - BLOCK_SLACK)) + 1
+    last = text.find("\n\n", min(len(text), hi + BLOCK_SLACK))
+    last = len(text) if last < 0 else last
+    for b0, b1 in _top_level_blocks(text[first:last], first):
         if b0 < lo < b1:
             near = text.count("\n", b0, lo) <= LINES_BEFORE
             lo = b0 if near else (b1 if b1 <= start else lo)
@@ -150,15 +155,15 @@ def block_window(text: str, lo: int, hi: int, start: int, end: int) -> tuple[int
     return lo, hi
 
 
-def _top_level_blocks(text: str) -> list[tuple[int, int]]:
-    """The character ranges of *text*'s top-level Markdown blocks, whole lines each."""
+def _top_level_blocks(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """The character ranges of *text*'s top-level Markdown blocks (whole lines), + *offset*."""
     line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"] + [len(text) + 1]
     spans = []
     for token in _parser().parse(text):
         if token.level == 0 and token.map and token.nesting >= 0:
             first, last = token.map
             stop = min(line_starts[min(last, len(line_starts) - 1)] - 1, len(text))
-            spans.append((line_starts[first], max(stop, line_starts[first])))
+            spans.append((offset + line_starts[first], offset + max(stop, line_starts[first])))
     return spans
 
 
