@@ -59,7 +59,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -131,9 +130,9 @@ def load_assistant(key: str, _settings: Settings) -> Assistant:
 
 
 @st.cache_resource
-def load_conversations(path: str) -> ConversationStore:
+def load_conversations(location: str) -> ConversationStore:
     """The conversation database (one engine per server process, shared by sessions)."""
-    return ConversationStore(Path(path))
+    return ConversationStore.at(location)
 
 
 @st.cache_data(show_spinner="Finding example questions the documents answer…", max_entries=32)
@@ -998,9 +997,9 @@ def load_settings() -> Settings:
 
 
 def open_store(settings: Settings) -> ConversationStore:
-    """The conversation database in the store folder; a failure stops the page, explained."""
+    """The conversation database (store folder, or RAG_DATABASE_URL); a failure stops the page."""
     try:
-        store = load_conversations(str(ConversationStore.path_for(settings)))
+        store = load_conversations(ConversationStore.location_for(settings))
     except RagError as exc:
         show_error(exc)
         st.stop()

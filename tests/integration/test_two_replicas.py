@@ -127,13 +127,6 @@ def test_a_document_added_and_removed_on_one_replica_is_answered_then_gone_on_th
         assert all("Damson" not in title for title in cited_titles(again))
 
 
-# app.py still opens ConversationStore(path_for(settings)), the local SQLite file, so each
-# replica has its own history; build/notes/h4-app.patch (3 lines: ConversationStore.at
-# and .location_for) makes it use RAG_DATABASE_URL, and this test pass (checked on a copy
-# of the tree with the patch). Strict: once app.py is patched, remove this mark.
-@pytest.mark.xfail(
-    strict=True, reason="app.py does not pass RAG_DATABASE_URL to ConversationStore yet"
-)
 def test_a_conversation_started_on_one_replica_is_listed_and_reopened_on_the_other(
     shared: dict[str, str], browser, tmp_path: Path
 ) -> None:
