@@ -166,6 +166,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if report.old_store:
         kept = f"the old store is kept in {report.old_store}; delete it when no longer needed"
         say(kept, sys.stderr)
+    for warning in report.warnings:
+        say(f"warning: {warning}", sys.stderr)
     for error in report.errors:
         say(f"skipped {error['source']}: {error['error']}", sys.stderr)
     return 1 if report.errors else 0

@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     k: int = Field(4, ge=1, le=50, description="Passages retrieved per question.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     candidates: int = Field(20, ge=1, description="Candidates taken from each retriever.")
+    max_per_document: int = Field(
+        20,
+        ge=1,
+        description="Candidates one document may hold on each side before fusion (near-"
+        "duplicate chunks already count once), so one document cannot take over retrieval.",
+    )
 
     # Answering
     llm: str = Field(

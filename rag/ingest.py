@@ -42,6 +42,7 @@ from filelock import FileLock, Timeout
 
 from rag.chunking import Chunk, chunk_text
 from rag.config import Settings
+from rag.dedup import distinct_chunks, repetition_warning
 from rag.documents import SourceDocument, iter_files, load_file, source_key
 from rag.errors import DocumentError, ResetRefusedError, StoreLockedError
 from rag.lexical_snapshot import open_snapshot
@@ -62,6 +63,8 @@ class IngestReport:
     sync from documents that other names keep. ``missing``: after a reset, names the
     store knew whose file no longer exists, so they were not rebuilt. ``old_store``:
     where a reset kept the old store's files (those documents are still in it).
+    ``warnings``: documents ingested that are mostly repetition (:mod:`rag.dedup`),
+    one line each.
     """
 
     documents: int = 0
@@ -77,6 +80,7 @@ class IngestReport:
     embedded: int = 0
     reconciled: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -211,6 +215,7 @@ def _groups(
             continue
         item.doc = None  # let the text go once it is stored
         chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap, doc.headings)
+        chunks = _without_repeats(doc, chunks, report)
         group.append((doc, chunks))
         size += len(chunks)
         if size >= settings.ingest_batch:
@@ -218,6 +223,15 @@ def _groups(
             group, size = [], 0
     if group:
         yield group
+
+
+def _without_repeats(doc: SourceDocument, chunks: list[Chunk], report: IngestReport) -> list[Chunk]:
+    """*chunks* with each repeated text kept once; a document mostly repeated is reported."""
+    kept, repetition = distinct_chunks(chunks)
+    if warning := repetition_warning(doc.source, repetition):
+        log.info("%s", warning)  # shown by the caller, from the report
+        report.warnings.append(warning)
+    return kept
 
 
 def _is_inside(source: str, folders: list[str]) -> bool:
@@ -276,6 +290,7 @@ def _store_plan(
     *renew* runs before each group: it raises when this ingest may no longer write.
     """
     total_chunks, total_docs = sum(p.chunks for p in plan), len(plan)
+    planned = {p.source: p.chunks for p in plan}  # before repeats are dropped
     known = set(name_index(manifest))
     done_chunks = done_docs = 0
     if progress:
@@ -290,7 +305,7 @@ def _store_plan(
         report.updated += sum(existed)
         report.added += len(existed) - sum(existed)
         done_docs += len(group)
-        done_chunks = min(total_chunks, done_chunks + sum(len(c) for _, c in group))
+        done_chunks = min(total_chunks, done_chunks + sum(planned[d.source] for d, _ in group))
         log.info("ingested %d/%d documents (%d chunks)", done_docs, total_docs, done_chunks)
         if progress:
             progress(done_chunks, total_chunks)

@@ -28,10 +28,16 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from rag.config import Settings
+from rag.dedup import Collapsed, Collapser, collapse
 from rag.lexical_snapshot import Snapshot, open_snapshot
 from rag.store import DocumentStore
 
 log = logging.getLogger(__name__)
+
+FETCH_FACTOR = 2  # each side fetches this many times the candidates it keeps
+REQUERIES = 2  # dense queries asked again at most, when repeats or stray chunks crowd it
+LEXICAL_REACH = 32  # the keyword side looks this many times deeper at most when crowded
+EXACT_LIMIT = 5000  # stores of at most this many chunks are scored exactly when crowded
 
 
 def reciprocal_rank_fusion(
@@ -145,9 +151,12 @@ class HybridRetriever(BaseRetriever):
     def search(self, query: str, k: int) -> list[Document]:
         """Top *k* chunks for *query*, best first, with scores in metadata.
 
-        Both sides take ``max(settings.candidates, k)`` candidates; keyword hits come
-        from the snapshot, so the only Chroma call besides the generation check is
-        the dense query.
+        Each side keeps ``max(settings.candidates, k)`` candidates after collapsing
+        near-duplicates (one per group, :mod:`rag.dedup`) and capping each document at
+        ``settings.max_per_document``; they are fetched with room to spare, so
+        repeats do not shorten the list. When repeats or chunks of removed documents
+        crowd the dense answer, the dense query is asked again without the crowding
+        documents (see :meth:`_dense`). Keyword hits come from the snapshot.
 
         Args:
             query: A standalone question (follow-ups are resolved before this).
@@ -157,22 +166,126 @@ class HybridRetriever(BaseRetriever):
             Up to *k* chunks (fewer when fewer match), as described on the class.
         """
         snap = self.snapshot()
-        store = self._store()
-        n = max(self._settings().candidates, k)
-        dense = store.dense_search(store.embeddings.embed_query(query), n, snap.owners)
-        lexical = snap.search(query, n)
-        dense_scores = {d.id: s for d, s in dense}
-        lexical_scores = {d.id: s for d, s in lexical}
-        fused = reciprocal_rank_fusion(
-            [[d.id or "" for d, _ in dense], [d.id or "" for d, _ in lexical]],
-            self._settings().rrf_k,
-        )[:k]
-        by_id = {d.id or "": d for d, _ in lexical} | {d.id or "": d for d, _ in dense}
+        settings = self._settings()
+        n, cap = max(settings.candidates, k), settings.max_per_document
+        lexical_hits = self._lexical_hits(query, n, snap)
+        dense_hits = self._dense_hits(query, n, snap, lexical_hits)
+        collapser = Collapser()  # the dense side first: its chunks represent their groups
+        dense = collapse(dense_hits, collapser, cap, n)
+        lexical = collapse(lexical_hits, collapser, cap, n)
+        fused = reciprocal_rank_fusion([dense.keys, lexical.keys], settings.rrf_k)[:k]
         return [
-            _ranked(by_id[cid], rank, score, dense_scores.get(cid), lexical_scores.get(cid))
-            for rank, (cid, score) in enumerate(fused, start=1)
-            if cid in by_id
+            _ranked(
+                (dense.docs.get(key) or lexical.docs[key])[0],
+                rank,
+                score,
+                _score(dense, key),
+                _score(lexical, key),
+            )
+            for rank, (key, score) in enumerate(fused, start=1)
         ]
+
+    def _dense_hits(
+        self, query: str, n: int, snap: Snapshot, lexical: list[tuple[Document, float]]
+    ) -> list[tuple[Document, float]]:
+        """Dense hits, nearest first, enough for *n* candidates after collapsing if possible.
+
+        A vector index whose nearest neighbours are thousands of copies of one text,
+        or chunks no document vouches for any more (a removal killed halfway), can
+        return nothing else however many neighbours are asked for. When the collapsed
+        list is short of *n* and such crowding was seen, the query is asked again
+        without the crowding documents (and, when untrusted chunks came back, over
+        trusted documents only), at most ``REQUERIES`` times. A graph of copies can
+        fail even then, so if still short, the keyword candidates (and, in a store of
+        at most ``EXACT_LIMIT`` chunks, every chunk of the other documents) are scored
+        against the question by their stored vectors (exact cosine) and merged in.
+        """
+        store = self._store()
+        cap = self._settings().max_per_document
+        vector = store.embeddings.embed_query(query)
+        fetch = n * FETCH_FACTOR
+        hits = store.dense_search(vector, fetch, snap.owners)
+        skip: set[str] = set()
+        trusted_only = crowded = False
+        for _ in range(REQUERIES):
+            side = collapse(hits, Collapser(), cap, n)
+            untrusted = not trusted_only and len(hits) < min(fetch, len(snap.chunks))
+            crowding = side.crowding - skip
+            if len(side.keys) >= n or not (crowding or untrusted):
+                break
+            crowded, skip, trusted_only = True, skip | crowding, trusted_only or untrusted
+            log.info("dense candidates crowded: asking again without %d document(s)", len(skip))
+            more = store.dense_search(
+                vector, fetch, snap.owners, skip=skip, trusted_only=trusted_only
+            )
+            hits = _merge(hits, more)
+        if crowded and len(collapse(hits, Collapser(), cap, n).keys) < n:
+            unseen = _unseen(snap, skip, lexical, hits)
+            log.info("dense candidates still crowded: scoring %d chunks exactly", len(unseen))
+            hits = _merge(hits, _rescored(store, vector, unseen))
+        return hits
+
+    def _lexical_hits(self, query: str, n: int, snap: Snapshot) -> list[tuple[Document, float]]:
+        """Keyword hits, best first, looking deeper while repeats leave fewer than *n*."""
+        cap = self._settings().max_per_document
+        limit = n * FETCH_FACTOR
+        while True:
+            hits = snap.search(query, limit)
+            enough = len(collapse(hits, Collapser(), cap, n).keys) >= n
+            if enough or len(hits) < limit or limit >= n * LEXICAL_REACH:
+                return hits
+            limit *= 4
+
+
+def _unseen(
+    snap: Snapshot,
+    skip: set[str],
+    lexical: list[tuple[Document, float]],
+    hits: list[tuple[Document, float]],
+) -> list[Document]:
+    """Chunks to score exactly: the keyword hits, and in a small store every chunk of a
+    document not in *skip*; those already among *hits* left out."""
+    docs = [doc for doc, _ in lexical]
+    if len(snap.chunks) <= EXACT_LIMIT:
+        docs += [
+            snap.chunk(i)
+            for i, record in enumerate(snap.chunks)
+            if record["metadata"].get("doc_sha256") not in skip
+        ]
+    seen = {doc.id for doc, _ in hits}
+    unseen = {doc.id: doc for doc in docs if doc.id not in seen}
+    return list(unseen.values())
+
+
+def _rescored(
+    store: DocumentStore, vector: list[float], docs: list[Document]
+) -> list[tuple[Document, float]]:
+    """*docs* with the exact cosine of their stored vectors to *vector*."""
+    import numpy as np
+
+    stored = store.chunk_vectors([doc.id or "" for doc in docs])
+    query = np.asarray(vector, dtype=np.float32)
+    scored = []
+    for doc in docs:
+        if (found := stored.get(doc.id or "")) is not None:
+            other = np.asarray(found, dtype=np.float32)
+            norm = float(np.linalg.norm(query) * np.linalg.norm(other)) or 1.0
+            scored.append((doc, float(query @ other) / norm))
+    return scored
+
+
+def _merge(
+    first: list[tuple[Document, float]], second: list[tuple[Document, float]]
+) -> list[tuple[Document, float]]:
+    """Hits of two dense queries, each chunk once, nearest first."""
+    seen = {doc.id for doc, _ in first}
+    merged = first + [(doc, score) for doc, score in second if doc.id not in seen]
+    return sorted(merged, key=lambda pair: -pair[1])
+
+
+def _score(side: Collapsed, key: str) -> float | None:
+    hit = side.docs.get(key)
+    return None if hit is None else hit[1]
 
 
 def _ranked(

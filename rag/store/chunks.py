@@ -15,7 +15,7 @@ does not rank beyond Chroma's nearest neighbours.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from langchain_core.documents import Document
@@ -165,16 +165,35 @@ class ChunkIndex:
         found = {doc.id: doc for doc in _trusted(records, owners)}
         return [found[cid] for cid in ids if cid in found]
 
-    def nearest(self, vector: list[float], n: int, owners: Owners) -> list[tuple[Document, float]]:
+    def vectors(self, ids: Sequence[str]) -> dict[str, Sequence[float]]:
+        """The stored embedding of each chunk among *ids* (unknown ids left out)."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        vectors = got["embeddings"] if got["embeddings"] is not None else []
+        return dict(zip(got["ids"], vectors, strict=True))
+
+    def nearest(
+        self,
+        vector: list[float],
+        n: int,
+        owners: Owners,
+        skip: Collection[str] = (),
+        trusted_only: bool = False,
+    ) -> list[tuple[Document, float]]:
         """Nearest chunks to *vector* with cosine similarity, trusted chunks only.
 
         One query, no count first: Chroma returns fewer than *n* when it holds fewer.
+        *skip*: content hashes whose chunks Chroma leaves out; *trusted_only*: Chroma
+        itself leaves out chunks *owners* does not vouch for (instead of this method
+        after the query), so they cannot take the places of trusted ones.
         """
         if not owners:  # nothing could be trusted: no need to ask
             return []
         got = self.collection.query(
             query_embeddings=[vector],
             n_results=n,
+            where=_where(skip, owners if trusted_only else None),
             include=["documents", "metadatas", "distances"],
         )
         hits = zip(
@@ -189,6 +208,18 @@ class ChunkIndex:
             for cid, text, meta, dist in hits
             if text is not None and version_of(meta or {}) in owners
         ]
+
+
+def _where(skip: Collection[str], owners: Owners | None) -> Any:
+    """A Chroma filter leaving out the hashes in *skip*, and keeping only *owners*' ones."""
+    clauses: list[dict[str, Any]] = []
+    if skip:
+        clauses.append({"doc_sha256": {"$nin": sorted(skip)}})
+    if owners is not None:
+        clauses.append({"doc_sha256": {"$in": sorted({sha for sha, _ in owners})}})
+    if len(clauses) > 1:
+        return {"$and": clauses}
+    return clauses[0] if clauses else None
 
 
 def _metadata(doc: SourceDocument, chunk: Chunk, fingerprint: str) -> dict[str, Any]:

@@ -254,7 +254,13 @@ class DocumentStore:
         return self.chunk_index.by_id(ids, owners if owners is not None else self.view().owners)
 
     def dense_search(
-        self, vector: list[float], n: int, owners: Owners | None = None
+        self,
+        vector: list[float],
+        n: int,
+        owners: Owners | None = None,
+        *,
+        skip: Collection[str] = (),
+        trusted_only: bool = False,
     ) -> list[tuple[Document, float]]:
         """Nearest chunks to *vector*, trusted chunks only: one Chroma query.
 
@@ -262,13 +268,20 @@ class DocumentStore:
             vector: The query's embedding (``store.embeddings.embed_query(text)``).
             n: How many neighbours to ask Chroma for (fewer come back from a small
                 store, or when some are not trusted).
+            skip: Content hashes (``doc_sha256``) of documents to leave out.
+            trusted_only: Leave untrusted chunks out in the query itself (slower on a
+                large store; for when they crowd the neighbours).
 
         Returns:
             ``(chunk, cosine similarity)`` pairs, nearest first; source and title
             come from the manifest.
         """
         owners = owners if owners is not None else self.view().owners
-        return self.chunk_index.nearest(vector, n, owners)
+        return self.chunk_index.nearest(vector, n, owners, skip, trusted_only)
+
+    def chunk_vectors(self, ids: Sequence[str]) -> dict[str, Sequence[float]]:
+        """The stored embedding of each chunk among *ids*, by id (unknown ids left out)."""
+        return self.chunk_index.vectors(ids)
 
     def count_chunks(self) -> int:
         """Number of chunk records (including any not yet reconciled)."""
