@@ -219,3 +219,22 @@ def test_an_faq_question_line_stays_in_the_chunk_of_its_answer():
             else:  # a chunk that starts inside an answer names its question
                 assert chunk.context.startswith("Q: Question number")
             assert not chunk.text.rstrip().endswith("?")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(list("ab #=-|:*?Q\n\r\t1.\x00é")), max_size=600),
+    size=st.integers(min_value=20, max_value=300),
+)
+def test_offsets_and_headings_stay_exact_on_any_markdown_like_text(text, size):
+    """Property: on text full of markup characters (and NUL, CR), reflow keeps the length,
+    every heading found lies on its line, and every chunk indexes the text exactly."""
+    from rag.structure import markdown_headings, reflow
+
+    assert len(reflow(text)) == len(text)
+    headings = markdown_headings(text)
+    for heading in headings:
+        assert heading.name and text[heading.start : heading.end].strip()
+    for chunk in chunk_text(text, size=size, overlap=1, headings=headings):
+        assert text[chunk.start : chunk.end] == chunk.text
+        assert not any(h.start <= chunk.start < h.end for h in headings if h.end > h.start)
