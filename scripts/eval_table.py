@@ -17,6 +17,7 @@ ORDER = (
     "tydi-dev",
     "squad11-dev-extra",
     "squadshifts-dev",
+    "newcomer",
     "calais",
     "squad2-calibrate",
     "tydi-calibrate",
