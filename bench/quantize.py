@@ -308,6 +308,13 @@ def _eval_run(name: str, precision: str) -> dict[str, Any]:
     return {"metrics": metrics, "seconds": seconds, "load": [load_before, _load()]}
 
 
+def _delta(fp32: dict[str, float | None], int8: dict[str, float | None]) -> dict[str, Any]:
+    """int8 minus fp32 per metric; None where a set has no such metric (e.g. no refusals)."""
+    return {
+        m: None if fp32[m] is None or int8[m] is None else round(int8[m] - fp32[m], 4) for m in fp32
+    }
+
+
 def retrieval(
     names: list[str],
     earlier: dict[str, Any] | None = None,
@@ -321,7 +328,7 @@ def retrieval(
     sets = dict((earlier or {}).get("sets", {}))
     for name in names:
         fp32, int8 = _eval_run(name, "fp32"), _eval_run(name, "int8")
-        delta = {m: round(int8["metrics"][m] - fp32["metrics"][m], 4) for m in fp32["metrics"]}
+        delta = _delta(fp32["metrics"], int8["metrics"])
         sets[name] = {"fp32": fp32, "int8": int8, "delta": delta}
         print(f"retrieval {name}: {delta}", file=sys.stderr)
         if save is not None:
@@ -475,8 +482,13 @@ def _retrieval_lines(step: dict[str, Any]) -> list[str]:
     for name, result in step["sets"].items():
         for metric in RETRIEVAL + ANSWERS:
             a, b = result["fp32"]["metrics"][metric], result["int8"]["metrics"][metric]
-            lines.append(_row([name, metric, f"{a:.4f}", f"{b:.4f}", f"{b - a:+.4f}"]))
-    loads = [x for r in step["sets"].values() for p in ("fp32", "int8") for x in r[p]["load"]]
+            if a is not None and b is not None:  # None: the set has no such question
+                lines.append(_row([name, metric, f"{a:.4f}", f"{b:.4f}", f"{b - a:+.4f}"]))
+    loads = [
+        x for r in step["sets"].values() for p in ("fp32", "int8") for x in (r[p].get("load") or [])
+    ]
+    if not loads:
+        return [*lines, ""]
     return [*lines, "", f"Load average during the eval runs: {min(loads)}–{max(loads)}.", ""]
 
 

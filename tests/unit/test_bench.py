@@ -183,3 +183,11 @@ def test_the_int8_verdict_needs_every_eval_set_and_a_cosine() -> None:
     assert verdict(retrieval_only)["int8_for_auto"] is False
     evidence = {"bench.levers on an AVX2-only EPYC": 0.9812}
     assert verdict(retrieval_only, evidence)["int8_for_auto"] is True
+
+
+def test_a_set_without_unanswerable_questions_gets_no_refusal_delta() -> None:
+    from bench.quantize import _delta
+
+    fp32 = {"hit@1": 0.8251, "refusal_accuracy": None}  # TyDi dev: every question answerable
+    int8 = {"hit@1": 0.8223, "refusal_accuracy": None}
+    assert _delta(fp32, int8) == {"hit@1": -0.0028, "refusal_accuracy": None}
