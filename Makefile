@@ -22,8 +22,9 @@ $(VENV)/.runtime: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt requirements-llm.txt requirements-bench.txt $(VENV)/.runtime
+$(VENV)/.dev: requirements-dev.txt requirements-llm.txt requirements-bench.txt requirements-scale.txt $(VENV)/.runtime
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-scale.txt  # Ray, for the distributed ingest tests
 	$(BIN)/pip install --quiet --no-deps -r requirements-bench.txt  # why --no-deps: see the file
 	touch $@
 

@@ -67,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
         "folder; a reset that would lose documents is refused)",
     )
     ingest.add_argument("--json", action="store_true", help="print one JSON object")
+    ingest.add_argument(
+        "--ray",
+        type=_ray_address,
+        default=None,
+        metavar="ADDRESS",
+        help="load, chunk and embed on a Ray cluster (default: RAG_RAY_ADDRESS): auto, "
+        "host:port, ray://host:port, or local for a private cluster; needs requirements-scale.txt",
+    )
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--k", type=passage_count, default=None, help=K_HELP)
@@ -107,6 +115,16 @@ def passage_count(text: str) -> int:
             f"must be a whole number of passages from {low} to {high}, not {text!r}"
         )
     return value
+
+
+def _ray_address(text: str) -> str | None:
+    """argparse type of ``--ray``: an address :func:`rag.config.ray_address` accepts."""
+    from rag.config import ray_address
+
+    try:
+        return ray_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _assistant(llm: str | None = None) -> Any:
@@ -150,11 +168,16 @@ def _progress_bar() -> tuple[Any, Any, Any]:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """``ingest``: prints counts; exit 1 when some file could not be ingested."""
+    assistant = _assistant()
+    address = args.ray or assistant.settings.ray_address
     bar, chunks, documents = _progress_bar()
     try:
-        report = _assistant().ingest(
-            args.paths or None, reset=args.reset, progress=chunks, documents=documents
-        )
+        if address:
+            report = _ingest_on_ray(assistant, args, address, chunks, documents)
+        else:
+            report = assistant.ingest(
+                args.paths or None, reset=args.reset, progress=chunks, documents=documents
+            )
     finally:
         bar.close()
     if args.json:
@@ -171,6 +194,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for error in report.errors:
         say(f"skipped {error['source']}: {error['error']}", sys.stderr)
     return 1 if report.errors else 0
+
+
+def _ingest_on_ray(
+    assistant: Any, args: argparse.Namespace, address: str, chunks: Any, documents: Any
+) -> Any:
+    """``ingest --ray``: :func:`rag.ingest_ray.ingest_paths_ray` (Ray imported there)."""
+    from rag.ingest_ray import check_ray, ingest_paths_ray
+
+    check_ray()  # not installed: one line, before the store is opened
+    paths = args.paths or assistant.settings.default_paths()
+    return ingest_paths_ray(
+        assistant.store, paths, address, reset=args.reset, progress=chunks, documents=documents
+    )
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -49,6 +49,23 @@ def database_url(text: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def ray_address(text: str) -> str | None:
+    """*text* as a Ray cluster address (None when empty); ValueError if it is not one.
+
+    ``auto`` (the cluster started on this machine), ``local`` (a private one for the
+    run), ``host:port`` or ``ray://host:port``.
+    """
+    value = text.strip()
+    if not value or value in ("auto", "local"):
+        return value or None
+    host, _, port = value.removeprefix("ray://").rpartition(":")
+    if not host or "/" in host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(
+            f"must be auto, local, host:port (127.0.0.1:6379) or ray://host:port, not {text!r}"
+        )
+    return value
+
+
 class Settings(BaseSettings):
     """Paths, model, chunking, retrieval and answering settings (env prefix ``RAG_``)."""
 
@@ -64,6 +81,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of a PostgreSQL database (postgresql+psycopg://user:"
         "password@host:5432/rag) that holds the conversations and the ingest lock, shared "
         "by app replicas and machines; default: SQLite in the store folder, file lock.",
+    )
+    ray_address: str | None = Field(
+        None,
+        description="Ray cluster that ingest loads, chunks and embeds on: auto (the cluster "
+        "started here with `ray start`), host:port, ray://host:port, or local (a private one "
+        "for the run); default: no Ray, one machine. Needs requirements-scale.txt.",
     )
 
     # Embedding model
@@ -214,6 +237,11 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("RAG_CHROMA_URL must look like http://127.0.0.1:8000")
         return value or None
+
+    @field_validator("ray_address")
+    @classmethod
+    def _check_ray_address(cls, value: str | None) -> str | None:
+        return ray_address(value or "")
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,105 @@
+"""Distributed ingest without a cluster: the address setting, the CLI without Ray, and
+what a worker makes of files (run in this process, with a fake embedder)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.chunking import chunk_text
+from rag.cli import main
+from rag.config import Settings
+from rag.documents import parse_bytes
+from rag.ingest_ray import FileTask, FileWorker, indexed_texts
+from tests.fakes import HashingEmbeddings
+
+POOL_RULES = (
+    "# Riverside pool rules\n\nSwimmers under eight years old must be accompanied by an adult "
+    "in the water at all times.\n\nThe deep end closes at 7 pm on weekdays. Lanes are roped "
+    "for lengths from 6 am to 9 am.\n"
+)
+
+
+@pytest.mark.parametrize(
+    "address", ["auto", "local", "127.0.0.1:6379", "ray-head.internal:6379", "ray://10.0.0.5:10001"]
+)
+def test_a_ray_address_is_kept_as_given(address: str) -> None:
+    assert Settings(_env_file=None, ray_address=address).ray_address == address
+
+
+def test_an_empty_ray_address_means_one_machine() -> None:
+    assert Settings(_env_file=None, ray_address="  ").ray_address is None
+
+
+@pytest.mark.parametrize("address", ["nonsense", "http://head:8265", "head:99999", ":6379"])
+def test_a_malformed_ray_address_is_refused_with_an_example(address: str) -> None:
+    with pytest.raises(ValueError, match=r"host:port \(127\.0\.0\.1:6379\)"):
+        Settings(_env_file=None, ray_address=address)
+
+
+def test_ingest_with_ray_not_installed_says_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path / "store"))
+    (tmp_path / "pool.md").write_text(POOL_RULES, encoding="utf-8")
+    assert main(["ingest", "--ray", "auto", str(tmp_path / "pool.md")]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert err == [
+        "error: --ray needs Ray, which is not installed: "
+        "`.venv/bin/pip install -r requirements-scale.txt`."
+    ]
+    assert not (tmp_path / "store").exists()  # refused before the store was opened
+
+
+def test_a_bad_ray_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["ingest", "--ray", "head"])
+    assert exit_.value.code == 2
+    assert "must be auto, local, host:port" in capsys.readouterr().err
+
+
+class CountingEmbeddings(HashingEmbeddings):
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.texts += texts
+        return super().embed_documents(texts)
+
+
+def worker(settings: Settings) -> tuple[FileWorker, CountingEmbeddings]:
+    made = FileWorker(settings)
+    fake = CountingEmbeddings()
+    made._embeddings = fake
+    return made, fake
+
+
+def test_a_worker_chunks_as_the_local_ingest_and_embeds_only_new_content() -> None:
+    settings = Settings(_env_file=None, chunk_size=120)
+    work, fake = worker(settings)
+    pool = POOL_RULES.encode()
+    stored_elsewhere = b"Lockers take a one pound coin, returned when you open them.\n"
+    known = parse_bytes(b"Showers are cold after 8 pm.\n", "showers.txt", "x").sha256
+    tasks = [
+        FileTask("pool.md", "docs/pool.md", pool),
+        FileTask("lockers.txt", "docs/lockers.txt", stored_elsewhere),
+        FileTask("showers.txt", "docs/showers.txt", b"Showers are cold after 8 pm.\n", known),
+        FileTask("notes.docx", "docs/notes.docx", b"PK\x03\x04"),
+    ]
+    lockers = parse_bytes(stored_elsewhere, "lockers.txt", "docs/lockers.txt").sha256
+    results = work.process(tasks, frozenset({lockers}))
+
+    assert [r.kind for r in results] == ["new", "stored", "unchanged", "error"]
+    assert "unsupported file type '.docx'" in results[3].error
+    new = results[0]
+    assert new.doc is not None and new.doc.source == "docs/pool.md"
+    expected = chunk_text(new.doc.text, 120, settings.chunk_overlap, new.doc.headings)
+    assert [c.text for c in new.chunks] == [c.text for c in expected] and len(expected) > 1
+    texts = indexed_texts(new.doc, new.chunks, settings.chunking_fingerprint())
+    assert set(new.vectors) == set(texts)  # one vector per text the chunk index embeds
+    assert all(text.startswith("Riverside pool rules") for text in texts)  # title first
+    assert sorted(fake.texts) == sorted(set(texts))  # nothing else embedded, each once
