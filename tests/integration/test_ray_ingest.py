@@ -235,3 +235,24 @@ def test_the_cli_ingests_on_a_cluster_named_by_rag_ray_address(
 
     cli_settings = Settings(_env_file=None, store_dir=tmp_path / "cli-store")
     assert_same_store(cli_settings, local_settings)
+
+
+def test_a_ray_ingest_into_a_chroma_server_equals_a_one_machine_ingest(
+    cluster, corpus: Path, tmp_path: Path
+) -> None:
+    from rag.ingest_ray import ingest_paths_ray
+    from rag.service import Assistant
+    from tests.integration.test_server_mode import CHROMA, ChromaServer
+
+    if not CHROMA.exists():
+        pytest.skip("the chroma CLI is not installed next to this Python")
+    server = ChromaServer(tmp_path / "server-data")
+    server.start()
+    try:
+        settings = make_settings(tmp_path / "client", chroma_url=server.url, **FP32)
+        report = ingest_paths_ray(Assistant(settings).store, [corpus], "auto")
+        local_settings, local = one_machine(tmp_path, corpus)
+        assert (report.added, report.chunks) == (local.added, local.chunks)
+        assert_same_store(settings, local_settings)
+    finally:
+        server.stop()
