@@ -256,3 +256,26 @@ def test_a_ray_ingest_into_a_chroma_server_equals_a_one_machine_ingest(
         assert_same_store(settings, local_settings)
     finally:
         server.stop()
+
+
+def test_a_ray_reset_rebuilds_every_document_and_refuses_to_lose_one(
+    cluster, corpus: Path, tmp_path: Path
+) -> None:
+    from rag.errors import ResetRefusedError
+    from rag.ingest_ray import ingest_paths_ray
+    from rag.service import Assistant
+
+    settings = make_settings(tmp_path / "ray", **FP32)
+    first = ingest_paths_ray(Assistant(settings).store, [corpus], "auto")
+    rebuilt = ingest_paths_ray(Assistant(settings).store, [corpus], "auto", reset=True)
+    assert rebuilt.embedded == first.chunks == rebuilt.chunks  # everything embedded again
+    local_settings, _ = one_machine(tmp_path, corpus)
+    assert_same_store(settings, local_settings)
+
+    lone = tmp_path / "lone.md"
+    lone.write_text("# Lone note\n\nThe boathouse key hangs behind the red door.\n")
+    ingest_paths_ray(Assistant(settings).store, [lone], "auto")
+    lone.unlink()
+    with pytest.raises(ResetRefusedError, match=r"lone\.md"):
+        ingest_paths_ray(Assistant(settings).store, [corpus], "auto", reset=True)
+    assert "lone.md" in stored(settings)[1]  # nothing was reset
