@@ -124,7 +124,7 @@ def _ray_address(text: str) -> str | None:
     try:
         return ray_address(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(f"{exc}, not {text!r}") from None
 
 
 def _assistant(llm: str | None = None) -> Any:

@@ -60,9 +60,7 @@ def ray_address(text: str) -> str | None:
         return value or None
     host, _, port = value.removeprefix("ray://").rpartition(":")
     if not host or "/" in host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(
-            f"must be auto, local, host:port (127.0.0.1:6379) or ray://host:port, not {text!r}"
-        )
+        raise ValueError("must be auto, local, host:port (127.0.0.1:6379) or ray://host:port")
     return value
 
 

@@ -58,7 +58,21 @@ def test_a_bad_ray_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit) as exit_:
         main(["ingest", "--ray", "head"])
     assert exit_.value.code == 2
-    assert "must be auto, local, host:port" in capsys.readouterr().err
+    assert "must be auto, local, host:port (127.0.0.1:6379) or ray://host:port, not 'head'" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_bad_rag_ray_address_is_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RAG_RAY_ADDRESS", "head")
+    monkeypatch.setenv("RAG_STORE_DIR", str(tmp_path / "store"))
+    assert main(["ingest", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: RAG_RAY_ADDRESS='head' is not allowed: must be auto, local, host:port "
+        "(127.0.0.1:6379) or ray://host:port."
+    ]
 
 
 class CountingEmbeddings(HashingEmbeddings):
