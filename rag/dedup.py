@@ -12,7 +12,9 @@ document (a chunk repeated 30,000 times is stored once, so its copies cannot cro
 vector index's graph) and :func:`repetition_warning` flags a document that is mostly
 repetition. At query time, :class:`Collapser` gives every candidate the key of its
 group of near-duplicates (across documents too), and :func:`collapse` keeps each
-group's best-ranked member and at most a given number of candidates per document.
+group's best-ranked member and at most a given number of candidates per document;
+:func:`stored_mostly_repeats` tells, from the manifest, which stored documents were
+mostly repetition, so retrieval can rank their candidates after all the others.
 
 This module does not search, rank or fuse (see :mod:`rag.retrieval`) and does not
 store anything.
@@ -96,6 +98,16 @@ def distinct_chunks(chunks: Sequence[Chunk]) -> tuple[list[Chunk], Repetition]:
             seen.add(key)
             kept.append(chunk)
     return kept, Repetition(len(chunks), len(kept))
+
+
+def stored_mostly_repeats(stored_chunks: int, chars: int, chunk_size: int) -> bool:
+    """Whether a stored document is mostly repetition, from its manifest numbers alone.
+
+    Chunks hold at most *chunk_size* characters and every distinct chunk is stored, so a
+    document whose *stored_chunks* could not hold even half of its *chars* had at least
+    half of its text dropped as repeats at ingest.
+    """
+    return stored_chunks * chunk_size * 2 < chars
 
 
 def repetition_warning(name: str, repetition: Repetition) -> str | None:

@@ -28,9 +28,10 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from rag.config import Settings
-from rag.dedup import Collapsed, Collapser, collapse
+from rag.dedup import Collapsed, Collapser, collapse, stored_mostly_repeats
 from rag.lexical_snapshot import Snapshot, open_snapshot
 from rag.store import DocumentStore
+from rag.store.chunks import version_of
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,8 @@ class HybridRetriever(BaseRetriever):
         snap = self.snapshot()
         settings = self._settings()
         n, cap = max(settings.candidates, k), settings.max_per_document
-        lexical_hits = self._lexical_hits(query, n, snap)
-        dense_hits = self._dense_hits(query, n, snap, lexical_hits)
+        lexical_hits = _repeats_last(self._lexical_hits(query, n, snap), snap, settings)
+        dense_hits = _repeats_last(self._dense_hits(query, n, snap, lexical_hits), snap, settings)
         collapser = Collapser()  # the dense side first: its chunks represent their groups
         dense = collapse(dense_hits, collapser, cap, n)
         lexical = collapse(lexical_hits, collapser, cap, n)
@@ -235,6 +236,27 @@ class HybridRetriever(BaseRetriever):
             if enough or len(hits) < limit or limit >= n * LEXICAL_REACH:
                 return hits
             limit *= 4
+
+
+def _repeats_last(
+    hits: list[tuple[Document, float]], snap: Snapshot, settings: Settings
+) -> list[tuple[Document, float]]:
+    """*hits* with the chunks of documents that are mostly repetition moved after the
+    others (order kept within each part): a page of "lorem ipsum" stays a candidate
+    but never outranks the real documents on meaning it does not have."""
+
+    def repetitive(doc: Document) -> bool:
+        entries = snap.owners.get(version_of(doc.metadata))
+        if not entries:
+            return False
+        return stored_mostly_repeats(entries[0].chunks, entries[0].chars, settings.chunk_size)
+
+    flags = [repetitive(doc) for doc, _ in hits]
+    if not any(flags):
+        return hits
+    return [h for h, f in zip(hits, flags, strict=True) if not f] + [
+        h for h, f in zip(hits, flags, strict=True) if f
+    ]
 
 
 def _unseen(

@@ -216,11 +216,21 @@ def _chunks(doc: SourceDocument, size: int = 120) -> list[Document]:
 
 
 def _retriever(
-    trusted: list[SourceDocument], stray: Sequence[Document] = (), **settings: object
+    trusted: list[SourceDocument],
+    stray: Sequence[Document] = (),
+    chars: dict[str, int] | None = None,
+    **settings: object,
 ) -> tuple[HybridRetriever, _Index]:
+    """A retriever over *trusted* (each document's manifest ``chars`` from *chars*, else
+    its text's length) and *stray* chunks no document vouches for."""
     records = [chunk for doc in trusted for chunk in _chunks(doc)]
+    sizes = {d.source: (chars or {}).get(d.source, len(d.text)) for d in trusted}
+    stored = {d.source: sum(r.metadata["source"] == d.source for r in records) for d in trusted}
     owners: Owners = {
-        (d.sha256, FP): [ManifestEntry(d.source, d.title, d.sha256, FP, 1, 1, "t")] for d in trusted
+        (d.sha256, FP): [
+            ManifestEntry(d.source, d.title, d.sha256, FP, stored[d.source], sizes[d.source], "t")
+        ]
+        for d in trusted
     }
     index = _Index([*records, *stray], owners)
     config = Settings(_env_file=None, candidates=5, **settings)  # type: ignore[arg-type]
@@ -259,6 +269,18 @@ def test_chunks_left_by_a_killed_removal_cannot_crowd_out_trusted_ones():
     found = retriever.invoke(QUESTION)
     assert found and "4,200 jars" in found[0].page_content
     assert index.calls[-1][1] is True  # asked again over trusted documents only
+
+
+def test_a_document_stored_as_a_few_repeats_ranks_after_the_real_ones():
+    # 300 KB of one paragraph, stored as its one distinct chunk: it is near the
+    # question, yet every chunk of the real document comes before it.
+    junk = _source("uploads/filler.txt", JUNK_SENTENCE * 2)
+    orchard = _source("notes/orchard.txt", ORCHARD)
+    retriever, _ = _retriever([junk, orchard], chars={"uploads/filler.txt": 300_000})
+    found = retriever.invoke(QUESTION)
+    assert [d.metadata["source"] for d in found] == ["notes/orchard.txt"] * 3
+    kept, _ = _retriever([junk, orchard])  # the same chunk, not a repeat: ranked on merit
+    assert "uploads/filler.txt" in [d.metadata["source"] for d in kept.invoke(QUESTION)]
 
 
 def test_the_per_document_cap_is_a_setting():
