@@ -44,7 +44,7 @@ from langchain_core.embeddings import Embeddings
 from rag.chunking import Chunk, chunk_text, indexed_text
 from rag.config import Settings
 from rag.documents import SourceDocument, iter_files, parse_bytes, source_key
-from rag.errors import RagError
+from rag.errors import DocumentError, RagError
 from rag.ingest import (
     IngestReport,
     Progress,
@@ -142,8 +142,6 @@ class FileWorker:
         return results
 
     def _one(self, task: FileTask, stored: frozenset[str]) -> FileResult:
-        from rag.errors import DocumentError
-
         try:
             doc = parse_bytes(task.data, task.name, task.source)
         except DocumentError as exc:
@@ -252,8 +250,6 @@ def start_pool(ray: Any, settings: Settings, workers: int | None = None) -> list
 
 def _read(path: Path, max_bytes: int) -> bytes:
     """A file's bytes, with :func:`rag.documents.load_file`'s checks and messages."""
-    from rag.errors import DocumentError
-
     if not path.is_file():
         raise DocumentError(f"{path} does not exist or is not a file.")
     try:
@@ -272,8 +268,6 @@ def _tasks(
     files: Sequence[Path], known: dict[str, str], max_bytes: int, report: IngestReport
 ) -> Iterator[list[FileTask]]:
     """The files as tasks of a few files each, read lazily; unreadable ones reported."""
-    from rag.errors import DocumentError
-
     batch: list[FileTask] = []
     size = 0
     for path in files:
