@@ -26,6 +26,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from langchain_core.documents import Document
 
@@ -39,6 +40,7 @@ MOSTLY_REPEATED = 0.5  # share of repeated chunks from which a document is flagg
 FLAG_MIN_CHUNKS = 4  # fewer chunks than this are never flagged: too few to say "mostly"
 
 
+@lru_cache(maxsize=8192)  # a query's candidates are met again by its other passes
 def text_key(text: str) -> str:
     """The normalised form of *text* as a short hash: same words, same key.
 
@@ -49,6 +51,7 @@ def text_key(text: str) -> str:
     return hashlib.blake2b(basis.encode("utf-8"), digest_size=12).hexdigest()
 
 
+@lru_cache(maxsize=1024)  # ~10 KB each
 def shingles(text: str) -> frozenset[tuple[str, ...]]:
     """The set of word 3-grams of *text* (the words themselves when it has fewer than 3)."""
     words = tokenize(text, keep_stopwords=True)
