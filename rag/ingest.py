@@ -287,7 +287,8 @@ def _store_plan(
 ) -> None:
     """Embed and write the planned documents group by group, reporting progress.
 
-    *renew* runs before each group: it raises when this ingest may no longer write.
+    *renew* runs before each group and again between its chunks and its manifest
+    entries: it raises when this ingest may no longer write.
     """
     total_chunks, total_docs = sum(p.chunks for p in plan), len(plan)
     planned = {p.source: p.chunks for p in plan}  # before repeats are dropped
@@ -301,7 +302,7 @@ def _store_plan(
         renew()
         existed = [doc.source in known for doc, _ in group]
         known.update(doc.source for doc, _ in group)
-        report.embedded += store.upsert_documents(group, manifest)
+        report.embedded += store.upsert_documents(group, manifest, before_manifest=renew)
         report.updated += sum(existed)
         report.added += len(existed) - sum(existed)
         done_docs += len(group)

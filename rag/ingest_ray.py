@@ -342,7 +342,9 @@ class _Job:
         self.renew()
         existed = [doc.source in self.known for doc, _ in self.group]
         self.known.update(doc.source for doc, _ in self.group)
-        self.report.embedded += self.writer.upsert_documents(self.group, self.manifest)
+        self.report.embedded += self.writer.upsert_documents(
+            self.group, self.manifest, before_manifest=self.renew
+        )
         self.report.updated += sum(existed)
         self.report.added += len(existed) - sum(existed)
         self.chunks_done += self.group_size()

@@ -124,6 +124,7 @@ class DocumentStore:
         items: Items,
         manifest: dict[str, ManifestEntry] | None = None,
         progress: Callable[[int], None] | None = None,
+        before_manifest: Callable[[], None] | None = None,
     ) -> int:
         """Store a group of documents: all their chunks first, then their manifest entries.
 
@@ -136,6 +137,10 @@ class DocumentStore:
             manifest: The caller's copy of :meth:`manifest` (saves a full read per
                 group); updated in place.
             progress: Called with the number of chunks written, batch by batch.
+            before_manifest: Called between the chunks and the manifest entries; an
+                ingest passes its lock check, so one that lost its lock while writing
+                chunks stops before vouching for them (they stay unvouched: readers
+                ignore them and the next ingest deletes them).
 
         Returns:
             The number of chunks embedded.
@@ -143,6 +148,8 @@ class DocumentStore:
         manifest = self.manifest() if manifest is None else manifest
         todo = self.chunk_index.missing(items, self.fingerprint)
         self.chunk_index.write(todo, self.fingerprint, progress)
+        if before_manifest is not None:
+            before_manifest()
         edit = ManifestEdit(manifest)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         for doc, chunks in items:
