@@ -3,8 +3,10 @@
 Loads documents, chunks them, and hands them to the store in groups of about
 ``settings.ingest_batch`` chunks (each group: chunks first, manifest entries last), under an
 exclusive lock so two ingests never interleave: a file lock on this machine and,
-with a Chroma server, a lease in the server (:mod:`rag.lease`) renewed before every
-group, so machines sharing the server take turns too. A folder is *synced*: names
+with a Chroma server, the shared lock :mod:`rag.lease` chooses (a PostgreSQL advisory
+lock when ``RAG_DATABASE_URL`` is set, else a best-effort lease record in the server),
+checked before every group and again before its manifest entries, so machines sharing
+the server take turns too. A folder is *synced*: names
 previously ingested from inside it that no longer exist are dropped, and a document
 left without names is removed. A file whose content is already stored (the same file
 in ``seeds/`` and in the uploads) only adds its name to that document: nothing is
@@ -23,7 +25,7 @@ again when their group comes, so memory does not grow with the folder. An ingest
 interrupted at any point resumes without redoing finished documents: each group's
 manifest entries vouch for exactly the documents that are complete.
 
-:func:`exclusive` (the lock and the lease together) also guards document removal.
+:func:`exclusive` (the file lock and the shared lock together) also guards document removal.
 
 This module does not know how chunks are embedded or stored (see :mod:`rag.store`).
 """
