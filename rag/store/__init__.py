@@ -4,7 +4,8 @@ Two collections live in one Chroma database (embedded folder or server):
 
 * ``<prefix>_chunks`` (:mod:`rag.store.chunks`): one record per chunk (cosine space),
   id derived from document hash + chunker/model fingerprint + position, metadata
-  ``source, title, start, end, index, doc_sha256, fingerprint``.
+  ``source, title, start, end, index, doc_sha256, fingerprint, heading, context``
+  (the heading path and what the chunk continues: see :mod:`rag.chunking`).
 * ``<prefix>_documents`` (:mod:`rag.store.manifest`): the manifest, one record per
   document *content* (SHA-256) with the full text (every offset points into it), its
   chunk count and every name (source path) it was ingested under: the same file in
