@@ -175,18 +175,24 @@ def wait_idle(page) -> None:
 
 
 def ask(page, question: str):
-    """Type a question, wait for the answer to finish streaming; the assistant message."""
+    """Type a question, wait for the answer to finish streaming; the assistant message.
+
+    Messages are counted only once no script run is in flight: during a rerun Streamlit
+    still shows the previous run's (stale) elements beside the new ones, so a count taken
+    then can be too high (seen under load right after a document removal's rerun).
+    """
+    wait_idle(page)
     messages = page.locator('[data-testid="stChatMessage"]')
     before = messages.count()
     box = page.get_by_placeholder(ASK)
     box.fill(question)
     box.press("Enter")
     messages.nth(before + 1).wait_for()
-    answer = messages.nth(before + 1)
     # The "Grounded" caption or the refusal box is written after the stream ends.
-    answer.locator('[data-testid="stCaptionContainer"], [data-testid="stAlert"]').first.wait_for()
+    done = '[data-testid="stCaptionContainer"], [data-testid="stAlert"]'
+    messages.nth(before + 1).locator(done).first.wait_for()
     wait_idle(page)
-    return answer
+    return messages.nth(messages.count() - 1)
 
 
 def marks(scope):
