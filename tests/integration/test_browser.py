@@ -175,24 +175,18 @@ def wait_idle(page) -> None:
 
 
 def ask(page, question: str):
-    """Type a question, wait for the answer to finish streaming; the assistant message.
-
-    Messages are counted only once no script run is in flight: during a rerun Streamlit
-    still shows the previous run's (stale) elements beside the new ones, so a count taken
-    then can be too high (seen under load right after a document removal's rerun).
-    """
-    wait_idle(page)
+    """Type a question, wait for the answer to finish streaming; the assistant message."""
     messages = page.locator('[data-testid="stChatMessage"]')
     before = messages.count()
     box = page.get_by_placeholder(ASK)
     box.fill(question)
     box.press("Enter")
     messages.nth(before + 1).wait_for()
+    answer = messages.nth(before + 1)
     # The "Grounded" caption or the refusal box is written after the stream ends.
-    done = '[data-testid="stCaptionContainer"], [data-testid="stAlert"]'
-    messages.nth(before + 1).locator(done).first.wait_for()
+    answer.locator('[data-testid="stCaptionContainer"], [data-testid="stAlert"]').first.wait_for()
     wait_idle(page)
-    return messages.nth(messages.count() - 1)
+    return answer
 
 
 def marks(scope):
@@ -423,6 +417,13 @@ def test_remove_a_document_from_the_sidebar_and_answers_stop_citing_it(
     wait_idle(page)
     assert sidebar.get_by_text("Fortress Calais").first.is_visible()
     assert not (server["tmp"] / "vectorstore" / "uploads" / "damson.txt").exists()
+    # The removal's rerun may still show the previous run's (stale) messages beside the
+    # new ones; ask() counts messages, so wait until only the one turn's two are left
+    # (under load the count was 4 here once, and ask() waited for a sixth message).
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=\"stChatMessage\"]').length === 2",
+        timeout=WAIT_MS,
+    )
 
     again = ask(page, question)
     assert "730" not in text_of(again)
