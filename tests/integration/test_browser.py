@@ -202,11 +202,18 @@ def background(locator) -> str:
     return locator.evaluate("e => getComputedStyle(e).backgroundColor")
 
 
-def in_viewport(page, locator) -> bool:
-    """The element is shown and its top line lies inside the window, without scrolling."""
-    box = locator.bounding_box()
+def in_viewport(page, locator, settle_ms: int = 5_000) -> bool:
+    """The element is shown and its top line lies inside the window, without scrolling.
+
+    Checked again for up to *settle_ms* while the dialog's opening animation moves it.
+    """
     height = page.viewport_size["height"]
-    return locator.is_visible() and box is not None and 0 <= box["y"] <= height - 20
+    for _ in range(settle_ms // 100 + 1):
+        box = locator.bounding_box()
+        if locator.is_visible() and box is not None and 0 <= box["y"] <= height - 20:
+            return True
+        page.wait_for_timeout(100)
+    return False
 
 
 def show_in_document(page, cited):
