@@ -43,7 +43,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.chunking import Chunk, chunk_text, indexed_text
 from rag.config import Settings
-from rag.documents import SourceDocument, iter_files, parse_bytes, source_key
+from rag.documents import SourceDocument, iter_files, parse_bytes, read_file, source_key
 from rag.errors import DocumentError, RagError
 from rag.ingest import (
     IngestReport,
@@ -248,22 +248,6 @@ def start_pool(ray: Any, settings: Settings, workers: int | None = None) -> list
     return pool
 
 
-def _read(path: Path, max_bytes: int) -> bytes:
-    """A file's bytes, with :func:`rag.documents.load_file`'s checks and messages."""
-    if not path.is_file():
-        raise DocumentError(f"{path} does not exist or is not a file.")
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise DocumentError(
-                f"{path} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; "
-                "split it or raise RAG_MAX_FILE_MB."
-            )
-        return path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"{path} cannot be read: {exc.strerror or exc}.") from None
-
-
 def _tasks(
     files: Sequence[Path], known: dict[str, str], max_bytes: int, report: IngestReport
 ) -> Iterator[list[FileTask]]:
@@ -273,7 +257,7 @@ def _tasks(
     for path in files:
         source = source_key(path)
         try:
-            data = _read(path, max_bytes)
+            data = read_file(path, max_bytes)
         except DocumentError as exc:
             report.errors.append({"source": source, "error": str(exc)})
             continue

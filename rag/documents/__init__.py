@@ -54,6 +54,7 @@ __all__ = [
     "normalise_text",
     "parse_bytes",
     "pdf_to_text",
+    "read_file",
     "source_key",
 ]
 
@@ -118,8 +119,8 @@ def parse_bytes(data: bytes, name: str, source: str) -> SourceDocument:
     )
 
 
-def load_file(path: Path, max_bytes: int, root: Path | None = None) -> SourceDocument:
-    """Read and parse one file, with a clear error when it cannot be used."""
+def read_file(path: Path, max_bytes: int) -> bytes:
+    """A file's bytes, or a :class:`DocumentError` saying why it cannot be used."""
     if not path.is_file():
         raise DocumentError(f"{path} does not exist or is not a file.")
     try:
@@ -129,10 +130,14 @@ def load_file(path: Path, max_bytes: int, root: Path | None = None) -> SourceDoc
                 f"{path} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; "
                 "split it or raise RAG_MAX_FILE_MB."
             )
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:  # gone or locked since it was listed, unreadable
         raise DocumentError(f"{path} cannot be read: {exc.strerror or exc}.") from None
-    return parse_bytes(data, path.name, source_key(path, root))
+
+
+def load_file(path: Path, max_bytes: int, root: Path | None = None) -> SourceDocument:
+    """Read and parse one file, with a clear error when it cannot be used."""
+    return parse_bytes(read_file(path, max_bytes), path.name, source_key(path, root))
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
