@@ -11,7 +11,10 @@ From the articles of one split (:mod:`training.reader.splits`):
   right passage;
 - **perturbed questions**: a number or a capitalised name of the question swapped for
   another of the same article that its paragraph does not contain, paired with the
-  original paragraph and no answer (the one-changed-word trick of SQuAD 2.0).
+  original paragraph and no answer (the one-changed-word trick of SQuAD 2.0);
+- **answer-removed passages**: the question's own paragraph with every sentence that
+  holds the answer cut out, and no answer: same topic, same names, often an entity of
+  the asked kind, but not the fact asked for (what a near-topic question meets).
 
 Everything is deterministic given the seed. This module builds text examples; it does
 not tokenize (:mod:`training.reader.features`) or train.
@@ -26,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from rag.chunking import split_sentences
 from training.reader.splits import Article
 
 _WORD = re.compile(r"\w+")
@@ -42,7 +46,7 @@ class Example:
     context: str
     answer_start: int | None
     answer_text: str
-    kind: str  # gold | unanswerable | other-passage | perturbed
+    kind: str  # gold | unanswerable | other-passage | perturbed | answer-removed
     dataset: str
     article: str
 
@@ -54,6 +58,7 @@ class Mix:
     squad11_share: float = 0.6  # of SQuAD 1.1's questions (CPU time: ~13 windows/s here)
     other_passage: float = 0.35
     perturbed: float = 0.08
+    answer_removed: float = 0.0  # off in stages 1 and 2 (their plans stay reproducible)
     squad2_repeat: int = 3  # SQuAD 2.0's few adversarial articles, seen this many times
     tydi_repeat: int = 2  # natural questions, seen this many times
 
@@ -179,6 +184,34 @@ def _swap(e: Example, numbers: list[str], names: list[str], rng: random.Random) 
     return None
 
 
+def answer_removed_negatives(
+    examples: Sequence[Example], rate: float, rng: random.Random
+) -> list[Example]:
+    """For a share *rate* of answerable examples: the paragraph without its answer."""
+    out = []
+    for e in examples:
+        if e.answer_start is None or rng.random() >= rate:
+            continue
+        context = _without_answer(e)
+        if context is not None:
+            out.append(_negative(e, context, "answer-removed", e.question))
+    return out
+
+
+def _without_answer(e: Example) -> str | None:
+    """*e*'s paragraph minus the sentences holding the answer; None if too little is left."""
+    assert e.answer_start is not None
+    kept = [
+        e.context[s.start : s.end]
+        for s in split_sentences(e.context)
+        if s.end <= e.answer_start or s.start >= e.answer_start + len(e.answer_text)
+    ]
+    context = " ".join(kept)
+    if len(kept) < 2 or (e.answer_text and e.answer_text.lower() in context.lower()):
+        return None  # one sentence left says little; a repeated answer is still there
+    return context
+
+
 def training_examples(articles: Sequence[Article], mix: Mix, seed: int) -> list[Example]:
     """Gold, unanswerable, other-passage and perturbed examples, repeated per *mix*."""
     rng = random.Random(seed)
@@ -189,6 +222,8 @@ def training_examples(articles: Sequence[Article], mix: Mix, seed: int) -> list[
     ]
     derived = other_passage_negatives(gold, mix.other_passage, rng)
     derived += perturbed_questions(gold, mix.perturbed, rng)
+    if mix.answer_removed:  # drawn last, so earlier stages' examples are unchanged
+        derived += answer_removed_negatives(gold, mix.answer_removed, rng)
     out = []
     for e in [*gold, *derived]:
         repeat = {"squad2": mix.squad2_repeat, "tydi": mix.tydi_repeat}.get(e.dataset, 1)
