@@ -11,7 +11,9 @@
   ``Settings.openai_base_url`` (llama.cpp server, vLLM, LM Studio...) through
   ``langchain-openai``.
 
-The optional packages are in ``requirements-llm.txt``; a missing one is a
+:data:`REGISTRY` is the one list of providers (name, label, accepted forms, packages,
+availability); the page's answer-mode menu, the CLI's ``--llm`` help and the errors
+here all read it. The optional packages are in ``requirements-llm.txt``; a missing one is a
 :class:`~rag.errors.ProviderError` saying what to install. Everything else in the
 project sees a LangChain ``BaseChatModel``. This module builds models and describes
 them; it does not prompt them.
@@ -23,28 +25,94 @@ import importlib.util
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING, Any
 
 from rag.answerinfo import AnswerInfo
 from rag.config import Settings
 from rag.errors import ProviderError
 
+if TYPE_CHECKING:  # LangChain loads only with a model, not for the provider list
+    from langchain_core.language_models import BaseChatModel
+
 log = logging.getLogger(__name__)
 
-PROVIDERS = ("extractive", "llamacpp", "ollama", "openai")
 INSTALL = "pip install -r requirements-llm.txt"
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-# Python modules each provider imports, with the pip package that provides them.
-_NEEDS = {
-    "llamacpp": {"llama_cpp": "llama-cpp-python"},
-    "ollama": {"langchain_ollama": "langchain-ollama"},
-    "openai": {"langchain_openai": "langchain-openai"},
-}
 CHARS_PER_TOKEN = 3  # a conservative estimate when the model cannot count for us
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One answer provider: its ``RAG_LLM`` name, the label people see, what it needs.
+
+    ``needs`` maps each Python module the provider imports to the pip package that
+    provides it; ``forms`` are the ``RAG_LLM`` values it accepts (for help and errors);
+    ``model_example`` is set when the provider needs a model name (an example one).
+    """
+
+    name: str
+    label: str
+    forms: tuple[str, ...]
+    needs: dict[str, str] = field(default_factory=dict)
+    model_example: str = ""
+    bundled_model: bool = False  # usable without a path only with the bundled GGUF
+
+    def missing_package(self) -> str | None:
+        """The pip package this provider needs that is not installed, or None."""
+        for module, package in self.needs.items():
+            if importlib.util.find_spec(module) is None:
+                return package
+        return None
+
+    def available(self) -> bool:
+        """Usable on this machine: packages importable (llama.cpp: and its GGUF found)."""
+        if self.missing_package() is not None:
+            return False
+        return not self.bundled_model or bundled_gguf() is not None
+
+
+# The one list of answer providers: the page, the CLI and the settings read it from here.
+REGISTRY: tuple[Provider, ...] = (
+    Provider("extractive", "Extractive: quotes the documents (no model)", ("extractive",)),
+    Provider(
+        "llamacpp",
+        "llama.cpp: local GGUF model",
+        ("llamacpp", "llamacpp:PATH.gguf"),
+        needs={"llama_cpp": "llama-cpp-python"},
+        bundled_model=True,
+    ),
+    Provider(
+        "ollama",
+        "Ollama server",
+        ("ollama:MODEL",),
+        needs={"langchain_ollama": "langchain-ollama"},
+        model_example="llama3.2",
+    ),
+    Provider(
+        "openai",
+        "OpenAI-compatible API",
+        ("openai:MODEL",),
+        needs={"langchain_openai": "langchain-openai"},
+        model_example="gpt-4o-mini",
+    ),
+)
+PROVIDERS = tuple(p.name for p in REGISTRY)
+
+
+def provider_named(name: str) -> Provider:
+    """The registered provider called *name* (see :data:`REGISTRY`)."""
+    for known in REGISTRY:
+        if known.name == name:
+            return known
+    raise ProviderError(f"Unknown answer provider {name!r}: use {spec_forms()}.")
+
+
+def spec_forms() -> str:
+    """Every accepted ``RAG_LLM`` form, for help texts and errors (from :data:`REGISTRY`)."""
+    forms = [form for p in REGISTRY for form in p.forms]
+    return ", ".join(forms[:-1]) + " or " + forms[-1]
 
 
 @dataclass(frozen=True)
@@ -70,11 +138,11 @@ def parse_spec(spec: str | None) -> LLMSpec:
     provider, model = provider.strip().lower(), model.strip()
     if provider not in PROVIDERS:
         raise ProviderError(
-            f"Unknown answer provider {text!r}: use extractive, llamacpp, llamacpp:PATH.gguf, "
-            "ollama:MODEL or openai:MODEL (RAG_LLM or --llm)."
+            f"Unknown answer provider {text!r}: use {spec_forms()} (RAG_LLM or --llm)."
         )
-    if provider in ("ollama", "openai") and not model:
-        raise ProviderError(f"Name the model: {provider}:MODEL (for example {provider}:llama3.2).")
+    example = provider_named(provider).model_example
+    if example and not model:
+        raise ProviderError(f"Name the model: {provider}:MODEL (for example {provider}:{example}).")
     if provider == "extractive" and model:
         raise ProviderError("The extractive mode takes no model name; use plain 'extractive'.")
     return LLMSpec(provider, model)
@@ -82,10 +150,7 @@ def parse_spec(spec: str | None) -> LLMSpec:
 
 def missing_package(provider: str) -> str | None:
     """The pip package *provider* needs that is not installed, or None."""
-    for module, package in _NEEDS.get(provider, {}).items():
-        if importlib.util.find_spec(module) is None:
-            return package
-    return None
+    return provider_named(provider).missing_package()
 
 
 def _require(provider: str) -> None:
@@ -230,11 +295,7 @@ def token_counter(model: BaseChatModel) -> Callable[[str], int]:
 
 def available_specs(settings: Settings) -> list[str]:
     """Providers usable on this machine: packages importable, llamacpp only with its GGUF."""
-    found = ["extractive"]
-    if missing_package("llamacpp") is None and bundled_gguf() is not None:
-        found.append("llamacpp")
-    found += [p for p in ("ollama", "openai") if missing_package(p) is None]
-    return found
+    return [p.name for p in REGISTRY if p.available()]
 
 
 def provider_failures() -> tuple[type[BaseException], ...]:
