@@ -9,9 +9,10 @@ Without a chat model the answer step is the extractive answerer
 (:mod:`rag.answering`: the trained reader and the decision). With one
 (:mod:`rag.llm`), follow-ups that depend on the history are condensed by the model
 (:mod:`rag.condense`, guarded), and the answer step is a generator
-(:func:`rag.generate.stream_answer`): ``stream`` yields growing draft answers
-(``complete=False``) and then the checked one; ``invoke`` returns the checked one,
-because ``Answer + Answer`` keeps the newer.
+(:func:`rag.generate.stream_answer`): ``stream`` yields growing
+:class:`~rag.answer.Draft` snapshots and then the checked :class:`~rag.answer.Answer`;
+``invoke`` returns the checked answer (LCEL keeps the last of a generator's outputs
+when they cannot be added, and neither type can).
 
 This module wires steps together; it does not score sentences or talk to Chroma.
 """
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from rag.answer import Answer, Passage, elapsed_ms
+from rag.answer import Answer, Draft, Passage, elapsed_ms
 from rag.config import Settings
 from rag.embeddings import Encoder
 from rag.errors import QuestionError
@@ -82,12 +83,12 @@ class ChainState:
 
 
 def _async_of(
-    func: Callable[[ChainState], Iterator[Answer]],
-) -> Callable[[ChainState], AsyncIterator[Answer]]:
+    func: Callable[[ChainState], Iterator[Answer | Draft]],
+) -> Callable[[ChainState], AsyncIterator[Answer | Draft]]:
     """An async generator running the sync one in a worker thread, item by item."""
     done = object()
 
-    async def agen(inputs: ChainState) -> AsyncIterator[Answer]:
+    async def agen(inputs: ChainState) -> AsyncIterator[Answer | Draft]:
         items = func(inputs)
         while (item := await asyncio.to_thread(next, items, done)) is not done:
             yield item  # type: ignore[misc]
@@ -101,7 +102,7 @@ def build_chain(
     settings: Settings,
     answerer: ExtractiveAnswerer,
     llm: BaseChatModel | None = None,
-) -> Runnable[dict[str, Any], Answer]:
+) -> Runnable[dict[str, Any], Answer | Draft]:
     """The LCEL pipeline: condense follow-up -> hybrid retrieve -> answer (+ check)."""
 
     def condense_step(inputs: dict[str, Any]) -> ChainState:
@@ -134,13 +135,12 @@ def build_chain(
         passages = [Passage.from_document(d) for d in docs]
         return replace(turn, passages=passages, retrieve_ms=elapsed_ms(started))
 
-    def stamp(answer: Answer, turn: ChainState, started: float) -> Answer:
+    def stamp(made: Answer | Draft, turn: ChainState, started: float) -> Answer | Draft:
         """The pipeline's view: original question, resolved question, mode, timings."""
-        answer = replace(
-            answer, question=turn.question, standalone_question=turn.standalone, mode=settings.llm
-        )
-        if not answer.complete:
-            return answer
+        question, standalone, mode = turn.question, turn.standalone, settings.llm
+        if isinstance(made, Draft):
+            return replace(made, question=question, standalone_question=standalone, mode=mode)
+        answer = replace(made, question=question, standalone_question=standalone, mode=mode)
         answer = replace(answer, info=replace(answer.info, condensed_by=turn.condensed_by))
         timings = {
             "condense": turn.condense_ms,
@@ -152,7 +152,7 @@ def build_chain(
             timings["first_token"] = timings["total"]
         return answer.with_timings(**timings)
 
-    def answer_step(turn: ChainState) -> Iterator[Answer]:
+    def answer_step(turn: ChainState) -> Iterator[Answer | Draft]:
         started = time.perf_counter()
         resolution = turn.resolution
         if llm is None:
@@ -161,7 +161,7 @@ def build_chain(
             return
         from rag.generate import stream_answer
 
-        for answer in stream_answer(
+        for made in stream_answer(
             resolution.question,
             turn.passages,
             llm,
@@ -170,7 +170,7 @@ def build_chain(
             fallback=answerer,
             started=turn.started,
         ):
-            yield stamp(answer, turn, started)
+            yield stamp(made, turn, started)
 
     return (
         RunnableLambda(condense_step, name="condense")

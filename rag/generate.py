@@ -12,7 +12,7 @@ Passages are added in rank order while they fit the model's context window
 fit is left out whole, never cut, and ``info.passages_dropped`` counts them.
 
 :func:`stream_answer` yields growing draft :class:`~rag.answer.Answer` snapshots
-(``complete=False``) while tokens arrive, then the final, checked answer
+while tokens arrive, then the final, checked answer
 (:mod:`rag.citecheck`): only supported sentences, markers renumbered to citations
 1..n. When the model refuses, the answer is the refusal; when no sentence is
 supported, it falls back to the extractive answer and says so in ``info``.
@@ -30,7 +30,8 @@ from dataclasses import dataclass, replace
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from rag.answer import Answer, Answerer, Passage, elapsed_ms
+from rag.answer import Answer, AnswerDetails, Answerer, Draft, Passage, elapsed_ms
+from rag.answerinfo import AnswerInfo
 from rag.citecheck import Check, check_answer, renumber
 from rag.config import REFUSAL, Settings
 from rag.embeddings import Encoder
@@ -115,7 +116,7 @@ def stream_answer(
     *,
     fallback: Answerer,
     started: float | None = None,
-) -> Iterator[Answer]:
+) -> Iterator[Answer | Draft]:
     """Draft snapshots while the model writes, then the checked answer (last).
 
     When nothing the model wrote is supported, *fallback* (the extractive answerer)
@@ -133,7 +134,7 @@ def stream_answer(
         passages_dropped=fitted.dropped,
         prompt_tokens=fitted.prompt_tokens,
     )
-    draft = Answer(question, "", False, passages=list(passages), complete=False, info=info)
+    draft = Draft(question=question, answer="", passages=list(passages), info=info)
     if not fitted.passages:
         reason = "no passage was retrieved" if not passages else "no passage fits the context"
         yield _fallback(draft, fallback, reason)
@@ -146,8 +147,7 @@ def stream_answer(
     draft = replace(draft, info=replace(info, draft=generated))
     checked = _checked(draft, fitted.passages, embeddings, settings)
     if not checked.refused and not checked.citations:
-        why = checked.info.why
-        checked = _fallback(checked, fallback, why)
+        checked = _fallback(checked, fallback, checked.info.why)
     yield checked.with_timings(**timings)
 
 
@@ -168,7 +168,7 @@ def _generate(model: BaseChatModel, messages: list[BaseMessage]) -> Iterator[str
 
 
 def _checked(
-    draft: Answer, prompt: Sequence[Passage], embeddings: Encoder, settings: Settings
+    draft: Draft, prompt: Sequence[Passage], embeddings: Encoder, settings: Settings
 ) -> Answer:
     """Keep the supported sentences (renumbered); a leading refusal refuses.
 
@@ -179,29 +179,40 @@ def _checked(
     info = draft.info.checked(check.report(), check.refused)
     timing = {"check": elapsed_ms(began)}
     if check.refused:
-        refusal = replace(draft, answer=REFUSAL, refused=True, complete=True, info=info)
+        refusal = Answer.not_found(draft.question, REFUSAL, **_details(draft, info))
         return refusal.with_timings(**timing)
     text, citations = renumber(check)
-    if not citations:
+    if not citations:  # answered by nothing: the caller falls back
         why = "the model wrote no sentence" if not check.verdicts else "no sentence was supported"
         info = replace(info, why=why)
-    answer = replace(draft, answer=text, citations=citations, complete=True, info=info)
+    answer = Answer.answered(draft.question, text, citations=citations, **_details(draft, info))
     return answer.with_timings(**timing)
 
 
-def _fallback(answer: Answer, answerer: Answerer, reason: str) -> Answer:
-    """The extractive answer in place of a generated one, saying why."""
-    extractive = answerer.answer(answer.question, answer.passages)
-    info = answer.info.fell_back(extractive.info, reason)
-    return replace(
-        answer,
-        answer=extractive.answer,
-        refused=extractive.refused,
-        citations=extractive.citations,
-        complete=True,
+def _details(draft: Draft, info: AnswerInfo) -> AnswerDetails:
+    """What the checked answer keeps of its draft, with the checked *info*."""
+    return AnswerDetails(
+        passages=draft.passages,
+        standalone_question=draft.standalone_question,
+        mode=draft.mode,
         info=info,
-        outcome=extractive.outcome,
-        confidence=extractive.confidence,
+    )
+
+
+def _fallback(made: Answer | Draft, answerer: Answerer, reason: str) -> Answer:
+    """The extractive answer in place of a generated one (*made*), saying why.
+
+    It keeps *made*'s question, passages, mode and timings; its info adds the
+    extractive judge's to the generation's.
+    """
+    extractive = answerer.answer(made.question, made.passages)
+    return replace(
+        extractive,
+        passages=list(made.passages),
+        standalone_question=made.standalone_question,
+        mode=made.mode,
+        timings_ms=dict(made.timings_ms) if isinstance(made, Answer) else {},
+        info=made.info.fell_back(extractive.info, reason),
     )
 
 

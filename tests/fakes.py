@@ -158,35 +158,30 @@ def answered(question: str = "How many jars did the orchard make?") -> Answer:
         answer_start=short,
         answer_end=short + len(SHORT_ANSWER),
     )
-    return Answer(
+    return Answer.answered(
         question,
         QUOTE + " [1]",
-        False,
-        [cite],
-        [passage(1), passage(2)],
-        question,
-        outcome="answered",
+        citations=[cite],
+        passages=[passage(1), passage(2)],
+        standalone_question=question,
         confidence=0.83,
     )
 
 
 def unsure(question: str = "Who mended the press?") -> Answer:
     """'Not sure': no citation, the two closest passages, best sentence at 41%."""
-    return Answer(
+    return Answer.unsure(
         question,
         UNSURE,
-        True,
-        [],
-        [passage(1), passage(2)],
-        question,
-        outcome="unsure",
+        passages=[passage(1), passage(2)],
+        standalone_question=question,
         confidence=0.41,
     )
 
 
 def not_found(question: str = "What is the capital of Peru?") -> Answer:
     """'Not in the documents': the refusal, no citation, no passage."""
-    return Answer(question, REFUSAL, True, [], [], question, outcome="not_found", confidence=0.0)
+    return Answer.not_found(question, REFUSAL, standalone_question=question, confidence=0.0)
 
 
 class CannedAssistant(Assistant):

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from rag.answer import Answer, Citation, Passage
+from rag.answer import Answer, AnswerDetails, Citation, Passage
 from rag.answerinfo import AnswerInfo, CandidateNote
 from rag.answering.decision import Decision, Signals, load_decision, outcome
 from rag.answering.reader import Reader, SpanReader, bundled_reader_path
@@ -214,21 +214,16 @@ def answer_extractively(
         best_candidate=judged[0].unit if judged else "",
         candidates=[_note(c) for c in judged[:NOTES]],
     )
-    answer = Answer(
-        question=question,
-        answer=REFUSAL if result == "not_found" else UNSURE,
-        refused=result != "answered",
-        passages=list(passages),
-        standalone_question=question,
-        info=info,
-        outcome=result,
-        confidence=best,
+    found = AnswerDetails(
+        passages=passages, standalone_question=question, info=info, confidence=best
     )
-    if result != "answered":
-        return answer
+    if result == "not_found":
+        return Answer.not_found(question, REFUSAL, **found)
+    if result == "unsure":
+        return Answer.unsure(question, UNSURE, **found)
     citations = cite(choose(judged, threshold, settings.max_answer_sentences))
     text = " ".join(f"{defuse(c.quote)} [{c.id}]" for c in citations)
-    return replace(answer, answer=text, citations=citations)
+    return Answer.answered(question, text, citations=citations, **found)
 
 
 class ExtractiveAnswerer:

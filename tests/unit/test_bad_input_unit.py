@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import rag.cli
-from rag.answer import Answer
+from rag.answer import Answer, Draft
 from rag.cli import guarded, main
 from rag.config import Settings
 from rag.documents import parse_bytes
@@ -82,8 +82,8 @@ class HostileAssistant(CannedAssistant):
 
     def ask_stream(
         self, question: str, history: Sequence[Any] | None = None, k: int | None = None
-    ) -> Iterator[Answer]:
-        yield replace(self.answer, answer=QUOTE[:40], complete=False)  # a streamed draft
+    ) -> Iterator[Answer | Draft]:
+        yield Draft(question=question, answer=QUOTE[:40], passages=self.answer.passages)
         yield self.answer
 
 

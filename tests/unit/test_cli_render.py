@@ -103,14 +103,14 @@ def test_ask_json_has_outcome_confidence_and_exact_short_answer_offsets(canned, 
 
 
 def test_draft_deltas_show_each_growing_draft_once_and_keep_the_final() -> None:
-    from rag.answer import Answer, draft_deltas
+    from rag.answer import Answer, Draft, draft_deltas
 
-    drafts = [
-        Answer("q", "The ferry", False, complete=False),
-        Answer("q", "The ferry runs", False, complete=False),
-        Answer("q", "A rewrite", False, complete=False),  # not an extension: not shown
-        Answer("q", "The ferry runs hourly.", False, complete=False),
-        Answer("q", "The ferry runs hourly. [1]", False),
+    drafts: list[Answer | Draft] = [
+        Draft(question="q", answer="The ferry"),
+        Draft(question="q", answer="The ferry runs"),
+        Draft(question="q", answer="A rewrite"),  # not an extension: not shown
+        Draft(question="q", answer="The ferry runs hourly."),
+        Answer.answered("q", "The ferry runs hourly. [1]", citations=[]),
     ]
     done: list[Answer] = []
     assert list(draft_deltas(drafts, done)) == ["The ferry", " runs", " hourly."]

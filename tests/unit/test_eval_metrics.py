@@ -219,7 +219,9 @@ SENTENCE = "Home Secretary Theresa May will visit Calais on Thursday."
 
 def test_evidence_inside_a_larger_chunk_counts_as_retrieved_and_cited():
     big, other = _passage(2, 0, len(DOC)), _passage(1, 0, 54)
-    answer = Answer("q", f"{SENTENCE} [1]", False, [_cite(1, big, SENTENCE)], [other, big])
+    answer = Answer.answered(
+        "q", f"{SENTENCE} [1]", citations=[_cite(1, big, SENTENCE)], passages=[other, big]
+    )
     result = _score(_row(evidence="Theresa May will visit Calais"), answer)
     assert result.relevance_basis == "evidence"
     assert [p["relevant"] for p in result.retrieved] == [False, True]
@@ -235,7 +237,9 @@ def test_evidence_inside_a_larger_chunk_counts_as_retrieved_and_cited():
 def test_citation_precision_counts_off_evidence_citations():
     p = _passage(1, 0, len(DOC))
     cites = [_cite(1, p, SENTENCE), _cite(2, p, "It will tackle smuggling.")]
-    answer = Answer("q", f"{SENTENCE} [1] It will tackle smuggling. [2]", False, cites, [p])
+    answer = Answer.answered(
+        "q", f"{SENTENCE} [1] It will tackle smuggling. [2]", citations=cites, passages=[p]
+    )
     result = _score(_row(evidence=SENTENCE), answer)
     assert result.metrics["citation_precision"] == 0.5
     assert result.metrics["citation_recall"] == 1.0
@@ -244,7 +248,9 @@ def test_citation_precision_counts_off_evidence_citations():
 
 def test_without_evidence_relevance_falls_back_to_the_reference():
     p1, p2 = _passage(1, 0, 54), _passage(2, 55, len(DOC))
-    answer = Answer("q", f"{SENTENCE} [1]", False, [_cite(1, p2, SENTENCE)], [p1, p2])
+    answer = Answer.answered(
+        "q", f"{SENTENCE} [1]", citations=[_cite(1, p2, SENTENCE)], passages=[p1, p2]
+    )
     result = _score(_row(), answer)
     assert result.relevance_basis == "reference"
     assert result.relevant_rank == 2
@@ -281,7 +287,9 @@ def test_marker_validity_catches_broken_citations(text, citations, problem):
         "wrong quote": [Citation(**{**good.__dict__, "quote": "Theresa May"})],
         "extra": [good, _cite(2, p, "She will sign a declaration.")],
     }[citations]
-    result = _score(_row(evidence=SENTENCE), Answer("q", text, False, cites, [p]))
+    result = _score(
+        _row(evidence=SENTENCE), Answer.answered("q", text, citations=cites, passages=[p])
+    )
     assert result.metrics["marker_validity"] == 0.0
     assert problem in result.marker_problem
 
@@ -289,14 +297,16 @@ def test_marker_validity_catches_broken_citations(text, citations, problem):
 def test_diagnosis_of_each_failure():
     far = _passage(1, 0, 54)
     near = _passage(1, 81, len(DOC))
-    wrong = Answer("q", "Britain [1]", False, [_cite(1, far, "Britain")], [far])
+    wrong = Answer.answered(
+        "q", "Britain [1]", citations=[_cite(1, far, "Britain")], passages=[far]
+    )
     assert _score(_row(evidence=SENTENCE), wrong).diagnosis == m.RETRIEVAL_MISS
-    wrong_near = Answer(
-        "q", "She will sign a declaration. [1]", False,
-        [_cite(1, near, "She will sign a declaration.")], [near],
-    )  # fmt: skip
+    sign = "She will sign a declaration."
+    wrong_near = Answer.answered(
+        "q", f"{sign} [1]", citations=[_cite(1, near, sign)], passages=[near]
+    )
     assert _score(_row(evidence=SENTENCE), wrong_near).diagnosis == m.WRONG_ANSWER
-    refused = Answer("q", REFUSAL, True, [], [near])
+    refused = Answer.not_found("q", REFUSAL, passages=[near])
     result = _score(_row(evidence=SENTENCE), refused)
     assert result.diagnosis == m.WRONG_REFUSAL
     assert "rank 1" in result.diagnosis_detail
@@ -308,11 +318,14 @@ def test_diagnosis_of_each_failure():
 def test_unanswerable_rows_score_only_refusal():
     p = _passage(1, 81, len(DOC))
     row = _row(reference="", answerable=False)
-    refused = _score(row, Answer("q", REFUSAL, True, [], [p]))
+    refused = _score(row, Answer.not_found("q", REFUSAL, passages=[p]))
     assert refused.diagnosis == m.OK
     assert refused.metrics["refusal_accuracy"] == 1.0
     assert refused.metrics["hit@3"] is None and refused.metrics["f1"] is None
-    answered = _score(row, Answer("q", f"{SENTENCE} [1]", False, [_cite(1, p, SENTENCE)], [p]))
+    answered = _score(
+        row,
+        Answer.answered("q", f"{SENTENCE} [1]", citations=[_cite(1, p, SENTENCE)], passages=[p]),
+    )
     assert answered.diagnosis == m.FALSE_ANSWER
     assert answered.metrics["refusal_accuracy"] == 0.0
     assert answered.metrics["decision_accuracy"] == 0.0
@@ -338,7 +351,10 @@ def test_short_answer_is_scored_like_squad_on_answered_questions(words, em, f1):
     p = _passage(1, 81, len(DOC))
     cite = _cite(1, p, SENTENCE)
     cite = _short(cite, words) if words else cite
-    result = _score(_row(evidence=SENTENCE), Answer("q", f"{SENTENCE} [1]", False, [cite], [p]))
+    result = _score(
+        _row(evidence=SENTENCE),
+        Answer.answered("q", f"{SENTENCE} [1]", citations=[cite], passages=[p]),
+    )
     assert result.citations[0]["short_answer"] == (words or "")
     assert result.metrics["short_answer_em"] == em
     assert result.metrics["short_answer_f1"] == f1
@@ -349,7 +365,7 @@ def test_short_answer_uses_the_first_citation_only():
     first = _short(_cite(1, p, "It will tackle smuggling."), "smuggling")
     second = _short(_cite(2, p, SENTENCE), "Theresa May")
     text = f"It will tackle smuggling. [1] {SENTENCE} [2]"
-    result = _score(_row(), Answer("q", text, False, [first, second], [p]))
+    result = _score(_row(), Answer.answered("q", text, citations=[first, second], passages=[p]))
     assert result.metrics["short_answer_em"] == 0.0
     assert result.metrics["short_answer_f1"] == 0.0
 
@@ -357,10 +373,11 @@ def test_short_answer_uses_the_first_citation_only():
 def test_short_answer_does_not_apply_to_refusals_unsure_or_unanswerable_rows():
     p = _passage(1, 81, len(DOC))
     cite = _short(_cite(1, p, SENTENCE), "Theresa May")
-    refused = _score(_row(), Answer("q", REFUSAL, True, [], [p]))
-    unsure = _score(_row(), Answer("q", SENTENCE, True, [], [p], outcome="unsure"))
+    refused = _score(_row(), Answer.not_found("q", REFUSAL, passages=[p]))
+    unsure = _score(_row(), Answer.unsure("q", SENTENCE, passages=[p]))
     unanswerable = _score(
-        _row(reference="", answerable=False), Answer("q", f"{SENTENCE} [1]", False, [cite], [p])
+        _row(reference="", answerable=False),
+        Answer.answered("q", f"{SENTENCE} [1]", citations=[cite], passages=[p]),
     )
     for result in (refused, unsure, unanswerable):
         assert result.metrics["short_answer_em"] is None

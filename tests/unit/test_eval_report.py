@@ -33,14 +33,16 @@ SECOND = "She will sign a <script>alert(1)</script> deal."
 def _answer(text_sentence: str | None, short: str | None = None) -> Answer:
     passage = Passage(1, SOURCE, "Doc", 0, len(DOC), 0.5, DOC)
     if text_sentence is None:
-        return Answer("q", REFUSAL, True, [], [passage])
+        return Answer.not_found("q", REFUSAL, passages=[passage])
     start = DOC.index(text_sentence)
     at = DOC.index(short, start) if short else None
     cite = Citation(
         1, SOURCE, "Doc", text_sentence, start, start + len(text_sentence), DOC, 1, 0, len(DOC),
         answer_start=at, answer_end=None if at is None else at + len(short or ""),
     )  # fmt: skip
-    return Answer("q", f"{text_sentence} [1]", False, [cite], [passage], timings_ms={"total": 5})
+    return Answer.answered(
+        "q", f"{text_sentence} [1]", citations=[cite], passages=[passage], timings_ms={"total": 5}
+    )
 
 
 def _result(

@@ -40,10 +40,16 @@ def make_answer(question: str = "Who visits Calais?") -> Answer:
         doc_sha256=SHA,
         score=0.8,
     )
-    return Answer(question, TEXT[start:end] + " [1]", False, [cite], [passage], question)
+    return Answer.answered(
+        question,
+        TEXT[start:end] + " [1]",
+        citations=[cite],
+        passages=[passage],
+        standalone_question=question,
+    )
 
 
-REFUSED = Answer("Capital of Peru?", "I could not find this in the documents.", True)
+REFUSED = Answer.not_found("Capital of Peru?", "I could not find this in the documents.")
 DOC = ManifestEntry("seeds/a.txt", "Title", SHA, "fp", 1, len(TEXT), "2026-01-01T00:00:00")
 
 
@@ -74,7 +80,9 @@ def test_markdown_lists_questions_answers_and_cited_spans() -> None:
 
 def test_document_text_in_markdown_is_fenced_so_images_do_not_render() -> None:
     markdown_it = pytest.importorskip("markdown_it")
-    hostile = Answer("![q](http://evil/q.png)?", "See ![x](http://evil/p.png) [1]", False)
+    hostile = Answer.answered(
+        "![q](http://evil/q.png)?", "See ![x](http://evil/p.png) [1]", citations=[]
+    )
     rendered = markdown_it.MarkdownIt("commonmark").render(conversation_markdown([hostile]))
     assert "<img" not in rendered
     assert "evil/p.png" in rendered  # still there, as text

@@ -64,7 +64,7 @@ def test_markers_between_words_and_sentences():
 @pytest.mark.parametrize(("marker", "numbers"), ACCEPTED)
 def test_every_user_sees_the_same_markers(marker, numbers):
     text = f"The keeper left in 1987 {marker}."
-    assert Answer("q", text, False).markers() == numbers
+    assert Answer.answered("q", text, citations=[]).markers() == numbers
     assert claim_of(text).markers == tuple(dict.fromkeys(numbers))
     assert m.strip_markers(text) == "The keeper left in 1987 ."
     # Condensing: a rewrite carrying a marker is an answer, not a question.

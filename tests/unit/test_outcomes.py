@@ -99,10 +99,9 @@ def test_no_passages_means_not_found() -> None:
 
 
 def test_old_consumers_see_refused_for_both_refusals() -> None:
-    for outcome in ("unsure", "not_found"):
-        answer = Answer("q", "a", False, outcome=outcome)  # type: ignore[arg-type]
-        assert answer.refused
-    assert Answer("q", REFUSAL, True).outcome == "not_found"
+    assert Answer.unsure("q").refused and Answer.not_found("q").refused
+    assert not Answer.answered("q", "Founded in 1974. [1]", citations=[]).refused
+    assert Answer.unsure("q").answer == UNSURE and Answer.not_found("q").answer == REFUSAL
 
 
 def test_the_shipped_decision_loads_and_matches_the_signals(tmp_path) -> None:
