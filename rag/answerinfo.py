@@ -3,7 +3,7 @@
 Every answerer fills the part it knows, and every reader (CLI, page, exports, eval)
 reads fields, so a renamed field is a type error, not a silent ``None``:
 
-* the extractive judge: relevance of the best sentence, the thresholds in force,
+* the extractive decision: relevance of the best sentence, the thresholds in force,
   the candidates it weighed (:class:`CandidateNote`) and why the best was rejected;
 * the chain: how a follow-up was understood (``condensed_by``);
 * a generating answerer: which model wrote it (``provider``, ``spec``, ``model``,
@@ -70,7 +70,7 @@ class CheckReport:
 class AnswerInfo:
     """How an answer was made; see the module docstring for who fills what."""
 
-    # the extractive judge
+    # the extractive decision (rag.answering)
     best_score: float = 0.0
     threshold: float = 0.0  # the refusal threshold in force
     answer_threshold: float = 0.0
@@ -101,7 +101,7 @@ class AnswerInfo:
     fallback: str | None = None  # "extractive" when the extractive answer replaced it
     fallback_reason: str = ""
 
-    def checked(self, report: CheckReport, refused: bool) -> AnswerInfo:
+    def checked(self, report: CheckReport, model_refused: bool) -> AnswerInfo:
         """This info with the citation check's findings."""
         return replace(
             self,
@@ -110,21 +110,21 @@ class AnswerInfo:
             unsupported_count=len(report.unsupported),
             unsupported=list(report.unsupported),
             ignored_markers=list(report.ignored_markers),
-            model_refused=refused,
+            model_refused=model_refused,
             fallback=None,
         )
 
-    def fell_back(self, judged: AnswerInfo, reason: str) -> AnswerInfo:
-        """This (generation) info, plus the extractive judge's from *judged*, saying why."""
+    def fell_back(self, extractive: AnswerInfo, reason: str) -> AnswerInfo:
+        """This (generation) info, plus the extractive decision's from *extractive*, and why."""
         return replace(
             self,
-            best_score=judged.best_score,
-            threshold=judged.threshold,
-            answer_threshold=judged.answer_threshold,
-            rejected_by_rules=judged.rejected_by_rules,
-            best_candidate=judged.best_candidate,
-            best_candidate_rejected=judged.best_candidate_rejected,
-            candidates=list(judged.candidates),
+            best_score=extractive.best_score,
+            threshold=extractive.threshold,
+            answer_threshold=extractive.answer_threshold,
+            rejected_by_rules=extractive.rejected_by_rules,
+            best_candidate=extractive.best_candidate,
+            best_candidate_rejected=extractive.best_candidate_rejected,
+            candidates=list(extractive.candidates),
             fallback="extractive",
             fallback_reason=reason,
             why="",

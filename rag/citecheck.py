@@ -92,7 +92,7 @@ class Support:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class ClaimVerdict:
     """The check of one claim: its supports (empty when unsupported) and why not."""
 
     claim: Claim
@@ -105,16 +105,17 @@ class Verdict:
 class Check:
     """The check of a whole answer."""
 
-    verdicts: list[Verdict] = field(default_factory=list)
-    refused: bool = False
+    verdicts: list[ClaimVerdict] = field(default_factory=list)
+    # The model wrote the refusal sentence (``Answer.refused`` is the answer's outcome).
+    model_refused: bool = False
 
     @property
-    def supported(self) -> list[Verdict]:
+    def supported(self) -> list[ClaimVerdict]:
         """Claims with at least one supporting span."""
         return [v for v in self.verdicts if v.supports]
 
     @property
-    def unsupported(self) -> list[Verdict]:
+    def unsupported(self) -> list[ClaimVerdict]:
         """Claims that are removed from the answer."""
         return [v for v in self.verdicts if not v.supports]
 
@@ -220,18 +221,18 @@ def check_claim(
     spans: dict[int, list[CandidateSpan]],
     vectors: _Vectors,
     settings: Settings,
-) -> Verdict:
+) -> ClaimVerdict:
     """Supported when a marker's passage holds a span that backs the claim."""
     valid = tuple(m for m in claim.markers if 1 <= m <= len(passages))
     invalid = tuple(m for m in claim.markers if m not in valid)
     if not tokenize(claim.text):
-        return Verdict(claim, reason="no checkable content", ignored_markers=claim.markers)
+        return ClaimVerdict(claim, reason="no checkable content", ignored_markers=claim.markers)
     if _incomplete(claim.text):
-        return Verdict(claim, reason="incomplete sentence", ignored_markers=claim.markers)
+        return ClaimVerdict(claim, reason="incomplete sentence", ignored_markers=claim.markers)
     if not claim.markers:
-        return Verdict(claim, reason="no [n] citation marker")
+        return ClaimVerdict(claim, reason="no [n] citation marker")
     if not valid:
-        return Verdict(
+        return ClaimVerdict(
             claim, reason=f"[{invalid[0]}] points to no passage", ignored_markers=invalid
         )
     supports, nearest = [], []
@@ -242,8 +243,8 @@ def check_claim(
     if supports:
         kept = {s.marker for s in supports}
         ignored = tuple(m for m in claim.markers if m not in kept)
-        return Verdict(claim, tuple(supports), ignored_markers=ignored)
-    return Verdict(claim, reason=_why_not(valid, nearest), ignored_markers=claim.markers)
+        return ClaimVerdict(claim, tuple(supports), ignored_markers=ignored)
+    return ClaimVerdict(claim, reason=_why_not(valid, nearest), ignored_markers=claim.markers)
 
 
 def _incomplete(text: str) -> bool:
@@ -281,7 +282,7 @@ def check_answer(
     """Check every sentence of *text*; passages are numbered 1..n as in the prompt."""
     claims = split_claims(text)
     if claims and is_refusal(claims[0].text):
-        return Check(refused=True)
+        return Check(model_refused=True)
     claims = [c for c in claims if not is_refusal(c.text)]
     spans = {i: passage_spans(p) for i, p in enumerate(passages, start=1)}
     vectors = _Vectors(claims, [s for group in spans.values() for s in group], embeddings)

@@ -176,9 +176,9 @@ def _checked(
     """
     began = time.perf_counter()
     check: Check = check_answer(draft.info.draft, prompt, embeddings, settings)
-    info = draft.info.checked(check.report(), check.refused)
+    info = draft.info.checked(check.report(), check.model_refused)
     timing = {"check": elapsed_ms(began)}
-    if check.refused:
+    if check.model_refused:
         refusal = Answer.not_found(draft.question, REFUSAL, **_details(draft, info))
         return refusal.with_timings(**timing)
     text, citations = renumber(check)
@@ -203,7 +203,7 @@ def _fallback(made: Answer | Draft, answerer: Answerer, reason: str) -> Answer:
     """The extractive answer in place of a generated one (*made*), saying why.
 
     It keeps *made*'s question, passages, mode and timings; its info adds the
-    extractive judge's to the generation's.
+    extractive decision's to the generation's.
     """
     extractive = answerer.answer(made.question, made.passages)
     return replace(
