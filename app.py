@@ -1,12 +1,14 @@
 """The browser chat: ask questions about the documents and check every cited passage.
 
 Run with ``streamlit run app.py`` (or ``make run``). This file is the Streamlit page
-only: session state, cached resources, rendering and error display. It calls
-:class:`rag.service.Assistant` for everything else (ingest, ask, list and remove
-documents), :mod:`rag.conversations` to keep conversations in the local SQLite file
-and to draw example questions from the documents, :mod:`rag.uploads` to save an
-upload, :mod:`rag.highlight` to make text inert and highlight a span, and
-:mod:`rag.export` for the Markdown/JSON export.
+only: session state, cached resources, rendering and error display. It calls the
+service (:mod:`rag.service`) for everything else: :class:`~rag.service.Assistant` to
+ingest, ask, list, show and remove documents, save uploads and find example questions
+the documents answer; the conversation store it opens to keep conversations (SQLite in
+the store folder, or PostgreSQL); the provider choices; the Markdown/JSON export. It
+renders with :mod:`rag.highlight` (text made inert, a span highlighted) and
+:mod:`rag.rendering`, and imports nothing else from ``rag`` (enforced by
+``tests/unit/test_import_rule.py``).
 
 It does not retrieve, score, answer or parse documents itself, it does not write
 SQL, and it never renders document or answer text as HTML.
@@ -37,7 +39,8 @@ sentence), "not sure" (a blue box, then the closest passages, labelled as not an
 answer) and "not in the documents" (a yellow box, no sources).
 
 Answer providers: the sidebar lists the ones usable on this machine
-(:func:`rag.llm.available_specs`: packages importable, llama.cpp only with its GGUF).
+(:func:`rag.service.provider_choices`, from the one registry in :mod:`rag.llm`:
+packages importable, llama.cpp only with its GGUF).
 With a model, the draft streams token by token, then is replaced by the checked
 answer, which names the model and says what the citation check removed or whether
 it fell back to the extractive answer.
@@ -64,36 +67,32 @@ from typing import Any
 import streamlit as st
 
 from rag.answer import Answer, Citation, Passage, draft_deltas
-from rag.config import Settings
-from rag.conversations import (
+from rag.errors import RagError, SettingsError, StoreEmptyError
+from rag.highlight import escape_markdown, stream_pieces, text_markdown
+from rag.rendering import document_markdown, is_markdown, markdown_window
+from rag.service import (
     TITLE_CHARS,
+    UPLOAD_TYPES,
+    Assistant,
     ConversationNotFound,
     ConversationStore,
     ConversationSummary,
-    example_questions,
+    IngestReport,
+    ManifestEntry,
+    Settings,
+    Upload,
+    answer_text,
+    check_note,
+    conversation_location,
+    distinct_labels,
+    export_conversation,
+    load_embeddings,
+    open_conversations,
+    provider_choices,
+    turns_of,
 )
-from rag.conversations.labels import distinct_labels
-from rag.documents import SUPPORTED_SUFFIXES
-from rag.errors import RagError, SettingsError, StoreEmptyError
-from rag.export import conversation_json, conversation_markdown
-from rag.generate import check_note
-from rag.highlight import escape_markdown, stream_pieces, text_markdown
-from rag.ingest import IngestReport
-from rag.llm import available_specs, parse_spec
-from rag.rendering import document_markdown, is_markdown, markdown_window
-from rag.service import Assistant
-from rag.settings_errors import load_settings as load_settings_or_explain
-from rag.store import ManifestEntry
-from rag.structure import reflow
-from rag.uploads import is_upload, safe_name, save_upload
+from rag.service import load_settings as load_settings_or_explain
 
-PROVIDERS = {
-    "extractive": "Extractive: quotes the documents (no model)",
-    "llamacpp": "llama.cpp: local GGUF model",
-    "ollama": "Ollama server",
-    "openai": "OpenAI-compatible API",
-}
-MODEL_EXAMPLES = {"ollama": "llama3.2", "openai": "gpt-4o-mini"}
 STREAM_DELAY = 0.02  # seconds between streamed words: visibly progressive, never slow
 SIDEBAR_CONVERSATIONS = 30  # conversations listed in the sidebar, most recent first
 EXAMPLES = 3  # example questions offered on an empty conversation
@@ -114,8 +113,6 @@ EXPORTS = (  # label, file suffix, MIME type, icon
 @st.cache_resource(show_spinner="Loading the embedding model (first start only)…")
 def load_model(key: str, _settings: Settings) -> object:
     """The embedding model; *key* names it, so reruns and sessions reuse one copy."""
-    from rag.embeddings import load_embeddings
-
     return load_embeddings(_settings)
 
 
@@ -124,15 +121,14 @@ def load_assistant(key: str, _settings: Settings) -> Assistant:
     """One Assistant per settings *key* (store, mode), sharing the loaded model."""
     model_key = f"{_settings.embedding_path}|{_settings.embedding_model}"
     assistant = Assistant(_settings, embeddings=load_model(model_key, _settings))
-    if assistant.documents():
-        assistant.retriever.snapshot()  # build the keyword index now, not on question one
+    assistant.warm_up()  # build the keyword index now, not on question one
     return assistant
 
 
 @st.cache_resource
 def load_conversations(location: str) -> ConversationStore:
     """The conversation database (one engine per server process, shared by sessions)."""
-    return ConversationStore.at(location)
+    return open_conversations(location)
 
 
 @st.cache_data(show_spinner="Finding example questions the documents answer…", max_entries=32)
@@ -143,34 +139,14 @@ def examples_for(documents: tuple[tuple[str, str, str], ...], _assistant: Assist
     first page stays quick) and only those answered Grounded are offered: an example
     that gets "not sure" teaches a new reader the wrong thing.
     """
-    texts = []
-    for source, _sha, name in documents:
-        try:
-            texts.append((name, _assistant.document_text(source)))
-        except RagError:
-            continue  # a document that cannot be read just offers no example
-    return grounded(example_questions(texts, EXAMPLE_CANDIDATES), _assistant)
-
-
-def grounded(candidates: list[str], assistant: Assistant) -> list[str]:
-    """The first EXAMPLES of *candidates* that *assistant* answers Grounded."""
-    kept: list[str] = []
-    for question in candidates:
-        try:
-            answer = assistant.ask(question)
-        except RagError:
-            continue
-        if answer.outcome == "answered":
-            kept.append(question)
-        if len(kept) == EXAMPLES:
-            break
-    return kept
+    sources = [(source, name) for source, _sha, name in documents]
+    return _assistant.example_questions(sources, EXAMPLE_CANDIDATES, EXAMPLES)
 
 
 def example_checker(assistant: Assistant) -> Assistant:
     """The assistant that checks example questions: the extractive one (quick), whatever
     answer mode is chosen, so a model is never run for a suggestion."""
-    if parse_spec(assistant.settings.llm).provider == "extractive":
+    if not assistant.provider.generative:
         return assistant
     settings = assistant.settings.model_copy(update={"llm": "extractive"})
     return load_assistant(settings.model_dump_json(), settings)
@@ -240,14 +216,6 @@ def show_remembered_errors(section: str) -> None:
     """The errors :func:`remember_error` kept for *section*, once."""
     for message in st.session_state.pop(f"errors-{section}", []):
         st.error(escape_markdown(message), icon=":material/error:")
-
-
-def history(answers: list[Answer]) -> list[dict[str, str]]:
-    """Earlier turns in the form the follow-up resolver reads (as the CLI passes them)."""
-    return [
-        {"question": a.question, "answer": a.answer, "standalone": a.standalone_question}
-        for a in answers
-    ]
 
 
 def show_error(exc: RagError) -> None:
@@ -360,31 +328,22 @@ def upload_notice(report: IngestReport) -> str:
 
 def ingest_uploads(assistant: Assistant, files: list) -> None:
     """Save each upload in settings.uploads_dir, ingest them, remember the outcome."""
-    settings = assistant.settings
-    max_bytes = int(settings.max_file_mb * 1_000_000)
-    saved, errors, renamed = [], [], ""
-    for upload in files:
-        try:
-            path = save_upload(settings.uploads_dir, upload.name, upload.getvalue(), max_bytes)
-        except RagError as exc:
-            errors.append(str(exc))
-            continue
-        saved.append(path)
-        if path.name != safe_name(upload.name):  # never replaces another upload's content
-            renamed += (
-                f" {escape_markdown(safe_name(upload.name))} was kept as "
-                f"{escape_markdown(path.name)}: an upload of that name with other content "
-                "is already stored."
-            )
+    saved = assistant.save_uploads([Upload(f.name, f.getvalue()) for f in files])
+    errors = list(saved.errors)
+    renamed = "".join(  # never replaces another upload's content
+        f" {escape_markdown(r.asked)} was kept as {escape_markdown(r.kept)}: an upload of "
+        "that name with other content is already stored."
+        for r in saved.renamed
+    )
     notice = ""
-    if saved:
+    if saved.paths:
         bar = st.progress(0.0, text="Embedding passages…")
 
         def progress(done: int, total: int) -> None:
             bar.progress(done / total if total else 1.0, text=f"Embedding {done}/{total} passages")
 
         try:
-            report = assistant.ingest(saved, progress=progress)
+            report = assistant.ingest(saved.paths, progress=progress)
         except RagError as exc:
             errors.append(str(exc))
         else:
@@ -400,7 +359,7 @@ def sidebar_upload(assistant: Assistant) -> None:
     notice, errors = st.session_state.pop("upload_result", ("", []))
     files = st.file_uploader(
         "Add documents",
-        type=[suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES],
+        type=list(UPLOAD_TYPES),
         accept_multiple_files=True,
         key=f"uploader-{st.session_state.uploader}",
         max_upload_size=max(1, int(assistant.settings.max_file_mb)),
@@ -416,28 +375,23 @@ def sidebar_upload(assistant: Assistant) -> None:
 
 def sidebar_provider(settings: Settings) -> str:
     """The answer provider (those usable here), and a model name where one is needed."""
-    try:
-        configured = parse_spec(settings.llm)
-    except RagError as exc:  # a bad RAG_LLM: say so, offer what works
-        show_error(exc)
-        configured = parse_spec(None)
-    # A configured provider that is not usable here stays listed: asking explains why.
-    providers = list(dict.fromkeys([*available_specs(settings), configured.provider]))
+    choices = provider_choices(settings)
+    if choices.problem is not None:  # a bad RAG_LLM: say so, offer what works
+        show_error(choices.problem)
     provider = st.selectbox(
         "Answer mode",
-        providers,
-        index=providers.index(configured.provider),
+        choices.names,
+        index=choices.names.index(choices.provider),
         key="mode",
-        format_func=lambda p: PROVIDERS.get(p, p),
+        format_func=choices.label,
         help="Extractive: the answer is the document's own sentences. With a model, every "
         "sentence it writes is checked against the passage it cites; unsupported ones "
         "are removed.",
     )
-    default = configured.model if configured.provider == provider else ""
-    if provider in MODEL_EXAMPLES:
-        model = st.text_input(
-            "Model", default or MODEL_EXAMPLES[provider], key=f"model-{provider}"
-        ).strip()
+    default = choices.model if choices.provider == provider else ""
+    example = choices.model_example(provider)
+    if example:
+        model = st.text_input("Model", default or example, key=f"model-{provider}").strip()
         return f"{provider}:{model}"
     return f"{provider}:{default}" if default else provider
 
@@ -598,10 +552,8 @@ def export_files(answers: list[Answer], docs: list[ManifestEntry], meta: dict) -
     )
     built = st.session_state.get("export")
     if built is None or built[0] != key:
-        files = {
-            "md": conversation_markdown(answers, docs, meta).encode(),
-            "json": conversation_json(answers, docs, meta).encode(),
-        }
+        export = export_conversation(answers, docs, meta)
+        files = {"md": export.markdown.encode(), "json": export.json.encode()}
         built = st.session_state.export = (key, files)
     return built[1]
 
@@ -671,7 +623,7 @@ def render_document(assistant: Assistant, cite: Citation, key: str) -> None:
     try:
         text = assistant.document_text(cite.source)
     except StoreEmptyError:
-        st.info(removed_note(assistant.settings, cite), icon=":material/link_off:")
+        st.info(removed_note(assistant, cite), icon=":material/link_off:")
         return
     except RagError as exc:
         show_error(exc)
@@ -708,10 +660,10 @@ def render_document(assistant: Assistant, cite: Citation, key: str) -> None:
         st.caption(f"… {len(text) - hi:,} characters after")
 
 
-def removed_note(settings: Settings, cite: Citation) -> str:
+def removed_note(assistant: Assistant, cite: Citation) -> str:
     """The cited document is no longer in the store: what the reader can do about it."""
     gone = f"**{escape_markdown(cite.title)}** was removed from the store after this answer"
-    if is_upload(settings.uploads_dir, cite.source):  # its file was deleted with it
+    if assistant.is_upload(cite.source):  # its file was deleted with it
         return (
             f"{gone}, and its upload deleted. Upload it again (**Add documents** in the "
             "sidebar) to see the passage in its document; the quote above is kept."
@@ -809,13 +761,11 @@ def show_answer_text(answer: Answer, stream: bool) -> None:
     from Markdown documents are rendered like their passages (bold, list items), and
     then shown at once rather than streamed, so the page never shows their raw markup.
     """
-    if answer.mode != "extractive":
-        text = answer.answer
-    else:
-        text = reflow(answer.answer)  # same length: a quote's line breaks only
-        if answer.citations and all(is_markdown(c.source) for c in answer.citations):
-            st.markdown(document_markdown(text, markdown=True))
-            return
+    text = answer_text(answer)  # an extractive answer's quotes re-flowed (same length)
+    quotes = answer.mode == "extractive" and answer.citations
+    if quotes and all(is_markdown(c.source) for c in answer.citations):
+        st.markdown(document_markdown(text, markdown=True))
+        return
     if stream:
         st.write_stream(stream_words(text))
     else:
@@ -920,12 +870,11 @@ def ask(
     with st.chat_message("user"):
         st.markdown(text_markdown(question))
     try:
-        generated = assistant.llm is not None
-        if generated:
-            answer = stream_generated(assistant, question, history(answers), k)
+        if assistant.generative:
+            answer = stream_generated(assistant, question, answers, k)
         else:
             with st.spinner("Searching the documents…"):
-                answer = assistant.ask(question, history=history(answers), k=k)
+                answer = assistant.ask(question, history=turns_of(answers), k=k)
     except RagError as exc:
         show_error(exc)
         return
@@ -964,11 +913,10 @@ def render_examples(assistant: Assistant, docs: list[ManifestEntry]) -> None:
         )
 
 
-def stream_generated(
-    assistant: Assistant, question: str, turns: list[dict[str, str]], k: int
-) -> Answer:
+def stream_generated(assistant: Assistant, question: str, answers: list[Answer], k: int) -> Answer:
     """Show the model's draft token by token; it is replaced by the checked answer."""
     final: list[Answer] = []
+    turns = turns_of(answers)
 
     def pieces() -> Iterator[str]:
         for delta in draft_deltas(assistant.ask_stream(question, history=turns, k=k), final):
@@ -999,7 +947,7 @@ def load_settings() -> Settings:
 def open_store(settings: Settings) -> ConversationStore:
     """The conversation database (store folder, or RAG_DATABASE_URL); a failure stops the page."""
     try:
-        store = load_conversations(ConversationStore.location_for(settings))
+        store = load_conversations(conversation_location(settings))
     except RagError as exc:
         show_error(exc)
         st.stop()

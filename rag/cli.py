@@ -1,6 +1,7 @@
 """Command line: ``python -m rag ingest|ask|chat|docs|remove``.
 
-Parses arguments, calls :class:`rag.service.Assistant`, and writes either
+Parses arguments, calls the service (:class:`rag.service.Assistant` and the provider
+list, settings and bounds :mod:`rag.service` gives), and writes either
 human-readable text (:mod:`rag.terminal`) or one JSON object to stdout (progress
 goes to stderr).
 Expected problems (:class:`rag.errors.RagError`: bad settings, one line per variable;
@@ -13,7 +14,9 @@ Everything printed for a person that comes from a document or a file name goes
 through :func:`rag.terminal.terminal_safe` (no escape sequence from a document
 reaches the terminal); ``--json`` output keeps the exact text, escaped by JSON.
 
-It holds no retrieval or answering logic of its own.
+It holds no retrieval or answering logic of its own, and imports from ``rag`` only the
+service, the answer types, the errors and :mod:`rag.terminal`
+(``tests/unit/test_import_rule.py``).
 """
 
 from __future__ import annotations
@@ -27,10 +30,15 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rag.errors import RagError
+from rag.service import k_bounds, llm_help
 from rag.terminal import ingest_summary, stream_answer, terminal_safe
+
+if TYPE_CHECKING:
+    from rag.answer import Answer
+    from rag.service import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +53,6 @@ K_HELP = "passages to retrieve (default: RAG_K)"
 DEBUG_HELP = "show the traceback of an error instead of its one line"
 # JSON leaves DEL and the C1 controls raw (ensure_ascii=False); some terminals act on them.
 _JSON_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
-LLM_HELP = (
-    "answer provider: extractive (default, RAG_LLM), llamacpp, llamacpp:PATH.gguf, "
-    "ollama:MODEL or openai:MODEL"
-)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,10 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--k", type=passage_count, default=None, help=K_HELP)
     ask.add_argument("--json", action="store_true", help="print one JSON object")
-    ask.add_argument("--llm", default=None, metavar="SPEC", help=LLM_HELP)
+    ask.add_argument("--llm", default=None, metavar="SPEC", help=llm_help())
     chat = sub.add_parser("chat", help="a conversation in the terminal (follow-ups work)")
     chat.add_argument("--k", type=passage_count, default=None, help=K_HELP)
-    chat.add_argument("--llm", default=None, metavar="SPEC", help=LLM_HELP)
+    chat.add_argument("--llm", default=None, metavar="SPEC", help=llm_help())
     docs = sub.add_parser("docs", help="list the documents in the store")
     docs.add_argument("--json", action="store_true", help="print one JSON object")
     remove = sub.add_parser("remove", help="remove a document", description=REMOVE_HELP)
@@ -91,21 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _k_bounds() -> tuple[int, int]:
-    """The bounds of ``Settings.k``, so the CLI and the settings never disagree."""
-    from annotated_types import Ge, Le
-
-    from rag.config import Settings
-
-    limits = Settings.model_fields["k"].metadata
-    low = next(m.ge for m in limits if isinstance(m, Ge))
-    high = next(m.le for m in limits if isinstance(m, Le))
-    return cast(int, low), cast(int, high)
-
-
 def passage_count(text: str) -> int:
     """argparse type of ``--k``: a whole number within the bounds of ``Settings.k``."""
-    low, high = _k_bounds()
+    low, high = k_bounds()  # the bounds of Settings.k: the CLI and the settings agree
     try:
         value = int(text)
     except ValueError:
@@ -119,7 +111,7 @@ def passage_count(text: str) -> int:
 
 def _ray_address(text: str) -> str | None:
     """argparse type of ``--ray``: an address :func:`rag.config.ray_address` accepts."""
-    from rag.config import ray_address
+    from rag.service import ray_address
 
     try:
         return ray_address(text)
@@ -127,9 +119,8 @@ def _ray_address(text: str) -> str | None:
         raise argparse.ArgumentTypeError(f"{exc}, not {text!r}") from None
 
 
-def _assistant(llm: str | None = None) -> Any:
-    from rag.service import Assistant
-    from rag.settings_errors import load_settings
+def _assistant(llm: str | None = None) -> Assistant:
+    from rag.service import Assistant, load_settings
 
     settings = load_settings()
     if llm:
@@ -173,7 +164,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     bar, chunks, documents = _progress_bar()
     try:
         if address:
-            report = _ingest_on_ray(assistant, args, address, chunks, documents)
+            report = assistant.ingest_on_ray(
+                args.paths or None, address, args.reset, progress=chunks, documents=documents
+            )
         else:
             report = assistant.ingest(
                 args.paths or None, reset=args.reset, progress=chunks, documents=documents
@@ -196,19 +189,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-def _ingest_on_ray(
-    assistant: Any, args: argparse.Namespace, address: str, chunks: Any, documents: Any
-) -> Any:
-    """``ingest --ray``: :func:`rag.ingest_ray.ingest_paths_ray` (Ray imported there)."""
-    from rag.ingest_ray import check_ray, ingest_paths_ray
-
-    check_ray()  # not installed: one line, before the store is opened
-    paths = args.paths or assistant.settings.default_paths()
-    return ingest_paths_ray(
-        assistant.store, paths, address, reset=args.reset, progress=chunks, documents=documents
-    )
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     """``ask``: one question, text (streamed) or JSON."""
     assistant = _assistant(args.llm)
@@ -222,7 +202,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
     """``chat``: read questions until EOF or 'exit'; earlier turns resolve follow-ups."""
-    assistant, history = _assistant(args.llm), list[dict[str, str]]()
+    from rag.service import turns_of
+
+    assistant = _assistant(args.llm)
+    answers: list[Answer] = []
     assistant.store.require_documents()
     print("Ask about your documents (empty line or 'exit' to quit).", file=sys.stderr)
     while True:
@@ -232,19 +215,13 @@ def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
             return 0
         try:
             answer = stream_answer(
-                assistant.ask_stream(line, history=history, k=args.k), sys.stdout
+                assistant.ask_stream(line, history=turns_of(answers), k=args.k), sys.stdout
             )
         except RagError as exc:
             say(str(exc), sys.stderr)
             continue
         sys.stdout.flush()
-        history.append(
-            {
-                "question": answer.question,
-                "answer": answer.answer,
-                "standalone": answer.standalone_question,
-            }
-        )
+        answers.append(answer)
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
@@ -312,7 +289,7 @@ def guarded(
         print(interrupted, file=sys.stderr)
         return 130
     except Exception as exc:
-        from rag.store.client import server_gone
+        from rag.service import server_gone
 
         if (error := server_gone(exc)) is None:
             raise  # unexpected: its traceback is the report

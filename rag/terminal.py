@@ -22,7 +22,7 @@ import textwrap
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
-from rag.answer import Answer, Citation, Passage, draft_deltas
+from rag.answer import Answer, Citation, Draft, Passage, draft_deltas
 
 if TYPE_CHECKING:
     from rag.ingest import IngestReport
@@ -139,7 +139,7 @@ def model_line(answer: Answer) -> str:
     return f"{spec}: {answer.info.model} · first token {first:.1f} s · total {total:.1f} s"
 
 
-def stream_answer(answers: Iterator[Answer], out: TextIO) -> Answer:
+def stream_answer(answers: Iterator[Answer | Draft], out: TextIO) -> Answer:
     """Print draft tokens as they arrive, then the checked answer with its sources."""
     done: list[Answer] = []
     shown = False

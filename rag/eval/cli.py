@@ -170,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     assistant = open_assistant(settings, documents=args.documents)
     judge = make_judge(
         str(spec) if spec else None,
-        assistant.embeddings.encode,
+        assistant.encoder.encode,
         args.out / "judge_cache",
         model=assistant.llm,  # the answering model judges too; None for extractive
     )

@@ -84,7 +84,7 @@ def evaluate(
         results.append(result)
         if tick:
             tick(result)
-    add_similarity(results, assistant.embeddings.encode)
+    add_similarity(results, assistant.encoder.encode)
     return results
 
 

@@ -2,8 +2,10 @@
 
 :class:`Assistant` is the one factory-backed entry point: it builds the embedding
 model, the store, the retriever and the chain once (lazily) from a
-:class:`~rag.config.Settings`, and exposes plain methods. Interfaces call only
-this; they never touch Chroma or the model directly.
+:class:`~rag.config.Settings`, and exposes plain methods: ingest (here or on a Ray
+cluster), ask (whole or streamed), list, read and remove documents, save uploads, and
+find example questions the documents answer. Interfaces call only this; they never
+touch Chroma or the model directly.
 
 It does not print, parse arguments or render anything.
 """
@@ -11,14 +13,18 @@ It does not print, parse arguments or render anything.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from rag.answer import Answer
+from langchain_core.embeddings import Embeddings
+
+from rag.answer import Answer, Draft
 from rag.config import Settings
-from rag.documents import iter_files
+from rag.documents import SUPPORTED_SUFFIXES, iter_files
+from rag.errors import RagError
+from rag.followup.turns import Turn, as_turns
 from rag.ingest import IngestReport, Progress, exclusive, ingest_lock, ingest_paths
 from rag.store import (
     DocumentStore,
@@ -27,12 +33,68 @@ from rag.store import (
     move_embedded_store_aside,
     stored_names,
 )
-from rag.uploads import delete_upload
+from rag.uploads import delete_upload, is_upload, safe_name, save_upload
 
 if TYPE_CHECKING:
+    import numpy as np
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import Runnable
+
     from rag.answering.extractive import ExtractiveAnswerer
+    from rag.llm import LLMSpec
+    from rag.retrieval import HybridRetriever
+
+__all__ = [
+    "UPLOAD_TYPES",
+    "Assistant",
+    "IngestReport",
+    "ManifestEntry",
+    "RemovedDocument",
+    "RenamedUpload",
+    "SavedUploads",
+    "Upload",
+    "load_embeddings",
+]
 
 log = logging.getLogger(__name__)
+
+UPLOAD_TYPES = tuple(suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES)
+History = Sequence[Turn | Answer | Mapping[str, str]]
+ChainInput = dict[str, object]
+
+
+@runtime_checkable
+class Encodes(Protocol):
+    """What the answerers need of the embedding model besides LangChain's interface."""
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """One L2-normalised row per text."""
+        ...
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a person handed over (a browser upload): its untrusted name and its bytes."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class RenamedUpload:
+    """An upload kept under another name: *asked* was taken by other content."""
+
+    asked: str
+    kept: str
+
+
+@dataclass(frozen=True)
+class SavedUploads:
+    """What :meth:`Assistant.save_uploads` did: files saved, renamed, refused (and why)."""
+
+    paths: tuple[Path, ...]
+    renamed: tuple[RenamedUpload, ...]
+    errors: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -57,7 +119,7 @@ class RemovedDocument:
         """The uploaded file deleted, or None when the document was not uploaded."""
         return self.uploads_deleted[0] if self.uploads_deleted else None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {**asdict(self), "upload_deleted": self.upload_deleted}
 
@@ -98,19 +160,19 @@ class Assistant:
     def __init__(
         self,
         settings: Settings | None = None,
-        embeddings: Any = None,
+        embeddings: Embeddings | None = None,
         answerer: ExtractiveAnswerer | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._embeddings = embeddings
         self._answerer = answerer
         self._store: DocumentStore | None = None
-        self._retriever: Any = None
-        self._chain: Any = None
-        self._llm: Any = None
+        self._retriever: HybridRetriever | None = None
+        self._chain: Runnable[ChainInput, Answer | Draft] | None = None
+        self._llm: BaseChatModel | None = None
 
     @property
-    def embeddings(self) -> Any:
+    def embeddings(self) -> Embeddings:
         """The embedding model (its weights load on first use)."""
         if self._embeddings is None:
             from rag.embeddings import LazyEmbeddings
@@ -126,7 +188,7 @@ class Assistant:
         return self._store
 
     @property
-    def retriever(self) -> Any:
+    def retriever(self) -> HybridRetriever:
         """The hybrid retriever over :attr:`store`."""
         if self._retriever is None:
             from rag.retrieval import HybridRetriever
@@ -151,7 +213,7 @@ class Assistant:
         return self.answerer.answer_threshold
 
     @property
-    def llm(self) -> Any:
+    def llm(self) -> BaseChatModel | None:
         """The chat model ``settings.llm`` names (None for extractive; see :mod:`rag.llm`)."""
         if self._llm is None and self.settings.llm.strip() != "extractive":
             from rag.llm import make_chat_model
@@ -160,15 +222,40 @@ class Assistant:
         return self._llm
 
     @property
-    def chain(self) -> Any:
+    def provider(self) -> LLMSpec:
+        """The answer provider ``settings.llm`` names (ProviderError when it names none)."""
+        from rag.llm import parse_spec
+
+        return parse_spec(self.settings.llm)
+
+    @property
+    def generative(self) -> bool:
+        """True when a language model writes the answers (its draft can be streamed)."""
+        return self.llm is not None
+
+    @property
+    def chain(self) -> Runnable[ChainInput, Answer | Draft]:
         """The LCEL chain (see :func:`rag.chain.build_chain`)."""
         if self._chain is None:
             from rag.chain import build_chain
 
             self._chain = build_chain(
-                self.retriever, self.embeddings, self.settings, self.answerer, self.llm
+                self.retriever, self.encoder, self.settings, self.answerer, self.llm
             )
         return self._chain
+
+    @property
+    def encoder(self) -> Encodes:
+        """The embedding model as the answerers use it (LangChain's interface plus encode)."""
+        model = self.embeddings
+        if not isinstance(model, Encodes):
+            raise TypeError(f"{type(model).__name__} has no encode(texts) for the answerers")
+        return model
+
+    def warm_up(self) -> None:
+        """Build the keyword index now (when documents exist), not on the first question."""
+        if self.documents():
+            self.retriever.snapshot()
 
     def ingest(
         self,
@@ -260,15 +347,14 @@ class Assistant:
             still_on_disk=tuple(n for n in entry.names if n not in uploads and Path(n).exists()),
         )
 
-    def ask(
-        self, question: str, history: Sequence[Any] | None = None, k: int | None = None
-    ) -> Answer:
+    def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
         """Answer *question* (a follow-up when *history* is given) from the documents.
 
         Args:
             question: The user's question (control characters are stripped).
-            history: Earlier turns, oldest first: :class:`~rag.answer.Answer`
-                objects or ``{"question", "answer"}`` mappings.
+            history: Earlier turns, oldest first: turns (:class:`~rag.followup.turns.Turn`, see
+                :func:`rag.service.turns_of`), :class:`~rag.answer.Answer` objects or
+                ``{"question", "answer", "standalone"}`` mappings.
             k: Passages to retrieve (default ``settings.k``).
 
         Returns:
@@ -281,14 +367,17 @@ class Assistant:
             StoreEmptyError: no document has been ingested yet.
         """
         self.store.require_documents()
-        return self.chain.invoke({"question": question, "history": list(history or []), "k": k})
+        made = self.chain.invoke({"question": question, "history": _turns(history), "k": k})
+        if not isinstance(made, Answer):  # the chain ends every question on an Answer
+            raise TypeError(f"the chain ended on a {type(made).__name__}, not an Answer")
+        return made
 
     def ask_stream(
-        self, question: str, history: Sequence[Any] | None = None, k: int | None = None
-    ) -> Iterator[Answer]:
-        """Like :meth:`ask`, yielding draft answers as tokens arrive; the last is complete."""
+        self, question: str, history: History | None = None, k: int | None = None
+    ) -> Iterator[Answer | Draft]:
+        """Like :meth:`ask`, yielding drafts (:class:`~rag.answer.Draft`), then the Answer."""
         self.store.require_documents()
-        yield from self.chain.stream({"question": question, "history": list(history or []), "k": k})
+        yield from self.chain.stream({"question": question, "history": _turns(history), "k": k})
 
     def documents(self) -> list[ManifestEntry]:
         """Documents in the store (one per content, with every name), by display name.
@@ -302,3 +391,96 @@ class Assistant:
     def document_text(self, source: str) -> str:
         """Full text of an ingested document, by any of its names."""
         return self.store.document_text(source)
+
+    def is_upload(self, source: str) -> bool:
+        """Whether *source* names a file in the uploads folder (deleted with its document)."""
+        return is_upload(self.settings.uploads_dir, source)
+
+    def save_uploads(self, uploads: Sequence[Upload]) -> SavedUploads:
+        """Check and save each upload in ``settings.uploads_dir`` (ingest the paths next).
+
+        A file that is unsupported, too large or unreadable is refused with its reason and
+        leaves nothing behind; a name taken by other content is kept under a free name
+        (``name-2.txt``), never replacing it (see :mod:`rag.uploads`).
+        """
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        paths: list[Path] = []
+        renamed: list[RenamedUpload] = []
+        errors: list[str] = []
+        for upload in uploads:
+            try:
+                path = save_upload(self.settings.uploads_dir, upload.name, upload.data, max_bytes)
+            except RagError as exc:
+                errors.append(str(exc))
+                continue
+            paths.append(path)
+            if path.name != safe_name(upload.name):
+                renamed.append(RenamedUpload(asked=safe_name(upload.name), kept=path.name))
+        return SavedUploads(tuple(paths), tuple(renamed), tuple(errors))
+
+    def ingest_on_ray(
+        self,
+        paths: Sequence[Path] | None,
+        address: str,
+        reset: bool = False,
+        progress: Progress | None = None,
+        documents: Progress | None = None,
+    ) -> IngestReport:
+        """:meth:`ingest` with loading, chunking and embedding on the Ray cluster *address*.
+
+        Raises:
+            RayUnavailableError: Ray is not installed (before the store is opened).
+        """
+        from rag.ingest_ray import check_ray, ingest_paths_ray
+
+        check_ray()
+        targets = list(paths or self.settings.default_paths())
+        return ingest_paths_ray(
+            self.store, targets, address, reset=reset, progress=progress, documents=documents
+        )
+
+    def example_questions(
+        self, sources: Sequence[tuple[str, str]], candidates: int, wanted: int
+    ) -> list[str]:
+        """Up to *wanted* questions drawn from the documents that this assistant answers.
+
+        *sources* are (source, name) pairs. At most *candidates* questions are drawn
+        (:func:`rag.conversations.example_questions`) and each is asked; only those
+        answered (outcome ``answered``) are kept: an example that gets "not sure" teaches
+        a new reader the wrong thing. A document that cannot be read offers none.
+        """
+        from rag.conversations import example_questions
+
+        texts: list[tuple[str, str]] = []
+        for source, name in sources:
+            try:
+                texts.append((name, self.document_text(source)))
+            except RagError:
+                continue
+        kept: list[str] = []
+        for question in example_questions(texts, candidates):
+            try:
+                answer = self.ask(question)
+            except RagError:
+                continue
+            if answer.outcome == "answered":
+                kept.append(question)
+            if len(kept) == wanted:
+                break
+        return kept
+
+
+def _turns(history: History | None) -> list[Turn]:
+    """Earlier turns as the follow-up resolver reads them (an Answer becomes its Turn)."""
+    items: list[object] = [
+        Turn(h.question, h.answer, h.standalone_question) if isinstance(h, Answer) else h
+        for h in history or []
+    ]
+    return as_turns(items)
+
+
+def load_embeddings(settings: Settings) -> Embeddings:
+    """The embedding model *settings* name, loaded now (the page shares one copy)."""
+    from rag import embeddings
+
+    return embeddings.load_embeddings(settings)

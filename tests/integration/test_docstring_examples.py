@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-MODULES = ["rag.service", "rag.eval.runner", "rag.store.store", "rag.retrieval"]
+MODULES = ["rag.service.assistant", "rag.eval.runner", "rag.store.store", "rag.retrieval"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -26,12 +26,12 @@ def test_docstring_examples_run(name: str, monkeypatch: pytest.MonkeyPatch, tmp_
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, verbose=False)
     assert result.failed == 0, f"{result.failed} docstring example(s) of {name} failed"
-    if name in ("rag.service", "rag.eval.runner"):
+    if name in ("rag.service.assistant", "rag.eval.runner"):
         assert result.attempted >= 5
 
 
 def test_the_public_entry_points_have_examples() -> None:
     finder = doctest.DocTestFinder()
-    for name in ("rag.service", "rag.eval.runner"):
+    for name in ("rag.service.assistant", "rag.eval.runner"):
         tests = [t for t in finder.find(importlib.import_module(name)) if t.examples]
         assert tests, f"{name} has no runnable example"
