@@ -302,8 +302,8 @@ def draft_deltas(answers: Iterable[Answer | Draft], done: list[Answer]) -> Itera
     """What to show next of a streamed answer: the new text of each growing draft.
 
     Drafts that extend what was shown yield their new tail; the answer at the end of
-    the stream is appended to *done* instead. The CLI
-    prints these deltas and the page streams them, so both show the same draft.
+    the stream is appended to *done* instead. The CLI prints these deltas and the page
+    streams them, so both show the same draft.
     """
     shown = ""
     for answer in answers:
