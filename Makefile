@@ -37,10 +37,11 @@ run: ingest  ## start the chat page on http://localhost:$(PORT)
 		--server.headless true \
 		--browser.gatherUsageStats false
 
-lint: $(VENV)/.dev  ## ruff lint + format check, mypy on rag/
+lint: $(VENV)/.dev  ## ruff lint + format check, mypy on rag/ (strict on the service seam)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy --strict --follow-imports=silent rag/service rag/answer.py
 
 test: lint  ## lint, then the whole suite (unit + integration + browser)
 	$(BIN)/python -m pytest
