@@ -126,7 +126,7 @@ def _assistant(llm: str | None = None) -> Assistant:
     if llm:
         settings = settings.model_copy(update={"llm": llm})
     assistant = Assistant(settings)
-    _ = assistant.llm  # a missing package or a bad --llm fails here, before any question
+    assistant.check_provider()  # a missing package or a bad --llm fails here, not at a question
     return assistant
 
 
@@ -206,7 +206,7 @@ def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin) -> int:
 
     assistant = _assistant(args.llm)
     answers: list[Answer] = []
-    assistant.store.require_documents()
+    assistant.require_documents()
     print("Ask about your documents (empty line or 'exit' to quit).", file=sys.stderr)
     while True:
         print("> ", end="", file=sys.stderr, flush=True)

@@ -261,6 +261,14 @@ class Assistant:
             raise TypeError(f"{type(model).__name__} has no encode(texts) for the answerers")
         return model
 
+    def check_provider(self) -> None:
+        """Build the answer model now: a missing package or a bad spec fails before a question."""
+        _ = self.llm
+
+    def require_documents(self) -> None:
+        """Raise :class:`~rag.errors.StoreEmptyError` (saying how to ingest) when none exist."""
+        self.store.require_documents()
+
     def warm_up(self) -> None:
         """Build the keyword index now (when documents exist), not on the first question."""
         if self.documents():
@@ -375,7 +383,7 @@ class Assistant:
             QuestionError: the question is empty or too long.
             StoreEmptyError: no document has been ingested yet.
         """
-        self.store.require_documents()
+        self.require_documents()
         made = self.chain.invoke({"question": question, "history": _turns(history), "k": k})
         if not isinstance(made, Answer):  # the chain ends every question on an Answer
             raise TypeError(f"the chain ended on a {type(made).__name__}, not an Answer")
@@ -385,7 +393,7 @@ class Assistant:
         self, question: str, history: History | None = None, k: int | None = None
     ) -> Iterator[Answer | Draft]:
         """Like :meth:`ask`, yielding drafts (:class:`~rag.answer.Draft`), then the Answer."""
-        self.store.require_documents()
+        self.require_documents()
         yield from self.chain.stream({"question": question, "history": _turns(history), "k": k})
 
     def documents(self) -> list[ManifestEntry]:
