@@ -16,8 +16,8 @@ same content reuses its file (re-uploading changes nothing).
 :func:`delete_upload` deletes only a file inside the uploads folder: a document
 ingested from anywhere else (``seeds/``, a path given to ``ingest``) is never deleted.
 
-This module does not ingest; the caller passes the saved path to
-:meth:`rag.service.Assistant.ingest`.
+This module does not ingest: :meth:`rag.service.Assistant.save_uploads` calls it for
+the page, which then passes the saved paths to :meth:`rag.service.Assistant.ingest`.
 """
 
 from __future__ import annotations
