@@ -1,12 +1,14 @@
 """The one seam between the interfaces (the page, the CLI, the eval) and the core.
 
 Everything an interface does goes through here: :class:`Assistant` (ingest, ask,
-list, view and remove documents, save uploads, example questions), the conversation
-history (:mod:`rag.service.conversations`), the answer providers
-(:mod:`rag.service.providers`), exports (:mod:`rag.service.exports`) and settings
-(:mod:`rag.service.settings`). Results are typed dataclasses. The page and the CLI
-import from ``rag`` only this package, the answer types (:mod:`rag.answer`), their
-rendering helpers and the errors (``tests/unit/test_import_rule.py``).
+list, view and remove documents, save uploads, example questions), uploads
+(:mod:`rag.service.uploads`), example questions (:mod:`rag.service.examples`), the
+conversation history (:mod:`rag.service.conversations`), the answer providers
+(:mod:`rag.service.providers`), exports (:mod:`rag.service.exports`), settings
+(:mod:`rag.service.settings`) and how an answer reads (:mod:`rag.service.views`).
+Results are typed dataclasses. The page and the CLI import from ``rag`` only this
+package, the answer types (:mod:`rag.answer`), their rendering helpers and the errors
+(``tests/unit/test_import_rule.py``).
 
 This package holds no retrieval, answering, storage or rendering logic of its own: it
 names the use cases and hands them to the modules that do the work.
@@ -19,14 +21,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the names below load on first use (see __getattr__)
     from rag.service.assistant import (
-        UPLOAD_TYPES,
         Assistant,
         IngestReport,
         ManifestEntry,
         RemovedDocument,
-        RenamedUpload,
-        SavedUploads,
-        Upload,
         load_embeddings,
     )
     from rag.service.conversations import (
@@ -50,6 +48,7 @@ if TYPE_CHECKING:  # the names below load on first use (see __getattr__)
         ray_address,
         server_gone,
     )
+    from rag.service.uploads import UPLOAD_TYPES, RenamedUpload, SavedUploads, Upload
     from rag.service.views import answer_text, check_note
 
 __all__ = [
@@ -95,10 +94,6 @@ _HOMES = {
         "IngestReport",
         "ManifestEntry",
         "RemovedDocument",
-        "RenamedUpload",
-        "SavedUploads",
-        "UPLOAD_TYPES",
-        "Upload",
         "load_embeddings",
     ),
     "conversations": (
@@ -116,6 +111,7 @@ _HOMES = {
     "exports": ("ConversationExport", "export_conversation"),
     "providers": ("Provider", "ProviderChoices", "llm_help", "provider_choices"),
     "settings": ("Settings", "k_bounds", "load_settings", "ray_address", "server_gone"),
+    "uploads": ("UPLOAD_TYPES", "RenamedUpload", "SavedUploads", "Upload"),
     "views": ("answer_text", "check_note"),
 }
 _HOME = {name: f"rag.service.{module}" for module, names in _HOMES.items() for name in names}

@@ -22,10 +22,11 @@ from langchain_core.embeddings import Embeddings
 
 from rag.answer import Answer, Draft
 from rag.config import Settings
-from rag.documents import SUPPORTED_SUFFIXES, iter_files
-from rag.errors import RagError
+from rag.documents import iter_files
 from rag.followup.turns import Turn, as_turns
 from rag.ingest import IngestReport, Progress, exclusive, ingest_lock, ingest_paths
+from rag.service.examples import answered_examples
+from rag.service.uploads import SavedUploads, Upload, save_uploads
 from rag.store import (
     DocumentStore,
     ManifestEntry,
@@ -33,7 +34,7 @@ from rag.store import (
     move_embedded_store_aside,
     stored_names,
 )
-from rag.uploads import delete_upload, is_upload, safe_name, save_upload
+from rag.uploads import delete_upload, is_upload
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,21 +45,10 @@ if TYPE_CHECKING:
     from rag.llm import LLMSpec
     from rag.retrieval import HybridRetriever
 
-__all__ = [
-    "UPLOAD_TYPES",
-    "Assistant",
-    "IngestReport",
-    "ManifestEntry",
-    "RemovedDocument",
-    "RenamedUpload",
-    "SavedUploads",
-    "Upload",
-    "load_embeddings",
-]
+__all__ = ["Assistant", "IngestReport", "ManifestEntry", "RemovedDocument", "load_embeddings"]
 
 log = logging.getLogger(__name__)
 
-UPLOAD_TYPES = tuple(suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES)
 History = Sequence[Turn | Answer | Mapping[str, str]]
 ChainInput = dict[str, object]
 
@@ -70,31 +60,6 @@ class Encodes(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray:
         """One L2-normalised row per text."""
         ...
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file a person handed over (a browser upload): its untrusted name and its bytes."""
-
-    name: str
-    data: bytes
-
-
-@dataclass(frozen=True)
-class RenamedUpload:
-    """An upload kept under another name: *asked* was taken by other content."""
-
-    asked: str
-    kept: str
-
-
-@dataclass(frozen=True)
-class SavedUploads:
-    """What :meth:`Assistant.save_uploads` did: files saved, renamed, refused (and why)."""
-
-    paths: tuple[Path, ...]
-    renamed: tuple[RenamedUpload, ...]
-    errors: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -416,24 +381,10 @@ class Assistant:
     def save_uploads(self, uploads: Sequence[Upload]) -> SavedUploads:
         """Check and save each upload in ``settings.uploads_dir`` (ingest the paths next).
 
-        A file that is unsupported, too large or unreadable is refused with its reason and
-        leaves nothing behind; a name taken by other content is kept under a free name
-        (``name-2.txt``), never replacing it (see :mod:`rag.uploads`).
+        See :func:`rag.service.uploads.save_uploads`: a refused file leaves nothing behind
+        and says why; a name taken by other content is kept under a free name.
         """
-        max_bytes = int(self.settings.max_file_mb * 1_000_000)
-        paths: list[Path] = []
-        renamed: list[RenamedUpload] = []
-        errors: list[str] = []
-        for upload in uploads:
-            try:
-                path = save_upload(self.settings.uploads_dir, upload.name, upload.data, max_bytes)
-            except RagError as exc:
-                errors.append(str(exc))
-                continue
-            paths.append(path)
-            if path.name != safe_name(upload.name):
-                renamed.append(RenamedUpload(asked=safe_name(upload.name), kept=path.name))
-        return SavedUploads(tuple(paths), tuple(renamed), tuple(errors))
+        return save_uploads(self.settings, uploads)
 
     def ingest_on_ray(
         self,
@@ -459,32 +410,12 @@ class Assistant:
     def example_questions(
         self, sources: Sequence[tuple[str, str]], candidates: int, wanted: int
     ) -> list[str]:
-        """Up to *wanted* questions drawn from the documents that this assistant answers.
+        """Up to *wanted* questions drawn from *sources* (source, name) that this answers.
 
-        *sources* are (source, name) pairs. At most *candidates* questions are drawn
-        (:func:`rag.conversations.example_questions`) and each is asked; only those
-        answered (outcome ``answered``) are kept: an example that gets "not sure" teaches
-        a new reader the wrong thing. A document that cannot be read offers none.
+        See :func:`rag.service.examples.answered_examples`: only questions answered
+        Grounded are kept, from at most *candidates* drawn.
         """
-        from rag.conversations import example_questions
-
-        texts: list[tuple[str, str]] = []
-        for source, name in sources:
-            try:
-                texts.append((name, self.document_text(source)))
-            except RagError:
-                continue
-        kept: list[str] = []
-        for question in example_questions(texts, candidates):
-            try:
-                answer = self.ask(question)
-            except RagError:
-                continue
-            if answer.outcome == "answered":
-                kept.append(question)
-            if len(kept) == wanted:
-                break
-        return kept
+        return answered_examples(self, sources, candidates, wanted)
 
 
 def _turns(history: History | None) -> list[Turn]:
