@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import OutputError
+from rag.llm import spec_forms
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,8 @@ def _parser() -> argparse.ArgumentParser:
         "--llm",
         default=None,
         metavar="SPEC",
-        help="answer with this provider (extractive, llamacpp, llamacpp:PATH, ollama:MODEL, "
-        "openai:MODEL) and judge the answers: without a model for extractive, else with it",
+        help=f"answer with this provider ({spec_forms()}) and judge the answers: without a "
+        "model for extractive, else with it",
     )
     parser.add_argument("--baseline", type=Path, default=None, help="an earlier report.json")
     parser.add_argument(
