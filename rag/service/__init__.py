@@ -124,3 +124,8 @@ def __getattr__(name: str) -> object:
     value = getattr(importlib.import_module(_HOME[name]), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """The names loaded so far and the ones that load on first use."""
+    return sorted(set(globals()) | set(_HOME))

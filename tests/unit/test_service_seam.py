@@ -31,6 +31,7 @@ from rag.service import (
     turns_of,
 )
 from rag.service.assistant import _turns
+from tests.conftest import ROOT
 from tests.fakes import CannedAssistant, answered, doc_entry, not_found, unsure
 
 GUIDE = b"Pond guide\n\nThe heron visits the pond at dawn. Frogs sing in April.\n"
@@ -182,3 +183,35 @@ def test_the_export_has_both_formats_of_the_same_conversation() -> None:
     assert data["settings"] == {"k": 4, "mode": "extractive"}
     assert export.markdown.startswith("# Conversation export")
     assert all(a.question in export.markdown for a in answers)
+
+
+# ----- the package -----------------------------------------------------------------------
+def test_every_service_name_resolves_to_the_module_that_defines_it() -> None:
+    import importlib
+
+    import rag.service
+
+    assert (
+        sorted(rag.service.__all__)
+        == sorted(rag.service._HOME)
+        == sorted(n for n in dir(rag.service) if n in rag.service._HOME)
+    )
+    for name in rag.service.__all__:
+        home = importlib.import_module(rag.service._HOME[name])
+        assert getattr(rag.service, name) is getattr(home, name), name
+
+
+def test_the_provider_list_loads_without_the_store_the_model_or_langchain() -> None:
+    """What keeps ``python -m rag --help`` quick: the service loads names on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rag.service as s; s.llm_help(); s.k_bounds(); "
+        "print(sorted(m for m in ('rag.store', 'rag.conversations', 'langchain_core', "
+        "'rag.service.assistant') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "[]"
