@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal, Protocol, TypedDict, Unpack
+from typing import Any, Literal, TypedDict, Unpack
 
 from langchain_core.documents import Document
 
@@ -312,11 +312,3 @@ def draft_deltas(answers: Iterable[Answer | Draft], done: list[Answer]) -> Itera
         elif answer.answer.startswith(shown):
             yield answer.answer[len(shown) :]
             shown = answer.answer
-
-
-class Answerer(Protocol):
-    """Anything that answers a question from retrieved passages (the extractive reader)."""
-
-    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
-        """Grounded, not sure or not found for *question* over *passages*."""
-        ...

@@ -5,14 +5,14 @@
 :class:`~rag.answer.Answer`; ``invoke``, ``batch``, ``stream`` and their async
 forms come from LCEL. Each step records its time in ``timings_ms``.
 
-Without a chat model the answer step is the extractive answerer
-(:mod:`rag.answering`: the trained reader and the decision). With one
-(:mod:`rag.llm`), follow-ups that depend on the history are condensed by the model
-(:mod:`rag.condense`, guarded), and the answer step is a generator
-(:func:`rag.generate.stream_answer`): ``stream`` yields growing
-:class:`~rag.answer.Draft` snapshots and then the checked :class:`~rag.answer.Answer`;
-``invoke`` returns the checked answer (LCEL keeps the last of a generator's outputs
-when they cannot be added, and neither type can).
+The chain holds one :class:`~rag.answering.protocol.Answerer` (made from the provider
+registry by :func:`rag.answering.factory.make_answerer`) and never asks which kind it
+is: the answerer reads the follow-up (the heuristic resolver, or a chat model's guarded
+rewrite, :mod:`rag.condense`) and answers. The extractive answerer's stream is its one
+:class:`~rag.answer.Answer`; the LLM answerer's (:class:`rag.generate.LLMAnswerer`)
+yields growing :class:`~rag.answer.Draft` snapshots and then the checked answer.
+``invoke`` returns the answer (LCEL keeps the last of a generator's outputs when they
+cannot be added, and neither type can).
 
 This module wires steps together; it does not score sentences or talk to Chroma.
 """
@@ -25,20 +25,16 @@ import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.answer import Answer, Draft, Passage, elapsed_ms
+from rag.answering.protocol import Answerer
 from rag.config import Settings
-from rag.embeddings import Encoder
 from rag.errors import QuestionError
-from rag.followup import Resolution, depends_on_history, resolve
+from rag.followup import Resolution
 from rag.retrieval import HybridRetriever
-
-if TYPE_CHECKING:
-    from rag.answering.extractive import ExtractiveAnswerer
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +93,7 @@ def _async_of(
 
 
 def build_chain(
-    retriever: HybridRetriever,
-    embeddings: Encoder,
-    settings: Settings,
-    answerer: ExtractiveAnswerer,
-    llm: BaseChatModel | None = None,
+    retriever: HybridRetriever, settings: Settings, answerer: Answerer
 ) -> Runnable[dict[str, Any], Answer | Draft]:
     """The LCEL pipeline: condense follow-up -> hybrid retrieve -> answer (+ check)."""
 
@@ -109,15 +101,7 @@ def build_chain(
         started = time.perf_counter()
         question = clean_question(inputs.get("question"), settings.max_question_chars)
         history = inputs.get("history")
-        if llm is not None and history and depends_on_history(question):
-            from rag.condense import condense_with_model
-
-            resolution, how = condense_with_model(question, history, llm)
-        else:
-            resolution = resolve(question, history)
-            how = "unchanged" if resolution.query == question else "heuristic"
-            if resolution.unsure:  # asked as typed: say what could not be resolved
-                how = "unsure: " + ", ".join(resolution.unresolved)
+        resolution, how = answerer.condense(question, history)
         k = inputs.get("k")
         return ChainState(
             question,
@@ -148,28 +132,14 @@ def build_chain(
             "answer": elapsed_ms(started),
             "total": elapsed_ms(turn.started),
         }
-        if "first_token" not in answer.timings_ms:  # extractive: all words arrive at once
+        if "first_token" not in answer.timings_ms:  # arrived whole: all words at once
             timings["first_token"] = timings["total"]
         return answer.with_timings(**timings)
 
     def answer_step(turn: ChainState) -> Iterator[Answer | Draft]:
         started = time.perf_counter()
-        resolution = turn.resolution
-        if llm is None:
-            answer = answerer.answer(resolution.question, turn.passages)
-            yield stamp(answer, turn, started)
-            return
-        from rag.generate import stream_answer
-
-        for made in stream_answer(
-            resolution.question,
-            turn.passages,
-            llm,
-            embeddings,
-            settings,
-            fallback=answerer,
-            started=turn.started,
-        ):
+        question = turn.resolution.question
+        for made in answerer.stream(question, turn.passages, started=turn.started):
             yield stamp(made, turn, started)
 
     return (

@@ -11,11 +11,14 @@ Passages are added in rank order while they fit the model's context window
 (``Settings.llm_context`` minus the answer's ``llm_max_tokens``); one that does not
 fit is left out whole, never cut, and ``info.passages_dropped`` counts them.
 
-:func:`stream_answer` yields growing draft :class:`~rag.answer.Answer` snapshots
-while tokens arrive, then the final, checked answer
-(:mod:`rag.citecheck`): only supported sentences, markers renumbered to citations
-1..n. When the model refuses, the answer is the refusal; when no sentence is
-supported, it falls back to the extractive answer and says so in ``info``.
+:func:`stream_answer` yields growing :class:`~rag.answer.Draft` snapshots while tokens
+arrive, then the final, checked :class:`~rag.answer.Answer` (:mod:`rag.citecheck`): only
+supported sentences, markers renumbered to citations 1..n. When the model refuses, the
+answer is the refusal; when no sentence is supported, it falls back to the extractive
+answer and says so in ``info``.
+
+:class:`LLMAnswerer` is this path behind the :class:`~rag.answering.protocol.Answerer`
+protocol: it also lets the model rewrite follow-ups that point back (:mod:`rag.condense`).
 
 This module does not choose the model (:mod:`rag.llm`) or retrieve passages.
 """
@@ -26,16 +29,20 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from rag.answer import Answer, AnswerDetails, Answerer, Draft, Passage, elapsed_ms
+from rag.answer import Answer, AnswerDetails, Draft, Passage, elapsed_ms
 from rag.answerinfo import AnswerInfo
+from rag.answering.protocol import Answerer, Condensed, resolve_followup
 from rag.citecheck import Check, check_answer, renumber
+from rag.condense import condense_with_model
 from rag.config import REFUSAL, Settings
 from rag.embeddings import Encoder
 from rag.errors import ProviderError
+from rag.followup import depends_on_history
 from rag.llm import describe, model_name, provider_failures, token_counter
 from rag.prompts import defang
 
@@ -214,6 +221,57 @@ def _fallback(made: Answer | Draft, answerer: Answerer, reason: str) -> Answer:
         timings_ms=dict(made.timings_ms) if isinstance(made, Answer) else {},
         info=made.info.fell_back(extractive.info, reason),
     )
+
+
+class LLMAnswerer:
+    """A chat model writes the answer from the passages; its citations are checked.
+
+    An :class:`~rag.answering.protocol.Answerer`: :meth:`stream` is
+    :func:`stream_answer`, :meth:`answer` its checked answer, and :meth:`condense` lets
+    the model rewrite a follow-up that points back into the conversation (guarded,
+    :mod:`rag.condense`); other questions are read by the heuristic resolver.
+
+    Args:
+        model: The chat model (:func:`rag.llm.make_chat_model`).
+        embeddings: The encoder the citation check compares sentences with.
+        settings: The one settings object (context window, answer length, checks).
+        fallback: Answers when nothing the model wrote is supported (the extractive one).
+    """
+
+    def __init__(
+        self, model: BaseChatModel, embeddings: Encoder, settings: Settings, fallback: Answerer
+    ) -> None:
+        self.model = model
+        self.embeddings = embeddings
+        self.settings = settings
+        self.fallback = fallback
+
+    def condense(self, question: str, history: Sequence[Any] | None) -> Condensed:
+        """The model's rewrite of a follow-up that points back; else the heuristic reading."""
+        if history and depends_on_history(question):
+            return condense_with_model(question, history, self.model)
+        return resolve_followup(question, history)
+
+    def stream(
+        self, question: str, passages: Sequence[Passage], *, started: float | None = None
+    ) -> Iterator[Answer | Draft]:
+        """Drafts while the model writes, then the checked answer (:func:`stream_answer`)."""
+        return stream_answer(
+            question,
+            passages,
+            self.model,
+            self.embeddings,
+            self.settings,
+            fallback=self.fallback,
+            started=started,
+        )
+
+    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
+        """The checked answer (the drafts are written and dropped)."""
+        for made in self.stream(question, passages):
+            if isinstance(made, Answer):
+                return made
+        raise RuntimeError("the answer stream ended without its checked answer")
 
 
 def check_note(answer: Answer) -> str:

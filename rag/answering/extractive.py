@@ -18,12 +18,14 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from rag.answer import Answer, AnswerDetails, Citation, Passage
+from rag.answer import Answer, AnswerDetails, Citation, Draft, Passage
 from rag.answerinfo import AnswerInfo, CandidateNote
 from rag.answering.decision import Decision, Signals, load_decision, outcome
+from rag.answering.protocol import Condensed, resolve_followup
 from rag.answering.reader import Reader, SpanReader, bundled_reader_path
 from rag.answering.spans import SpanScore
 from rag.answering.units import can_answer, unit_of
@@ -125,10 +127,11 @@ def span_text(candidate: Candidate) -> str:
     return candidate.passage.text[candidate.span.char_start : candidate.span.char_end]
 
 
-def judge(
+def decide(
     candidates: Sequence[Candidate], spans: Sequence[SpanScore], decision: Decision
 ) -> list[Candidate]:
-    """Every candidate with its signals and confidence, the reader's pick first.
+    """The decision applied to every candidate: its signals and confidence, the reader's
+    pick first.
 
     The reader ranks (span score over its window's "no answer" score, measured the best
     pick on every calibration set); the decision says how sure to be of each.
@@ -158,17 +161,17 @@ def cite(chosen: Sequence[Candidate]) -> list[Citation]:
     return out
 
 
-def choose(judged: Sequence[Candidate], threshold: float, most: int) -> list[Candidate]:
+def choose(decided: Sequence[Candidate], threshold: float, most: int) -> list[Candidate]:
     """The reader's pick, plus other units giving the same answer at the threshold.
 
     A second unit is quoted only when it says the same words (the answer stated twice,
     in two documents or two places): one answer, every place that supports it.
     """
-    if not judged or judged[0].confidence < threshold:
+    if not decided or decided[0].confidence < threshold:
         return []
-    chosen = [judged[0]]
-    units = {(judged[0].passage.source, judged[0].passage.start + judged[0].unit_start)}
-    for c in judged[1:]:
+    chosen = [decided[0]]
+    units = {(decided[0].passage.source, decided[0].passage.start + decided[0].unit_start)}
+    for c in decided[1:]:
         unit = (c.passage.source, c.passage.start + c.unit_start)
         if len(chosen) >= most or c.confidence < threshold or unit in units:
             continue
@@ -202,8 +205,8 @@ def answer_extractively(
 ) -> Answer:
     """Grounded (the reader's best span in its sentence), not sure, or not found."""
     spans = reader.read(question, [p.text for p in passages]) if passages else []
-    judged = judge(locate(spans, passages, settings.unit_rules), spans, decision)
-    best = judged[0].confidence if judged else 0.0
+    decided = decide(locate(spans, passages, settings.unit_rules), spans, decision)
+    best = decided[0].confidence if decided else 0.0
     best_dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
     threshold, refusal = _threshold(settings, decision), _refusal(settings, decision)
     result = outcome(best, best_dense, threshold, refusal)
@@ -211,8 +214,8 @@ def answer_extractively(
         best_score=round(best_dense, 4),
         threshold=refusal,
         answer_threshold=threshold,
-        best_candidate=judged[0].unit if judged else "",
-        candidates=[_note(c) for c in judged[:NOTES]],
+        best_candidate=decided[0].unit if decided else "",
+        candidates=[_note(c) for c in decided[:NOTES]],
     )
     found = AnswerDetails(
         passages=passages, standalone_question=question, info=info, confidence=best
@@ -221,13 +224,16 @@ def answer_extractively(
         return Answer.not_found(question, REFUSAL, **found)
     if result == "unsure":
         return Answer.unsure(question, UNSURE, **found)
-    citations = cite(choose(judged, threshold, settings.max_answer_sentences))
+    citations = cite(choose(decided, threshold, settings.max_answer_sentences))
     text = " ".join(f"{defuse(c.quote)} [{c.id}]" for c in citations)
     return Answer.answered(question, text, citations=citations, **found)
 
 
 class ExtractiveAnswerer:
-    """The reader and the decision, loaded once: ``answer(question, passages)``.
+    """The reader and the decision, loaded once: an :class:`~rag.answering.protocol.Answerer`.
+
+    Follow-ups are read by the heuristic resolver (no model); the answer arrives whole,
+    so :meth:`stream` yields it alone.
 
     Args:
         settings: The one settings object (reader path, thresholds).
@@ -269,6 +275,16 @@ class ExtractiveAnswerer:
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """Grounded, not sure or not found for *question* over *passages*."""
         return answer_extractively(question, passages, self.reader, self.decision, self.settings)
+
+    def condense(self, question: str, history: Sequence[Any] | None) -> Condensed:
+        """The heuristic reading of a follow-up (:func:`rag.followup.resolve`)."""
+        return resolve_followup(question, history)
+
+    def stream(
+        self, question: str, passages: Sequence[Passage], *, started: float | None = None
+    ) -> Iterator[Answer | Draft]:
+        """The whole answer, at once (nothing is drafted)."""
+        yield self.answer(question, passages)
 
 
 def _threshold(settings: Settings, decision: Decision) -> float:

@@ -211,11 +211,12 @@ class Assistant:
     def chain(self) -> Runnable[ChainInput, Answer | Draft]:
         """The LCEL chain (see :func:`rag.chain.build_chain`)."""
         if self._chain is None:
+            from rag.answering.factory import make_answerer
             from rag.chain import build_chain
 
-            self._chain = build_chain(
-                self.retriever, self.encoder, self.settings, self.answerer, self.llm
-            )
+            retriever, encoder = self.retriever, self.encoder
+            answerer = make_answerer(self.settings, self.answerer, encoder, self.llm)
+            self._chain = build_chain(retriever, self.settings, answerer)
         return self._chain
 
     @property

@@ -22,6 +22,7 @@ from langchain_core.language_models.fake_chat_models import (
 from langchain_core.messages import AIMessage
 
 from rag.answer import Answer, Passage
+from rag.answering.factory import make_answerer
 from rag.chain import build_chain
 from rag.citecheck import check_answer, is_refusal, renumber, split_claims
 from rag.condense import condense_with_model
@@ -335,7 +336,8 @@ class ListRetriever:
 def _chain(model: Any, embeddings: Any, retriever: ListRetriever | None = None) -> Any:
     settings = Settings(_env_file=None, llm="openai:fake")
     chosen = retriever or ListRetriever([PLEDGE, VISIT])
-    return build_chain(chosen, embeddings, settings, fake_answerer(settings), model)
+    answerer = make_answerer(settings, fake_answerer(settings), embeddings, model)
+    return build_chain(chosen, settings, answerer)
 
 
 def test_chain_invoke_returns_the_checked_answer_and_stream_yields_drafts(embeddings) -> None:

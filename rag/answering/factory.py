@@ -1,0 +1,73 @@
+"""Which answerer answers: the provider's registry entry says, this module builds it.
+
+``Settings.llm`` names a provider of :data:`rag.llm.REGISTRY`; its entry's ``answerer``
+is ``extractive`` (the trained reader, :class:`~rag.answering.extractive.ExtractiveAnswerer`)
+or ``llm`` (:class:`~rag.generate.LLMAnswerer` over the provider's chat model, falling
+back on the extractive one). The chain receives the result as an
+:class:`~rag.answering.protocol.Answerer` and never asks which it is.
+
+This module builds no chat model (:func:`rag.llm.make_chat_model` does, once, for the
+service) and loads no reader weights (the extractive answerer loads them on first use).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rag.config import Settings
+from rag.errors import ProviderError
+from rag.llm import AnswererKind, parse_spec, provider_named
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from rag.answering.extractive import ExtractiveAnswerer
+    from rag.answering.protocol import Answerer
+    from rag.embeddings import Encoder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnswererParts:
+    """What an answerer may be built from (each builder takes what it needs)."""
+
+    settings: Settings
+    extractive: ExtractiveAnswerer
+    encoder: Encoder
+    model: BaseChatModel | None  # the chat model settings.llm names; None for extractive
+
+
+def _extractive(parts: AnswererParts) -> Answerer:
+    return parts.extractive
+
+
+def _llm(parts: AnswererParts) -> Answerer:
+    from rag.generate import LLMAnswerer
+
+    if parts.model is None:
+        raise ProviderError(
+            f"The {parse_spec(parts.settings.llm)} answerer needs its chat model (see rag.llm)."
+        )
+    return LLMAnswerer(parts.model, parts.encoder, parts.settings, fallback=parts.extractive)
+
+
+BUILDERS: dict[AnswererKind, Callable[[AnswererParts], Answerer]] = {
+    "extractive": _extractive,
+    "llm": _llm,
+}
+
+
+def make_answerer(
+    settings: Settings,
+    extractive: ExtractiveAnswerer,
+    encoder: Encoder,
+    model: BaseChatModel | None,
+) -> Answerer:
+    """The answerer ``settings.llm``'s registry entry names, built from these parts."""
+    provider = provider_named(parse_spec(settings.llm).provider)
+    log.debug("answerer: %s (%s)", provider.answerer, provider.name)
+    return BUILDERS[provider.answerer](AnswererParts(settings, extractive, encoder, model))
