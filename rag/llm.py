@@ -12,9 +12,10 @@
   ``langchain-openai``.
 
 :data:`REGISTRY` is the one list of providers (name, label, accepted forms, packages,
-availability, which answerer answers); the page's answer-mode menu, the CLI's ``--llm``
-help, the errors here and the answerer factory (:mod:`rag.answering.factory`) all read
-it. The optional packages are in ``requirements-llm.txt``; a missing one is a
+availability, which answerer answers, the builder of its chat model); the page's
+answer-mode menu, the CLI's ``--llm`` help, the errors here, :func:`make_chat_model`
+and the answerer factory (:mod:`rag.answering.factory`) all read it. The optional
+packages are in ``requirements-llm.txt``; a missing one is a
 :class:`~rag.errors.ProviderError` saying what to install. Everything else in the
 project sees a LangChain ``BaseChatModel``. This module builds models and describes
 them; it does not prompt them.
@@ -54,7 +55,9 @@ class Provider:
     provides it; ``forms`` are the ``RAG_LLM`` values it accepts (for help and errors);
     ``model_example`` is set when the provider needs a model name (an example one);
     ``answerer`` says which answerer answers with it (:mod:`rag.answering.factory`
-    builds it): the ``extractive`` reader, or the ``llm`` answerer over its chat model.
+    builds it): the ``extractive`` reader, or the ``llm`` answerer over its chat model;
+    ``build`` makes that chat model from a parsed spec and the settings (importing its
+    LangChain package only then), and only a generative provider has one.
     """
 
     name: str
@@ -64,6 +67,16 @@ class Provider:
     model_example: str = ""
     bundled_model: bool = False  # usable without a path only with the bundled GGUF
     answerer: AnswererKind = "llm"
+    build: Callable[[LLMSpec, Settings], BaseChatModel] | None = None
+
+    def __post_init__(self) -> None:
+        if self.generative != (self.build is not None):
+            raise ValueError(f"provider {self.name!r}: a chat model builder iff it generates")
+
+    @property
+    def generative(self) -> bool:
+        """True when a language model writes the answer (the ``llm`` answerer)."""
+        return self.answerer == "llm"
 
     def missing_package(self) -> str | None:
         """The pip package this provider needs that is not installed, or None."""
@@ -77,6 +90,57 @@ class Provider:
         if self.missing_package() is not None:
             return False
         return not self.bundled_model or bundled_gguf() is not None
+
+
+def _llamacpp(spec: LLMSpec, settings: Settings) -> BaseChatModel:
+    from rag.llamacpp import LlamaCppChat
+
+    return LlamaCppChat(
+        model_path=str(gguf_path(spec)),
+        n_ctx=settings.llm_context,
+        n_threads=settings.llm_threads,
+        temperature=settings.llm_temperature,
+        max_tokens=settings.llm_max_tokens,
+        seed=settings.llm_seed,
+    )
+
+
+def _ollama(spec: LLMSpec, settings: Settings) -> BaseChatModel:
+    from langchain_ollama import ChatOllama
+
+    return ChatOllama(
+        model=spec.model,
+        base_url=settings.ollama_host,
+        temperature=settings.llm_temperature,
+        num_predict=settings.llm_max_tokens,
+        num_ctx=settings.llm_context,
+        seed=settings.llm_seed,
+        client_kwargs={"timeout": settings.llm_timeout},
+    )
+
+
+def _openai(spec: LLMSpec, settings: Settings) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    key = key or os.environ.get("OPENAI_API_KEY")
+    if not key and not settings.openai_base_url:
+        raise ProviderError(
+            "openai:MODEL needs an API key (RAG_OPENAI_API_KEY or OPENAI_API_KEY), or "
+            "RAG_OPENAI_BASE_URL pointing at an OpenAI-compatible server."
+        )
+    return ChatOpenAI(
+        model=spec.model,
+        base_url=settings.openai_base_url,
+        api_key=key or "no-key",  # local servers accept any key; the client needs one
+        temperature=settings.llm_temperature,
+        max_completion_tokens=settings.llm_max_tokens,
+        seed=settings.llm_seed,
+        timeout=settings.llm_timeout,
+        max_retries=1,
+        # Some compatible servers (llama.cpp's) only know the older max_tokens name.
+        extra_body={"max_tokens": settings.llm_max_tokens} if settings.openai_base_url else None,
+    )
 
 
 # The one list of answer providers: the page, the CLI and the settings read it from here.
@@ -93,6 +157,7 @@ REGISTRY: tuple[Provider, ...] = (
         ("llamacpp", "llamacpp:PATH.gguf"),
         needs={"llama_cpp": "llama-cpp-python"},
         bundled_model=True,
+        build=_llamacpp,
     ),
     Provider(
         "ollama",
@@ -100,6 +165,7 @@ REGISTRY: tuple[Provider, ...] = (
         ("ollama:MODEL",),
         needs={"langchain_ollama": "langchain-ollama"},
         model_example="llama3.2",
+        build=_ollama,
     ),
     Provider(
         "openai",
@@ -107,6 +173,7 @@ REGISTRY: tuple[Provider, ...] = (
         ("openai:MODEL",),
         needs={"langchain_openai": "langchain-openai"},
         model_example="gpt-4o-mini",
+        build=_openai,
     ),
 )
 PROVIDERS = tuple(p.name for p in REGISTRY)
@@ -136,7 +203,7 @@ class LLMSpec:
     @property
     def generative(self) -> bool:
         """True when a language model writes the answer (its registry entry says so)."""
-        return provider_named(self.provider).answerer == "llm"
+        return provider_named(self.provider).generative
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.model}" if self.model else self.provider
@@ -204,64 +271,13 @@ def gguf_path(spec: LLMSpec) -> Path:
 def make_chat_model(settings: Settings) -> BaseChatModel | None:
     """The chat model ``settings.llm`` names; None for ``extractive``."""
     spec = parse_spec(settings.llm)
-    if not spec.generative:
+    provider = provider_named(spec.provider)
+    if provider.build is None:
         return None
     _require(spec.provider)
-    builders = {"llamacpp": _llamacpp, "ollama": _ollama, "openai": _openai}
-    model = builders[spec.provider](spec, settings)
+    model = provider.build(spec, settings)
     log.info("answer model: %s", spec)
     return model
-
-
-def _llamacpp(spec: LLMSpec, settings: Settings) -> BaseChatModel:
-    from rag.llamacpp import LlamaCppChat
-
-    return LlamaCppChat(
-        model_path=str(gguf_path(spec)),
-        n_ctx=settings.llm_context,
-        n_threads=settings.llm_threads,
-        temperature=settings.llm_temperature,
-        max_tokens=settings.llm_max_tokens,
-        seed=settings.llm_seed,
-    )
-
-
-def _ollama(spec: LLMSpec, settings: Settings) -> BaseChatModel:
-    from langchain_ollama import ChatOllama
-
-    return ChatOllama(
-        model=spec.model,
-        base_url=settings.ollama_host,
-        temperature=settings.llm_temperature,
-        num_predict=settings.llm_max_tokens,
-        num_ctx=settings.llm_context,
-        seed=settings.llm_seed,
-        client_kwargs={"timeout": settings.llm_timeout},
-    )
-
-
-def _openai(spec: LLMSpec, settings: Settings) -> BaseChatModel:
-    from langchain_openai import ChatOpenAI
-
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    key = key or os.environ.get("OPENAI_API_KEY")
-    if not key and not settings.openai_base_url:
-        raise ProviderError(
-            "openai:MODEL needs an API key (RAG_OPENAI_API_KEY or OPENAI_API_KEY), or "
-            "RAG_OPENAI_BASE_URL pointing at an OpenAI-compatible server."
-        )
-    return ChatOpenAI(
-        model=spec.model,
-        base_url=settings.openai_base_url,
-        api_key=key or "no-key",  # local servers accept any key; the client needs one
-        temperature=settings.llm_temperature,
-        max_completion_tokens=settings.llm_max_tokens,
-        seed=settings.llm_seed,
-        timeout=settings.llm_timeout,
-        max_retries=1,
-        # Some compatible servers (llama.cpp's) only know the older max_tokens name.
-        extra_body={"max_tokens": settings.llm_max_tokens} if settings.openai_base_url else None,
-    )
 
 
 def model_name(model: BaseChatModel) -> str:
