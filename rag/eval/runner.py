@@ -151,7 +151,7 @@ def generation_summary(results: Sequence[RowResult], assistant: Assistant) -> di
         }
     }
     rows = [r for r in scored if r.metrics.get("generated_by_model") is not None]
-    if assistant.llm is not None:
+    if assistant.generative:
         from rag.llm import describe
 
         model = describe(assistant.settings, assistant.llm)

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
 
     from rag.answering.extractive import ExtractiveAnswerer
+    from rag.answering.protocol import Answerer
     from rag.llm import LLMSpec
     from rag.retrieval import HybridRetriever
 
@@ -97,7 +98,7 @@ class Assistant:
             ``RAG_*`` variables and ``.env``).
         embeddings: An embedding model to share (tests, the page's cached
             resource); default: the bundled MiniLM, loaded on first use.
-        answerer: The extractive answerer to use (tests pass one with a fake reader);
+        extractive: The extractive answerer to use (tests pass one with a fake reader);
             default: the trained reader of ``settings.reader_path`` (or the bundled one).
 
     Nothing is opened or loaded until a property or method needs it.
@@ -135,11 +136,12 @@ class Assistant:
         self,
         settings: Settings | None = None,
         embeddings: Embeddings | None = None,
-        answerer: ExtractiveAnswerer | None = None,
+        extractive: ExtractiveAnswerer | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._embeddings = embeddings
-        self._answerer = answerer
+        self._extractive = extractive
+        self._answerer: Answerer | None = None
         self._store: DocumentStore | None = None
         self._retriever: HybridRetriever | None = None
         self._chain: Runnable[ChainInput, Answer | Draft] | None = None
@@ -173,23 +175,39 @@ class Assistant:
         return self._retriever
 
     @property
-    def answerer(self) -> ExtractiveAnswerer:
-        """The extractive answerer: the trained reader and the decision (loaded on first use)."""
-        if self._answerer is None:
+    def extractive(self) -> ExtractiveAnswerer:
+        """The extractive answerer: the trained reader and the decision (loaded on first use).
+
+        It answers in the extractive mode, and a model's answerer falls back on it.
+        """
+        if self._extractive is None:
             from rag.answering.extractive import ExtractiveAnswerer
 
-            self._answerer = ExtractiveAnswerer(self.settings)
+            self._extractive = ExtractiveAnswerer(self.settings)
+        return self._extractive
+
+    @property
+    def answerer(self) -> Answerer:
+        """The answerer the chain answers with: the one the provider's registry entry names.
+
+        The extractive answerer itself, or a model's answerer over :attr:`llm` that falls
+        back on it (see :func:`rag.answering.factory.make_answerer`).
+        """
+        if self._answerer is None:
+            from rag.answering.factory import make_answerer
+
+            self._answerer = make_answerer(self.settings, self.extractive, self.encoder, self.llm)
         return self._answerer
 
     @property
     def answer_threshold(self) -> float:
         """The confidence an answer needs to be quoted: the setting, else the decision's."""
-        return self.answerer.answer_threshold
+        return self.extractive.answer_threshold
 
     @property
     def llm(self) -> BaseChatModel | None:
         """The chat model ``settings.llm`` names (None for extractive; see :mod:`rag.llm`)."""
-        if self._llm is None and self.settings.llm.strip() != "extractive":
+        if self._llm is None and self.provider.generative:
             from rag.llm import make_chat_model
 
             self._llm = make_chat_model(self.settings)
@@ -204,19 +222,19 @@ class Assistant:
 
     @property
     def generative(self) -> bool:
-        """True when a language model writes the answers (its draft can be streamed)."""
-        return self.llm is not None
+        """True when a language model writes the answers (its draft can be streamed).
+
+        Read from the provider's registry entry: no model is built to answer this.
+        """
+        return self.provider.generative
 
     @property
     def chain(self) -> Runnable[ChainInput, Answer | Draft]:
         """The LCEL chain (see :func:`rag.chain.build_chain`)."""
         if self._chain is None:
-            from rag.answering.factory import make_answerer
             from rag.chain import build_chain
 
-            retriever, encoder = self.retriever, self.encoder
-            answerer = make_answerer(self.settings, self.answerer, encoder, self.llm)
-            self._chain = build_chain(retriever, self.settings, answerer)
+            self._chain = build_chain(self.retriever, self.settings, self.answerer)
         return self._chain
 
     @property

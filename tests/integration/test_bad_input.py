@@ -96,7 +96,7 @@ def test_escape_sequences_in_a_document_and_its_name_never_reach_the_terminal(
     assert doc["source"] == f"harbour/{name}" and ESCAPES in doc["title"]
 
     settings = make_settings(tmp_path)
-    assistant = Assistant(settings, embeddings=embeddings, answerer=fake_answerer(settings))
+    assistant = Assistant(settings, embeddings=embeddings, extractive=fake_answerer(settings))
     monkeypatch.setattr(rag.cli, "_assistant", lambda llm=None: assistant)
     shown = run_cli(["ask", QUESTION], env)
     assert shown.returncode == 0 and not controls(shown.stdout + shown.stderr)

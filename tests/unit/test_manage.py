@@ -126,7 +126,7 @@ def test_only_chromas_files_and_the_lexical_index_are_store_files(tmp_path: Path
 # ----- integration: the real store ---------------------------------------------------
 @pytest.fixture
 def assistant(settings, embeddings) -> Assistant:
-    return Assistant(settings, embeddings=embeddings, answerer=fake_answerer(settings))
+    return Assistant(settings, embeddings=embeddings, extractive=fake_answerer(settings))
 
 
 def _upload(settings, name: str, text: str) -> Path:
