@@ -6,8 +6,10 @@ or ``llm`` (:class:`~rag.generate.LLMAnswerer` over the provider's chat model, f
 back on the extractive one). The chain receives the result as an
 :class:`~rag.answering.protocol.Answerer` and never asks which it is.
 
-This module builds no chat model (:func:`rag.llm.make_chat_model` does, once, for the
-service) and loads no reader weights (the extractive answerer loads them on first use).
+The service calls it once: ``Assistant.answerer`` is its result and
+``Assistant.extractive`` the extractive answerer passed in. This module builds no chat
+model (the registry entry's ``build``, through :func:`rag.llm.make_chat_model`, does)
+and loads no reader weights (the extractive answerer loads them on first use).
 """
 
 from __future__ import annotations
