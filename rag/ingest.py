@@ -217,7 +217,7 @@ def _groups(
             continue
         item.doc = None  # let the text go once it is stored
         chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap, doc.headings)
-        chunks = _without_repeats(doc, chunks, report)
+        chunks = without_repeats(doc, chunks, report)
         group.append((doc, chunks))
         size += len(chunks)
         if size >= settings.ingest_batch:
@@ -227,7 +227,7 @@ def _groups(
         yield group
 
 
-def _without_repeats(doc: SourceDocument, chunks: list[Chunk], report: IngestReport) -> list[Chunk]:
+def without_repeats(doc: SourceDocument, chunks: list[Chunk], report: IngestReport) -> list[Chunk]:
     """*chunks* with each repeated text kept once; a document mostly repeated is reported."""
     kept, repetition = distinct_chunks(chunks)
     if warning := repetition_warning(doc.source, repetition):
@@ -240,7 +240,7 @@ def _is_inside(source: str, folders: list[str]) -> bool:
     return any(source.startswith(folder.rstrip("/") + "/") for folder in folders)
 
 
-def _store_aliases(
+def store_aliases(
     store: DocumentStore,
     aliases: list[tuple[str, str]],
     manifest: dict[str, ManifestEntry],
@@ -260,7 +260,7 @@ def _store_aliases(
             report.names_added += 1
 
 
-def _remove_missing(
+def remove_missing(
     store: DocumentStore,
     paths: Sequence[Path],
     seen: set[str],
@@ -340,7 +340,7 @@ def ingest_paths(
     with exclusive(store) as renew:
         files = list(iter_files(paths))  # an unreadable folder fails here, before any change
         if reset:
-            files += _reset(store, paths, remembered, report)
+            files += reset_documents(store, paths, remembered, report)
         report.reconciled = store.reconcile()
         manifest = store.manifest()
         found = _plan(files, store, manifest, report)
@@ -348,18 +348,18 @@ def ingest_paths(
             store, found.plan, manifest, report, progress=progress, documents=documents, renew=renew
         )
         renew()
-        _store_aliases(store, found.aliases, manifest, report)
-        _remove_missing(store, paths, found.seen, manifest, report)
+        store_aliases(store, found.aliases, manifest, report)
+        remove_missing(store, paths, found.seen, manifest, report)
     changes = (report.added, report.updated, report.removed, report.names_added)
     if reset or sum(changes) + report.names_removed:
-        _prepare_lexical_index(store)
+        prepare_lexical_index(store)
     report.documents = len(manifest)
     report.chunks = sum(entry.chunks for entry in manifest.values())
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def _reset(
+def reset_documents(
     store: DocumentStore, paths: Sequence[Path], remembered: Sequence[str], report: IngestReport
 ) -> list[Path]:
     """Empty *store*; the files of its names that *paths* do not cover, to ingest again.
@@ -414,7 +414,7 @@ def _with_known(paths: Sequence[Path], known: Sequence[str], report: IngestRepor
     return extra
 
 
-def _prepare_lexical_index(store: DocumentStore) -> None:
+def prepare_lexical_index(store: DocumentStore) -> None:
     """Build and save the BM25 index of the new generation now, so the next ``ask``
     (or app start) loads it instead of building it (~20 s per 100,000 chunks)."""
     open_snapshot(store, store.view())

@@ -48,15 +48,15 @@ from rag.errors import DocumentError, RagError
 from rag.ingest import (
     IngestReport,
     Progress,
-    _prepare_lexical_index,
-    _remove_missing,
-    _reset,
-    _store_aliases,
-    _without_repeats,
     exclusive,
+    prepare_lexical_index,
+    remove_missing,
+    reset_documents,
+    store_aliases,
+    without_repeats,
 )
 from rag.store import DocumentStore, ManifestEntry, name_index
-from rag.store.chunks import _metadata as chunk_metadata
+from rag.store.chunks import chunk_metadata
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def chunk_document(doc: SourceDocument, settings: Settings) -> tuple[list[Chunk]
     """*doc*'s chunks as a local ingest stores them (repeats dropped), and any warning."""
     chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap, doc.headings)
     report = IngestReport()
-    kept = _without_repeats(doc, chunks, report)
+    kept = without_repeats(doc, chunks, report)
     return kept, report.warnings
 
 
@@ -398,7 +398,7 @@ def ingest_paths_ray(
     with exclusive(store) as renew:
         files = list(dict.fromkeys(iter_files(paths)))
         if reset:
-            files += _reset(store, paths, (), report)
+            files += reset_documents(store, paths, (), report)
         report.reconciled = store.reconcile()
         manifest = store.manifest()
         vectors = Precomputed(store.embeddings)
@@ -413,9 +413,9 @@ def ingest_paths_ray(
                 for actor in pool:
                     ray.kill(actor)
         renew()
-        _store_aliases(store, job.aliases, manifest, report)
+        store_aliases(store, job.aliases, manifest, report)
         seen = {source_key(p) for p in files}
-        _remove_missing(store, paths, seen, manifest, report)
+        remove_missing(store, paths, seen, manifest, report)
     if (
         reset
         or report.added
@@ -424,7 +424,7 @@ def ingest_paths_ray(
         + report.names_added
         + report.names_removed
     ):
-        _prepare_lexical_index(store)
+        prepare_lexical_index(store)
     report.documents = len(manifest)
     report.chunks = sum(entry.chunks for entry in manifest.values())
     report.seconds = round(time.perf_counter() - started, 3)

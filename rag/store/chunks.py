@@ -105,7 +105,9 @@ class ChunkIndex:
         the chunk's heading path and context before its text); what is stored is the
         chunk's text alone, so every offset stays the document's.
         """
-        metadata = {cid: _metadata(doc, chunk, fingerprint) for cid, (doc, chunk) in todo.items()}
+        metadata = {
+            cid: chunk_metadata(doc, chunk, fingerprint) for cid, (doc, chunk) in todo.items()
+        }
         indexed = {cid: indexed_text(chunk.text, metadata[cid]) for cid, (_, chunk) in todo.items()}
         texts = list(dict.fromkeys(indexed.values()))
         vectors = dict(zip(texts, self.embeddings.embed_documents(texts), strict=True))
@@ -222,7 +224,8 @@ def _where(skip: Collection[str], owners: Owners | None) -> Any:
     return clauses[0] if clauses else None
 
 
-def _metadata(doc: SourceDocument, chunk: Chunk, fingerprint: str) -> dict[str, Any]:
+def chunk_metadata(doc: SourceDocument, chunk: Chunk, fingerprint: str) -> dict[str, Any]:
+    """What Chroma stores beside a chunk (and what the Ray ingest indexes with its text)."""
     return {
         "source": doc.source,
         "title": doc.title,
