@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +23,23 @@ class Turn:
     standalone: str = ""
 
 
+@runtime_checkable
+class AnsweredTurn(Protocol):
+    """An earlier answer as the service keeps it (:class:`rag.answer.Answer` has these)."""
+
+    question: str
+    answer: str
+    standalone_question: str
+
+
 def as_turns(history: Sequence[Any] | None) -> list[Turn]:
-    """Accept strings, ``Turn``s, {question, answer} dicts or chat messages."""
+    """Accept strings, ``Turn``s, answers, {question, answer} dicts or chat messages."""
     turns: list[Turn] = []
     for item in history or []:
         if isinstance(item, Turn):
             turns.append(item)
+        elif isinstance(item, AnsweredTurn):
+            turns.append(Turn(item.question, item.answer, item.standalone_question))
         elif isinstance(item, str):
             turns.append(Turn(item))
         elif isinstance(item, dict) and "question" in item:

@@ -368,7 +368,7 @@ class Assistant:
             StoreEmptyError: no document has been ingested yet.
         """
         self.require_documents()
-        made = self.chain.invoke({"question": question, "history": _turns(history), "k": k})
+        made = self.chain.invoke({"question": question, "history": as_turns(history), "k": k})
         if not isinstance(made, Answer):  # the chain ends every question on an Answer
             raise TypeError(f"the chain ended on a {type(made).__name__}, not an Answer")
         return made
@@ -378,7 +378,7 @@ class Assistant:
     ) -> Iterator[Answer | Draft]:
         """Like :meth:`ask`, yielding drafts (:class:`~rag.answer.Draft`), then the Answer."""
         self.require_documents()
-        yield from self.chain.stream({"question": question, "history": _turns(history), "k": k})
+        yield from self.chain.stream({"question": question, "history": as_turns(history), "k": k})
 
     def documents(self) -> list[ManifestEntry]:
         """Documents in the store (one per content, with every name), by display name.
@@ -435,15 +435,6 @@ class Assistant:
         Grounded are kept, from at most *candidates* drawn.
         """
         return answered_examples(self, sources, candidates, wanted)
-
-
-def _turns(history: History | None) -> list[Turn]:
-    """Earlier turns as the follow-up resolver reads them (an Answer becomes its Turn)."""
-    items: list[object] = [
-        Turn(h.question, h.answer, h.standalone_question) if isinstance(h, Answer) else h
-        for h in history or []
-    ]
-    return as_turns(items)
 
 
 def load_embeddings(settings: Settings) -> Embeddings:

@@ -23,7 +23,7 @@ from rag.conversations import (
     ConversationSummary,
 )
 from rag.conversations.labels import distinct_labels
-from rag.followup.turns import Turn
+from rag.followup.turns import Turn, as_turns
 
 __all__ = [
     "TITLE_CHARS",
@@ -55,4 +55,4 @@ def open_conversations(location: str) -> ConversationStore:
 
 def turns_of(answers: Sequence[Answer]) -> list[Turn]:
     """Earlier answers as the follow-up resolver reads them, oldest first."""
-    return [Turn(a.question, a.answer, a.standalone_question) for a in answers]
+    return as_turns(answers)

@@ -18,7 +18,7 @@ import rag.service.providers
 from rag.config import Settings
 from rag.conversations import example_questions
 from rag.errors import DocumentError
-from rag.followup.turns import Turn
+from rag.followup.turns import Turn, as_turns
 from rag.llm import REGISTRY, parse_spec
 from rag.service import (
     Assistant,
@@ -30,7 +30,6 @@ from rag.service import (
     provider_choices,
     turns_of,
 )
-from rag.service.assistant import _turns
 from tests.conftest import ROOT
 from tests.fakes import CannedAssistant, answered, doc_entry, not_found, unsure
 
@@ -82,8 +81,8 @@ def test_every_form_of_history_reaches_the_resolver_as_the_same_turn() -> None:
     turn = Turn(answer.question, answer.answer, answer.standalone_question)
     as_dict = {"question": answer.question, "answer": answer.answer, "standalone": turn.standalone}
     assert turns_of([answer]) == [turn]
-    assert _turns([answer]) == _turns([turn]) == _turns([as_dict]) == [turn]
-    assert _turns(None) == []
+    assert as_turns([answer]) == as_turns([turn]) == as_turns([as_dict]) == [turn]
+    assert as_turns(None) == []
 
 
 # ----- warm-up ---------------------------------------------------------------------------
