@@ -121,11 +121,12 @@ def build_chain(
 
     def stamp(made: Answer | Draft, turn: ChainState, started: float) -> Answer | Draft:
         """The pipeline's view: original question, resolved question, mode, timings."""
-        question, standalone, mode = turn.question, turn.standalone, settings.llm
+        made = replace(
+            made, question=turn.question, standalone_question=turn.standalone, mode=settings.llm
+        )
         if isinstance(made, Draft):
-            return replace(made, question=question, standalone_question=standalone, mode=mode)
-        answer = replace(made, question=question, standalone_question=standalone, mode=mode)
-        answer = replace(answer, info=replace(answer.info, condensed_by=turn.condensed_by))
+            return made
+        answer = replace(made, info=replace(made.info, condensed_by=turn.condensed_by))
         timings = {
             "condense": turn.condense_ms,
             "retrieve": turn.retrieve_ms,

@@ -72,7 +72,7 @@ def save_uploads(settings: Settings, uploads: Sequence[Upload]) -> SavedUploads:
             errors.append(str(exc))
             continue
         paths.append(path)
-        if path.name != safe_name(upload.name):
-            renamed.append(RenamedUpload(asked=safe_name(upload.name), kept=path.name))
+        if path.name != (asked := safe_name(upload.name)):
+            renamed.append(RenamedUpload(asked=asked, kept=path.name))
     log.info("uploads: %d saved, %d renamed, %d refused", len(paths), len(renamed), len(errors))
     return SavedUploads(tuple(paths), tuple(renamed), tuple(errors))
