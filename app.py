@@ -6,8 +6,8 @@ service (:mod:`rag.service`) for everything else: :class:`~rag.service.Assistant
 ingest, ask, list, show and remove documents, save uploads and find example questions
 the documents answer; the conversation store it opens to keep conversations (SQLite in
 the store folder, or PostgreSQL); the provider choices; the Markdown/JSON export. It
-renders with :mod:`rag.highlight` (text made inert, a span highlighted) and
-:mod:`rag.rendering`, and imports nothing else from ``rag`` (enforced by
+renders with :mod:`rag.interfaces.highlight` (text made inert, a span highlighted) and
+:mod:`rag.interfaces.rendering`, and imports nothing else from ``rag`` (enforced by
 ``tests/unit/test_import_rule.py``).
 
 It does not retrieve, score, answer or parse documents itself, it does not write
@@ -39,13 +39,13 @@ sentence), "not sure" (a blue box, then the closest passages, labelled as not an
 answer) and "not in the documents" (a yellow box, no sources).
 
 Answer providers: the sidebar lists the ones usable on this machine
-(:func:`rag.service.provider_choices`, from the one registry in :mod:`rag.llm`:
+(:func:`rag.service.provider_choices`, from the one registry in :mod:`rag.llm.registry`:
 packages importable, llama.cpp only with its GGUF).
 With a model, the draft streams token by token, then is replaced by the checked
 answer, which names the model and says what the citation check removed or whether
 it fell back to the extractive answer.
 
-Security note (why text goes through :mod:`rag.highlight`): Streamlit can only colour
+Security note (why text goes through :mod:`rag.interfaces.highlight`): Streamlit can only colour
 part of a text through Markdown, and document text is untrusted. So every ASCII
 punctuation character of document, answer, title and question text is
 backslash-escaped before it reaches ``st.markdown`` or a widget label (Markdown
@@ -68,8 +68,8 @@ import streamlit as st
 
 from rag.answer import Answer, Citation, Passage, draft_deltas
 from rag.errors import RagError, SettingsError, StoreEmptyError
-from rag.highlight import escape_markdown, stream_pieces, text_markdown
-from rag.rendering import document_markdown, is_markdown, markdown_window
+from rag.interfaces.highlight import escape_markdown, stream_pieces, text_markdown
+from rag.interfaces.rendering import document_markdown, is_markdown, markdown_window
 from rag.service import (
     TITLE_CHARS,
     UPLOAD_TYPES,

@@ -32,8 +32,8 @@ Encode = Callable[[list[str]], np.ndarray]
 
 
 def _texts(docs: int) -> list[str]:
-    from rag.chunking import chunk_text
     from rag.config import Settings
+    from rag.documents.chunking import chunk_text
 
     settings = Settings(_env_file=None)
     files = sorted(build(1000).rglob("*.txt"))[:docs]

@@ -29,9 +29,9 @@ CORPORA = ("seeds", "eval/squad2/dev", "eval/squad2/calibrate")
 
 def chunk_texts(sample: int = 0) -> list[str]:
     """The chunks ingest makes of the seeds and both SQuAD folders (every k-th if *sample*)."""
-    from rag.chunking import chunk_text
     from rag.config import Settings
     from rag.documents import iter_files, load_file
+    from rag.documents.chunking import chunk_text
 
     settings = Settings(_env_file=None)
     texts = []

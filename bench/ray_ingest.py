@@ -63,7 +63,7 @@ def run_one(mode: str, workers: int, folder: Path) -> dict[str, object]:
     else:
         import ray
 
-        from rag.ingest_ray import OBJECT_STORE_BYTES, _worker_env, ingest_paths_ray
+        from rag.ingest.distributed import OBJECT_STORE_BYTES, _worker_env, ingest_paths_ray
 
         started = time.perf_counter()
         ray.init(

@@ -1,8 +1,8 @@
-"""``python -m rag``: see :mod:`rag.cli`."""
+"""``python -m rag``: see :mod:`rag.interfaces.cli`."""
 
 import sys
 
-from rag.cli import main
+from rag.interfaces.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

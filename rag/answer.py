@@ -23,8 +23,8 @@ from langchain_core.documents import Document
 
 from rag.answerinfo import AnswerInfo
 from rag.answerinfo import known as _known
+from rag.answering.markers import marker_numbers
 from rag.config import REFUSAL, UNSURE
-from rag.markers import marker_numbers
 
 Outcome = Literal["answered", "unsure", "not_found"]
 OUTCOMES: tuple[Outcome, ...] = ("answered", "unsure", "not_found")
@@ -60,7 +60,7 @@ class Passage:
 
     @classmethod
     def from_document(cls, doc: Document) -> Passage:
-        """Build from a retriever ``Document`` (see :mod:`rag.retrieval`)."""
+        """Build from a retriever ``Document`` (see :mod:`rag.retrieval.hybrid`)."""
         meta = doc.metadata
         return cls(
             rank=int(meta.get("rank", 0)),

@@ -58,7 +58,7 @@ class Unsupported:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """What the citation check (:mod:`rag.citecheck`) did to a generated answer."""
+    """What the citation check (:mod:`rag.answering.citecheck`) did to a generated answer."""
 
     sentences: int
     supported_sentences: int

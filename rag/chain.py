@@ -8,8 +8,8 @@ forms come from LCEL. Each step records its time in ``timings_ms``.
 The chain holds one :class:`~rag.answering.protocol.Answerer` (made from the provider
 registry by :func:`rag.answering.factory.make_answerer`) and never asks which kind it
 is: the answerer reads the follow-up (the heuristic resolver, or a chat model's guarded
-rewrite, :mod:`rag.condense`) and answers. The extractive answerer's stream is its one
-:class:`~rag.answer.Answer`; the LLM answerer's (:class:`rag.generate.LLMAnswerer`)
+rewrite, :mod:`rag.followup.rewrite`) and answers. The extractive answerer's stream is its one
+:class:`~rag.answer.Answer`; the LLM answerer's (:class:`rag.answering.generate.LLMAnswerer`)
 yields growing :class:`~rag.answer.Draft` snapshots and then the checked answer.
 ``invoke`` returns the answer (LCEL keeps the last of a generator's outputs when they
 cannot be added, and neither type can).
@@ -34,7 +34,7 @@ from rag.answering.protocol import Answerer
 from rag.config import Settings
 from rag.errors import QuestionError
 from rag.followup import Resolution
-from rag.retrieval import HybridRetriever
+from rag.retrieval.hybrid import HybridRetriever
 
 log = logging.getLogger(__name__)
 

@@ -161,7 +161,7 @@ class Settings(BaseSettings):
     llm: str = Field(
         "extractive",
         description="Answer provider: extractive (no model), llamacpp[:PATH.gguf], "
-        "ollama:MODEL or openai:MODEL (see rag.llm).",
+        "ollama:MODEL or openai:MODEL (see rag.llm.registry).",
     )
     reader_path: Path | None = Field(
         None,

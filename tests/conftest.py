@@ -107,7 +107,9 @@ def run_cli(
     import io
     from unittest import mock
 
-    main = importlib.import_module("rag.eval.cli" if module == "rag.eval" else "rag.cli").main
+    main = importlib.import_module(
+        "rag.eval.cli" if module == "rag.eval" else "rag.interfaces.cli"
+    ).main
     out, err = io.StringIO(), io.StringIO()
     with (
         mock.patch.dict(os.environ, env, clear=True),

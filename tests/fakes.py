@@ -15,9 +15,9 @@ from rag.answer import Answer, Citation, Passage
 from rag.answering.decision import Decision, Signals
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.spans import SpanScore
-from rag.chunking import split_sentences
 from rag.config import REFUSAL, UNSURE, Settings
-from rag.lexical import tokenize
+from rag.documents.chunking import split_sentences
+from rag.retrieval.lexical import tokenize
 from rag.service import Assistant
 from rag.store import ManifestEntry
 

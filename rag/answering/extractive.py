@@ -25,12 +25,12 @@ from typing import Any
 from rag.answer import Answer, AnswerDetails, Citation, Draft, Passage
 from rag.answerinfo import AnswerInfo, CandidateNote
 from rag.answering.decision import Decision, Signals, load_decision, outcome
+from rag.answering.markers import defuse
 from rag.answering.protocol import Condensed, resolve_followup
 from rag.answering.reader import Reader, SpanReader, bundled_reader_path
 from rag.answering.spans import SpanScore
 from rag.answering.units import can_answer, unit_of
 from rag.config import REFUSAL, UNSURE, Settings
-from rag.markers import defuse
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,14 @@
 """Which answerer answers: the provider's registry entry says, this module builds it.
 
-``Settings.llm`` names a provider of :data:`rag.llm.REGISTRY`; its entry's ``answerer``
+``Settings.llm`` names a provider of :data:`rag.llm.registry.REGISTRY`; its entry's ``answerer``
 is ``extractive`` (the trained reader, :class:`~rag.answering.extractive.ExtractiveAnswerer`)
-or ``llm`` (:class:`~rag.generate.LLMAnswerer` over the provider's chat model, falling
+or ``llm`` (:class:`~rag.answering.generate.LLMAnswerer` over the provider's chat model, falling
 back on the extractive one). The chain receives the result as an
 :class:`~rag.answering.protocol.Answerer` and never asks which it is.
 
 The service calls it once: ``Assistant.answerer`` is its result and
 ``Assistant.extractive`` the extractive answerer passed in. This module builds no chat
-model (the registry entry's ``build``, through :func:`rag.llm.make_chat_model`, does)
+model (the registry entry's ``build``, through :func:`rag.llm.registry.make_chat_model`, does)
 and loads no reader weights (the extractive answerer loads them on first use).
 """
 
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.errors import ProviderError
-from rag.llm import AnswererKind, parse_spec, provider_named
+from rag.llm.registry import AnswererKind, parse_spec, provider_named
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -48,11 +48,12 @@ def _extractive(parts: AnswererParts) -> Answerer:
 
 
 def _llm(parts: AnswererParts) -> Answerer:
-    from rag.generate import LLMAnswerer
+    from rag.answering.generate import LLMAnswerer
 
     if parts.model is None:
         raise ProviderError(
-            f"The {parse_spec(parts.settings.llm)} answerer needs its chat model (see rag.llm)."
+            f"The {parse_spec(parts.settings.llm)} answerer needs its chat model "
+            "(see rag.llm.registry)."
         )
     return LLMAnswerer(parts.model, parts.encoder, parts.settings, fallback=parts.extractive)
 

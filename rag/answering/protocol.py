@@ -8,12 +8,12 @@ implement it:
 
 * :class:`rag.answering.extractive.ExtractiveAnswerer`: the trained reader quotes the
   documents; follow-ups are read by the heuristic resolver; its stream is one answer.
-* :class:`rag.generate.LLMAnswerer`: a chat model writes from the passages, its
+* :class:`rag.answering.generate.LLMAnswerer`: a chat model writes from the passages, its
   citations are checked, and it falls back on the extractive answerer; follow-ups that
-  point back are rewritten by the model (:mod:`rag.condense`).
+  point back are rewritten by the model (:mod:`rag.followup.rewrite`).
 
 :func:`rag.answering.factory.make_answerer` picks one from the provider registry in
-:mod:`rag.llm`. This module defines the protocol and the heuristic reading of
+:mod:`rag.llm.registry`. This module defines the protocol and the heuristic reading of
 follow-ups both answerers share; it does not retrieve, answer or build models.
 """
 

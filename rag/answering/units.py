@@ -1,7 +1,7 @@
 """The unit a citation quotes: the smallest piece of the passage that holds an answer span.
 
 A unit is a sentence, or a line where the text is made of lines (a list item, a
-``key: value`` line, a table row, a heading): :func:`rag.chunking.split_sentences` ends
+``key: value`` line, a table row, a heading): :func:`rag.documents.chunking.split_sentences` ends
 sentences at every hard line break (a soft break inside hard-wrapped prose is read as a
 space, so a unit of wrapped text is the whole sentence). A span that crosses units is
 quoted with all of them.
@@ -17,8 +17,8 @@ Pure text functions; nothing here scores.
 
 from __future__ import annotations
 
-from rag.chunking import TextSpan, split_sentences
-from rag.structure import is_question
+from rag.documents.chunking import TextSpan, split_sentences
+from rag.documents.structure import is_question
 
 
 def unit_of(text: str, start: int, end: int) -> TextSpan | None:

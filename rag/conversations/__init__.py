@@ -25,6 +25,9 @@ from the documents' own text (headings, and the subject and verb of their senten
 with no rule about any particular document, for the page to offer on an empty
 conversation.
 
+:mod:`rag.conversations.export` writes a conversation out for audit (Markdown and JSON,
+every citation with its offsets and document hash).
+
 This package does not answer questions, render anything or import Streamlit; this
 module only gathers the names callers import.
 """

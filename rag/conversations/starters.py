@@ -5,7 +5,7 @@ lines that end in "?") as they are; its label lines (``Effective date: 1 March``
 "What is the effective date?"; a label of one word, or a name, says too little to ask
 about and is skipped); and its sentences read as subject + auxiliary + verb ("May will
 visit Calais" -> "What will May visit?"). Lines are read through the Markdown parser
-(markup, list markers and heading marks removed) after :func:`rag.structure.reflow`.
+(markup, list markers and heading marks removed) after :func:`rag.documents.structure.reflow`.
 Documents take turns, so every document offers one before any offers two. There is no
 rule about any particular document.
 
@@ -20,8 +20,8 @@ from collections.abc import Iterator, Sequence
 
 from markdown_it import MarkdownIt
 
-from rag.chunking import split_sentences
-from rag.structure import is_key_value, is_question, reflow
+from rag.documents.chunking import split_sentences
+from rag.documents.structure import is_key_value, is_question, reflow
 
 _AUXILIARIES = frozenset(
     "will would can could should must may might has have had is are was were".split()

@@ -1,11 +1,17 @@
-"""Load files into :class:`SourceDocument` objects: text, title, source key, hash.
+"""Stage 1, documents: files into :class:`SourceDocument` objects, and their text into units.
+
+This module loads files: text, title, source key, hash. The package also owns the text's
+structure (:mod:`rag.documents.structure`: line breaks, headings, labels) and its units
+(:mod:`rag.documents.chunking`: sentences, lines, list items, table rows, and the chunks
+built from them, each with exact character offsets), which ingest, the reader's citations
+and the page all read.
 
 Supported: ``.txt``, ``.md``, ``.html``/``.htm`` and ``.pdf``. The text returned is
 the text every character offset in the system points into (newlines normalised to
 ``\\n``, a UTF-8 byte-order mark removed), with paragraphs separated by blank lines:
 
 - text and markdown are kept as written (their headings found by a CommonMark parser,
-  :func:`rag.structure.markdown_headings`);
+  :func:`rag.documents.structure.markdown_headings`);
 - HTML is reduced to its visible content (:mod:`rag.documents.htmltext`): navigation,
   menus, cookie notices and forms are dropped; the page's header, footer and asides are
   kept after its main content (addresses, telephone numbers, opening hours live there);
@@ -24,7 +30,8 @@ naming it and saying why; each reader turns its parser's known failures into one
 an ingest skips that file and goes on.
 
 Nothing from a document is ever executed or rendered as markup. This package does not
-chunk, embed or store anything, and does no OCR: a scanned PDF has no text to load.
+embed or store anything (:mod:`rag.ingest` does), and does no OCR: a scanned PDF has no
+text to load.
 """
 
 from __future__ import annotations
@@ -37,9 +44,9 @@ from pathlib import Path
 
 from rag.documents.htmltext import html_to_document, html_to_text
 from rag.documents.pdftext import pdf_to_text
+from rag.documents.structure import Heading, markdown_headings
 from rag.documents.text import decode_bytes, first_line_title, normalise_text
 from rag.errors import DocumentError
-from rag.structure import Heading, markdown_headings
 
 __all__ = [
     "SUPPORTED_SUFFIXES",

@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from rag.documents.structure import Heading
 from rag.errors import DocumentError
-from rag.structure import Heading
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag

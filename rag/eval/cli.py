@@ -7,7 +7,7 @@ progress bar on stderr, writes the reports into DIR and prints the summary table
 stdout.
 
 ``--llm SPEC`` chooses the answerer (``extractive``, ``llamacpp``, ``llamacpp:PATH``,
-``ollama:MODEL``, ``openai:MODEL``; see :mod:`rag.llm`) and also runs the judge
+``ollama:MODEL``, ``openai:MODEL``; see :mod:`rag.llm.registry`) and also runs the judge
 (:mod:`rag.eval.judge`): the deterministic one for ``extractive``, otherwise the same
 chat model that answers, asked for a JSON verdict. ``--label TEXT`` says what the set
 is for (e.g. "never tuned on (dev articles)"): it is recorded as ``label`` in
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import OutputError
-from rag.llm import spec_forms
+from rag.llm.registry import spec_forms
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     from rag.eval.markdown import summary_table
     from rag.eval.report import write_reports
     from rag.eval.runner import open_assistant, run_dataset
-    from rag.llm import make_chat_model, parse_spec
+    from rag.llm.registry import make_chat_model, parse_spec
     from rag.settings_errors import load_settings
 
     check_out_dir(args.out)
@@ -200,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    from rag.cli import guarded
+    from rag.interfaces.cli import guarded
 
     args = _parser().parse_args(argv)
     logging.basicConfig(

@@ -11,7 +11,7 @@ known is scored, not only the last one:
   (``RowResult.standalone_question``, ``history_turns[i]["standalone"]``) differs;
 * a rewrite is *resolved* when it contains every word the expected standalone adds to
   the question (the antecedent: "Margaret Holloway" for "she"), compared as
-  :func:`rag.lexical.tokenize` tokens; *strictly* resolved when they are in the
+  :func:`rag.retrieval.lexical.tokenize` tokens; *strictly* resolved when they are in the
   rewritten question itself, not only in a topic appended in parentheses; *cleanly*
   resolved when, besides, it adds no word that neither the expected standalone nor the
   question has (after "What is the hotel limit in London?", "And in Austin?" read as
@@ -38,7 +38,7 @@ from typing import Any
 from rag.eval.dataset import DatasetError, EvalRow
 from rag.eval.scoring import RowResult
 from rag.eval.summary import metric_stats
-from rag.lexical import tokenize
+from rag.retrieval.lexical import tokenize
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ Two judges, chosen by :func:`make_judge` from the ``--llm`` spec:
 * ``extractive``: :class:`ExtractiveJudge`, deterministic, no model. Faithfulness is
   the share of answer sentences found verbatim in the retrieved passages; answer
   relevance is the cosine between question and answer embeddings.
-* any model spec (``llamacpp``, ``ollama:MODEL``...; see :mod:`rag.llm`):
+* any model spec (``llamacpp``, ``ollama:MODEL``...; see :mod:`rag.llm.registry`):
   :class:`LLMJudge`, which asks the chat model the eval answers with for a strict JSON
   verdict. The question, answer and numbered passages are delimited untrusted data.
   Its scores are as repeatable as the model is (``Settings.llm_temperature``, 0 by
@@ -38,10 +38,10 @@ import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from rag.answering.markers import MARKER
 from rag.errors import ProviderError
-from rag.llm import model_name, parse_spec
-from rag.markers import MARKER
-from rag.prompts import defang
+from rag.llm.prompts import defang
+from rag.llm.registry import model_name, parse_spec
 
 log = logging.getLogger(__name__)
 
@@ -265,5 +265,5 @@ def make_judge(
     if not parsed.generative:
         return CachedJudge(ExtractiveJudge(encode), cache_dir)
     if model is None:
-        raise ProviderError(f"The {parsed} judge needs its chat model (see rag.llm).")
+        raise ProviderError(f"The {parsed} judge needs its chat model (see rag.llm.registry).")
     return CachedJudge(LLMJudge(model), cache_dir)

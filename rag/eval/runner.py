@@ -152,7 +152,7 @@ def generation_summary(results: Sequence[RowResult], assistant: Assistant) -> di
     }
     rows = [r for r in scored if r.metrics.get("generated_by_model") is not None]
     if assistant.generative:
-        from rag.llm import describe
+        from rag.llm.registry import describe
 
         model = describe(assistant.settings, assistant.llm)
         summary["generation"] = {

@@ -33,7 +33,7 @@ head words like Bridge, Street, Council or Club mark places and organisations); 
 word lists are general English, nothing specific to one document. (spaCy's
 ``en_core_web_sm`` was measured in their place for entity kinds and did worse on the
 follow-up dev set: see ``eval/followups/README.md``.) This module does
-not retrieve or answer; an LLM-based condenser (:mod:`rag.condense`) may replace it.
+not retrieve or answer; an LLM-based condenser (:mod:`rag.followup.rewrite`) may replace it.
 """
 
 from __future__ import annotations

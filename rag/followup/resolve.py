@@ -32,7 +32,7 @@ from rag.followup.words import (
     TOPIC_SUFFIX,
     UNKNOWN,
 )
-from rag.lexical import tokenize
+from rag.retrieval.lexical import tokenize
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.answering.markers import MARKER
 from rag.followup.words import IRREGULAR_PAST, IRREGULAR_PLURALS, NOT_PLURAL, TOKEN
-from rag.markers import MARKER
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 
-from rag.lexical import STOPWORDS
+from rag.retrieval.lexical import STOPWORDS
 
 log = logging.getLogger(__name__)
 

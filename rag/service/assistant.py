@@ -24,7 +24,8 @@ from rag.answer import Answer, Draft
 from rag.config import Settings
 from rag.documents import iter_files
 from rag.followup.turns import Turn, as_turns
-from rag.ingest import IngestReport, Progress, exclusive, ingest_lock, ingest_paths
+from rag.ingest.pipeline import IngestReport, Progress, exclusive, ingest_lock, ingest_paths
+from rag.ingest.uploads import delete_upload, is_upload
 from rag.service.examples import answered_examples
 from rag.service.uploads import SavedUploads, Upload, save_uploads
 from rag.store import (
@@ -34,7 +35,6 @@ from rag.store import (
     move_embedded_store_aside,
     stored_names,
 )
-from rag.uploads import delete_upload, is_upload
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 
     from rag.answering.extractive import ExtractiveAnswerer
     from rag.answering.protocol import Answerer
-    from rag.llm import LLMSpec
-    from rag.retrieval import HybridRetriever
+    from rag.llm.registry import LLMSpec
+    from rag.retrieval.hybrid import HybridRetriever
 
 __all__ = ["Assistant", "IngestReport", "ManifestEntry", "RemovedDocument", "load_embeddings"]
 
@@ -167,7 +167,7 @@ class Assistant:
     def retriever(self) -> HybridRetriever:
         """The hybrid retriever over :attr:`store`."""
         if self._retriever is None:
-            from rag.retrieval import HybridRetriever
+            from rag.retrieval.hybrid import HybridRetriever
 
             self._retriever = HybridRetriever(
                 k=self.settings.k, settings=self.settings, store=self.store
@@ -206,9 +206,9 @@ class Assistant:
 
     @property
     def llm(self) -> BaseChatModel | None:
-        """The chat model ``settings.llm`` names (None for extractive; see :mod:`rag.llm`)."""
+        """The chat model ``settings.llm`` names (None for extractive; :mod:`rag.llm.registry`)."""
         if self._llm is None and self.provider.generative:
-            from rag.llm import make_chat_model
+            from rag.llm.registry import make_chat_model
 
             self._llm = make_chat_model(self.settings)
         return self._llm
@@ -216,7 +216,7 @@ class Assistant:
     @property
     def provider(self) -> LLMSpec:
         """The answer provider ``settings.llm`` names (ProviderError when it names none)."""
-        from rag.llm import parse_spec
+        from rag.llm.registry import parse_spec
 
         return parse_spec(self.settings.llm)
 
@@ -275,7 +275,7 @@ class Assistant:
             documents: Called with (documents done, total).
 
         Returns:
-            An :class:`~rag.ingest.IngestReport`: documents, chunks added/embedded,
+            An :class:`~rag.ingest.pipeline.IngestReport`: documents, chunks added/embedded,
             files skipped and why, names now missing.
 
         Raises:
@@ -418,7 +418,7 @@ class Assistant:
         Raises:
             RayUnavailableError: Ray is not installed (before the store is opened).
         """
-        from rag.ingest_ray import check_ray, ingest_paths_ray
+        from rag.ingest.distributed import check_ray, ingest_paths_ray
 
         check_ray()
         targets = list(paths or self.settings.default_paths())

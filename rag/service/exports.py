@@ -1,4 +1,4 @@
-"""A conversation exported for audit, in both formats at once (see :mod:`rag.export`).
+"""A conversation exported for audit, in both formats at once (see :mod:`rag.conversations.export`).
 
 It formats nothing itself, and does not write files: the interface offers the text.
 """
@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.answer import Answer
-from rag.export import conversation_json, conversation_markdown
+from rag.conversations.export import conversation_json, conversation_markdown
 from rag.store import ManifestEntry
 
 

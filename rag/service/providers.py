@@ -1,4 +1,4 @@
-"""The answer providers an interface offers, read from the one registry in :mod:`rag.llm`.
+"""The answer providers an interface offers, read from the one registry in :mod:`rag.llm.registry`.
 
 :func:`provider_choices` is what the page's answer-mode menu shows: the providers
 usable on this machine plus the configured one (asking explains why it does not work),
@@ -14,7 +14,14 @@ from dataclasses import dataclass
 
 from rag.config import Settings
 from rag.errors import RagError
-from rag.llm import LLMSpec, Provider, available_specs, parse_spec, provider_named, spec_forms
+from rag.llm.registry import (
+    LLMSpec,
+    Provider,
+    available_specs,
+    parse_spec,
+    provider_named,
+    spec_forms,
+)
 
 __all__ = ["Provider", "ProviderChoices", "llm_help", "provider_choices"]
 

@@ -1,7 +1,7 @@
 """Uploads as a use case: files a person hands over, checked and saved, with typed results.
 
 :func:`save_uploads` saves each :class:`Upload` in ``settings.uploads_dir`` through
-:mod:`rag.uploads` (safe name, checked before anything is written, never replacing
+:mod:`rag.ingest.uploads` (safe name, checked before anything is written, never replacing
 other content) and says what happened to each in a :class:`SavedUploads`.
 
 It does not ingest (the caller passes ``SavedUploads.paths`` to
@@ -19,7 +19,7 @@ from pathlib import Path
 from rag.config import Settings
 from rag.documents import SUPPORTED_SUFFIXES
 from rag.errors import RagError
-from rag.uploads import safe_name, save_upload
+from rag.ingest.uploads import safe_name, save_upload
 
 __all__ = ["UPLOAD_TYPES", "RenamedUpload", "SavedUploads", "Upload", "save_uploads"]
 

@@ -10,7 +10,7 @@ It renders nothing (no Markdown, no terminal codes): the interfaces' own helpers
 from __future__ import annotations
 
 from rag.answer import Answer
-from rag.structure import reflow
+from rag.documents.structure import reflow
 
 __all__ = ["answer_text", "check_note"]
 
@@ -22,6 +22,8 @@ def answer_text(answer: Answer) -> str:
 
 def check_note(answer: Answer) -> str:
     """What the citation check did to a generated answer, in one sentence."""
-    from rag.generate import check_note as note  # LangChain loads only with a model's answer
+    from rag.answering.generate import (
+        check_note as note,  # LangChain loads only with a model's answer
+    )
 
     return note(answer)

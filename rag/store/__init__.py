@@ -5,7 +5,7 @@ Two collections live in one Chroma database (embedded folder or server):
 * ``<prefix>_chunks`` (:mod:`rag.store.chunks`): one record per chunk (cosine space),
   id derived from document hash + chunker/model fingerprint + position, metadata
   ``source, title, start, end, index, doc_sha256, fingerprint, heading, context``
-  (the heading path and what the chunk continues: see :mod:`rag.chunking`).
+  (the heading path and what the chunk continues: see :mod:`rag.documents.chunking`).
 * ``<prefix>_documents`` (:mod:`rag.store.manifest`): the manifest, one record per
   document *content* (SHA-256) with the full text (every offset points into it), its
   chunk count and every name (source path) it was ingested under: the same file in
@@ -31,7 +31,7 @@ Modules: :mod:`~rag.store.entries` (entries, name lookups), :mod:`~rag.store.rec
 :mod:`~rag.store.client` (opening Chroma, moving an embedded store aside) and
 :mod:`~rag.store.store` (:class:`DocumentStore`, composing them).
 
-Serialising concurrent writers is the caller's job (:mod:`rag.ingest`). This package
+Serialising concurrent writers is the caller's job (:mod:`rag.ingest.pipeline`). This package
 does no chunking policy and no ranking.
 """
 

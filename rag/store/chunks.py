@@ -21,8 +21,8 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from rag.chunking import Chunk, indexed_text
 from rag.documents import SourceDocument
+from rag.documents.chunking import Chunk, indexed_text
 from rag.store.client import BATCH, scan
 from rag.store.entries import Owners
 
@@ -101,7 +101,7 @@ class ChunkIndex:
     def write(self, todo: Todo, fingerprint: str, progress: Callable[[int], None] | None) -> None:
         """Embed each distinct text of *todo* once, then write the chunks in batches.
 
-        What is embedded is :func:`rag.chunking.indexed_text` (the document's title and
+        What is embedded is :func:`rag.documents.chunking.indexed_text` (the document's title and
         the chunk's heading path and context before its text); what is stored is the
         chunk's text alone, so every offset stays the document's.
         """

@@ -3,7 +3,7 @@
 :class:`DocumentStore` composes :class:`~rag.store.chunks.ChunkIndex` and
 :class:`~rag.store.manifest.Manifest` over one Chroma client and owns the order of
 writes that makes ingest crash-safe. It holds no chunking policy, no ranking and no
-locking (see :mod:`rag.ingest`).
+locking (see :mod:`rag.ingest.pipeline`).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class DocumentStore:
     Example:
         >>> import tempfile
         >>> from pathlib import Path
-        >>> from rag.chunking import chunk_text
+        >>> from rag.documents.chunking import chunk_text
         >>> from rag.config import Settings
         >>> from rag.documents import load_file
         >>> from rag.embeddings import load_embeddings

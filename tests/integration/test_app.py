@@ -17,7 +17,7 @@ import pytest
 
 from rag.answer import Citation
 from rag.config import REFUSAL
-from rag.highlight import ANSWER_HIGHLIGHT, HIGHLIGHT, WORD_JOINER, escape_markdown
+from rag.interfaces.highlight import ANSWER_HIGHLIGHT, HIGHLIGHT, WORD_JOINER, escape_markdown
 from tests.conftest import ROOT, make_settings
 
 pytestmark = pytest.mark.integration

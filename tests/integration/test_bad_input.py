@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import rag.cli
+import rag.interfaces.cli
 from rag.service import Assistant
 from tests.badfiles import (
     ESCAPES,
@@ -97,7 +97,7 @@ def test_escape_sequences_in_a_document_and_its_name_never_reach_the_terminal(
 
     settings = make_settings(tmp_path)
     assistant = Assistant(settings, embeddings=embeddings, extractive=fake_answerer(settings))
-    monkeypatch.setattr(rag.cli, "_assistant", lambda llm=None: assistant)
+    monkeypatch.setattr(rag.interfaces.cli, "_assistant", lambda llm=None: assistant)
     shown = run_cli(["ask", QUESTION], env)
     assert shown.returncode == 0 and not controls(shown.stdout + shown.stderr)
     assert "forty-two fishing boats" in shown.stdout and "harbourlog.txt" in shown.stdout
@@ -151,9 +151,9 @@ def test_a_chroma_server_that_goes_away_mid_command_is_one_line(
         assert assistant.ingest().added == 1  # connected, and the store holds the article
     finally:
         server.stop()  # the server goes away; the assistant still holds its client
-    monkeypatch.setattr(rag.cli, "_assistant", lambda llm=None: assistant)
+    monkeypatch.setattr(rag.interfaces.cli, "_assistant", lambda llm=None: assistant)
     for args in (["docs"], ["ask", QUESTION], ["ingest"]):
-        assert rag.cli.main(args) == 2, args
+        assert rag.interfaces.cli.main(args) == 2, args
         line = _one_error_line(capsys.readouterr().err)
         assert line.startswith(f"error: Cannot reach the Chroma server at {server.url} (")
         assert "resumes where it stopped" in line

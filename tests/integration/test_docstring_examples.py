@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-MODULES = ["rag.service.assistant", "rag.eval.runner", "rag.store.store", "rag.retrieval"]
+MODULES = ["rag.service.assistant", "rag.eval.runner", "rag.store.store", "rag.retrieval.hybrid"]
 
 
 @pytest.mark.parametrize("name", MODULES)

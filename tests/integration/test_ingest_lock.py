@@ -24,7 +24,7 @@ import psycopg
 import pytest
 
 from rag.errors import StoreLockedError
-from rag.lease import AdvisoryLock
+from rag.ingest.lease import AdvisoryLock
 from tests.conftest import ROOT
 from tests.integration.test_server_mode import CHROMA, ChromaServer
 
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.integration
 
 HOLD_AND_WAIT = """
 import sys, time
-from rag.lease import AdvisoryLock
+from rag.ingest.lease import AdvisoryLock
 lock = AdvisoryLock(sys.argv[1], "rag")
 lock.acquire(timeout=30)
 print(lock.owner, flush=True)
@@ -85,10 +85,10 @@ def test_a_waiting_ingest_says_who_holds_the_lock_and_since_when(
     holder = AdvisoryLock(database_url, "rag")
     taken_at = time.time()
     holder.acquire(timeout=5)
-    caplog.set_level(logging.WARNING, logger="rag.lease")
+    caplog.set_level(logging.WARNING, logger="rag.ingest.lease")
     with pytest.raises(StoreLockedError, match=f"Another ingest \\({holder.owner}, since 20"):
         AdvisoryLock(database_url, "rag").acquire(timeout=1.5)
-    [note] = [r.getMessage() for r in caplog.records if r.name == "rag.lease"]
+    [note] = [r.getMessage() for r in caplog.records if r.name == "rag.ingest.lease"]
     assert note.startswith(f"waiting for the ingest lock in PostgreSQL: held by {holder.owner}")
     assert "freed when that ingest ends" in note
     current = holder.holder()

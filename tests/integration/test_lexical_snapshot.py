@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from rag.lexical_snapshot import open_snapshot, snapshot_folder
+from rag.retrieval.lexical_snapshot import open_snapshot, snapshot_folder
 from rag.service import Assistant
 
 pytestmark = pytest.mark.integration
@@ -42,7 +42,7 @@ def test_a_new_generation_replaces_the_saved_one(store, settings):
 
 
 def test_a_damaged_snapshot_is_rebuilt_and_saved_again(store, caplog):
-    caplog.set_level(logging.INFO, logger="rag.lexical_snapshot")
+    caplog.set_level(logging.INFO, logger="rag.retrieval.lexical_snapshot")
     view = store.view()
     folder = snapshot_folder(store.settings, view.generation)
     (folder / "chunks.jsonl").write_text("")  # cut short: no longer matches the index

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 
 from rag.answer import Answer
-from rag.citecheck import is_supported, split_claims
+from rag.answering.citecheck import is_supported, split_claims
 from rag.config import REFUSAL, UNSURE
-from rag.llm import bundled_gguf, missing_package
+from rag.llm.registry import bundled_gguf, missing_package
 from tests.conftest import ROOT, free_port, make_settings, stop_process
 
 pytestmark = pytest.mark.integration
@@ -189,11 +189,11 @@ def _wait_ready(url: str, proc: subprocess.Popen, log: Path) -> None:
 
 @pytest.fixture(scope="module")
 def openai_server(tmp_path_factory) -> Iterator[str]:
-    """``python -m rag.llamacpp_server`` with the bundled GGUF; yields its /v1 URL."""
+    """``python -m rag.llm.llamacpp_server`` with the bundled GGUF; yields its /v1 URL."""
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     command = [
-        sys.executable, "-m", "rag.llamacpp_server", "--model", str(bundled_gguf()),
+        sys.executable, "-m", "rag.llm.llamacpp_server", "--model", str(bundled_gguf()),
         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", "2048",
     ]  # fmt: skip

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import chunk_text
 from rag.documents import load_file
+from rag.documents.chunking import chunk_text
 from rag.errors import StoreLockedError
 from rag.store import DocumentStore
 

@@ -167,7 +167,7 @@ def test_headings_are_never_quoted(assistant) -> None:
 def _whole(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` ends where a sentence ends or at a hard line break (a
     list item's or label line's end; a wrap inside a paragraph is not one)."""
-    from rag.structure import reflow
+    from rag.documents.structure import reflow
 
     ends_sentence = text[start:end].rstrip().endswith((".", "!", "?", ".)", '."'))
     return ends_sentence or end == len(text) or reflow(text)[end] == "\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.uploads import save_upload
+from rag.ingest.uploads import save_upload
 from tests.conftest import ROOT, make_settings, run_cli, run_module, store_env
 from tests.unit.test_nothing_lost_unit import refuse_listing
 

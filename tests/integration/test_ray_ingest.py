@@ -41,7 +41,7 @@ NEWCOMER = ROOT / "tests" / "newcomer"
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[None]:
     """A private Ray cluster for this module (the ingest code uses the open connection)."""
-    from rag.ingest_ray import _worker_env
+    from rag.ingest.distributed import _worker_env
 
     ray.init(
         num_cpus=2,
@@ -111,7 +111,7 @@ def one_machine(tmp_path: Path, corpus: Path):
 def test_a_ray_ingest_stores_what_one_machine_stores_and_skips_unchanged_documents(
     cluster, corpus: Path, tmp_path: Path
 ) -> None:
-    from rag.ingest_ray import ingest_paths_ray
+    from rag.ingest.distributed import ingest_paths_ray
     from rag.service import Assistant
 
     settings = make_settings(tmp_path / "ray", **FP32)
@@ -155,10 +155,10 @@ def worker_pids() -> set[int]:
 def test_a_worker_killed_mid_run_is_restarted_and_nothing_is_lost_or_doubled(
     cluster, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rag.ingest_ray
+    import rag.ingest.distributed
     from rag.service import Assistant
 
-    monkeypatch.setattr(rag.ingest_ray, "TASK_FILES", 1)  # one file per task: many tasks
+    monkeypatch.setattr(rag.ingest.distributed, "TASK_FILES", 1)  # one file per task: many tasks
     settings = make_settings(tmp_path / "ray", ingest_batch=16, **FP32)
     killed: list[tuple[int, int, int]] = []  # (pid, files done, files)
     before: set[int] = set()  # worker processes up to the kill
@@ -172,7 +172,7 @@ def test_a_worker_killed_mid_run_is_restarted_and_nothing_is_lost_or_doubled(
             os.kill(victim, signal.SIGKILL)
             killed.append((victim, done, total))
 
-    report = rag.ingest_ray.ingest_paths_ray(
+    report = rag.ingest.distributed.ingest_paths_ray(
         Assistant(settings).store, [corpus], "auto", documents=kill_one
     )
     assert killed, "the run ended before a worker could be killed"
@@ -240,7 +240,7 @@ def test_the_cli_ingests_on_a_cluster_named_by_rag_ray_address(
 def test_a_ray_ingest_into_a_chroma_server_equals_a_one_machine_ingest(
     cluster, corpus: Path, tmp_path: Path
 ) -> None:
-    from rag.ingest_ray import ingest_paths_ray
+    from rag.ingest.distributed import ingest_paths_ray
     from rag.service import Assistant
     from tests.integration.test_server_mode import CHROMA, ChromaServer
 
@@ -262,7 +262,7 @@ def test_a_ray_reset_rebuilds_every_document_and_refuses_to_lose_one(
     cluster, corpus: Path, tmp_path: Path
 ) -> None:
     from rag.errors import ResetRefusedError
-    from rag.ingest_ray import ingest_paths_ray
+    from rag.ingest.distributed import ingest_paths_ray
     from rag.service import Assistant
 
     settings = make_settings(tmp_path / "ray", **FP32)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from rag.retrieval import HybridRetriever
+from rag.retrieval.hybrid import HybridRetriever
 
 pytestmark = pytest.mark.integration
 

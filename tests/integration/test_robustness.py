@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from rag.answer import Passage
 from rag.answering.extractive import answer_extractively
+from rag.answering.markers import defuse
 from rag.config import REFUSAL, UNSURE, Settings
 from rag.errors import QuestionError, RagError
-from rag.ingest import ingest_lock
-from rag.markers import defuse
+from rag.ingest.pipeline import ingest_lock
 from rag.service import Assistant
 from tests.conftest import ARTICLE, ROOT, run_module, store_env
 from tests.fakes import GAP_DECISION, OverlapReader

@@ -157,7 +157,7 @@ def test_server_mode_cli_end_to_end(chroma_server: ChromaServer, tmp_path: Path)
 def _lease(url: str, ttl: float = 30.0):
     """A lease from a client of its own, as another machine would hold it."""
     from rag.config import Settings
-    from rag.lease import ServerLease
+    from rag.ingest.lease import ServerLease
     from rag.store import make_client
 
     return ServerLease(make_client(Settings(_env_file=None, chroma_url=url)), "rag", ttl=ttl)
@@ -279,12 +279,12 @@ def test_an_ingest_waiting_for_a_killed_ingests_lease_says_whom_it_waits_for(
 
     killed = _lease(chroma_server.url, ttl=2.0)
     killed.acquire()  # and never renewed or released, as after a SIGKILL
-    caplog.set_level(logging.WARNING, logger="rag.lease")
+    caplog.set_level(logging.WARNING, logger="rag.ingest.lease")
     waiting = _lease(chroma_server.url)
     waiting.acquire(timeout=60)
     assert waiting.holder().owner == waiting.owner
     waiting.release()
-    notes = [r.getMessage() for r in caplog.records if r.name == "rag.lease"]
+    notes = [r.getMessage() for r in caplog.records if r.name == "rag.ingest.lease"]
     assert notes and killed.owner in notes[0] and " since 20" in notes[0]
     assert "expires in" in notes[0] and "waiting up to 60 s" in notes[0]
 

@@ -20,12 +20,12 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from rag.answer import Answer, Draft, Passage
 from rag.answering.extractive import ExtractiveAnswerer
 from rag.answering.factory import BUILDERS, make_answerer
+from rag.answering.generate import LLMAnswerer
 from rag.answering.protocol import Answerer, Condensed, resolve_followup
 from rag.chain import build_chain
 from rag.config import Settings
 from rag.errors import ProviderError
-from rag.generate import LLMAnswerer
-from rag.llm import REGISTRY, parse_spec
+from rag.llm.registry import REGISTRY, parse_spec
 from tests.fakes import HashingEmbeddings, fake_answerer
 
 TEXT = (

@@ -20,7 +20,7 @@ import pytest
 
 from rag.config import REFUSAL, UNSURE
 from rag.conversations import DB_NAME, ConversationStore, example_questions
-from rag.highlight import ANSWER_HIGHLIGHT, HIGHLIGHT, WORD_JOINER, escape_markdown
+from rag.interfaces.highlight import ANSWER_HIGHLIGHT, HIGHLIGHT, WORD_JOINER, escape_markdown
 from tests.conftest import ROOT
 from tests.fakes import (
     DOC_SOURCE,

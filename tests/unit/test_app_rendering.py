@@ -12,7 +12,7 @@ from dataclasses import replace
 from markdown_it import MarkdownIt
 
 from rag.answer import Answer
-from rag.highlight import ANSWER_HIGHLIGHT, HIGHLIGHT
+from rag.interfaces.highlight import ANSWER_HIGHLIGHT, HIGHLIGHT
 from tests.fakes import CannedAssistant, answered, unsure
 from tests.unit.test_app_outcomes import (  # noqa: F401 - fixtures used by name
     DOCUMENT_HIGHLIGHT,

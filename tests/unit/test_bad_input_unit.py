@@ -23,16 +23,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-import rag.cli
+import rag.interfaces.cli
 from rag.answer import Answer, Draft
-from rag.cli import guarded, main
 from rag.config import Settings
 from rag.documents import parse_bytes
 from rag.errors import DocumentError
-from rag.ingest import IngestReport
+from rag.ingest.pipeline import IngestReport
+from rag.interfaces.cli import guarded, main
+from rag.interfaces.terminal import BOLD, RESET, render_answer, terminal_safe
 from rag.store import ManifestEntry
 from rag.store.client import server_gone
-from rag.terminal import BOLD, RESET, render_answer, terminal_safe
 from tests.badfiles import (
     ESCAPES,
     decompression_bomb_pdf,
@@ -89,7 +89,7 @@ class HostileAssistant(CannedAssistant):
 
 @pytest.fixture
 def hostile(monkeypatch: pytest.MonkeyPatch) -> type[HostileAssistant]:
-    monkeypatch.setattr(rag.cli, "_assistant", lambda llm=None: HostileAssistant())
+    monkeypatch.setattr(rag.interfaces.cli, "_assistant", lambda llm=None: HostileAssistant())
     return HostileAssistant
 
 
@@ -175,7 +175,7 @@ def test_c1_controls_are_escaped_in_json_too(monkeypatch, capsys) -> None:
         def documents(self) -> list[ManifestEntry]:
             return [replace(doc_entry(), title=title)]
 
-    monkeypatch.setattr(rag.cli, "_assistant", lambda llm=None: C1Assistant())
+    monkeypatch.setattr(rag.interfaces.cli, "_assistant", lambda llm=None: C1Assistant())
     assert main(["docs", "--json"]) == 0
     raw = capsys.readouterr().out
     assert not controls(raw) and "\\u009b2J" in raw
@@ -194,7 +194,7 @@ def test_skipped_files_with_hostile_names_are_one_safe_line_each(monkeypatch, ca
         def ingest(self, *args: Any, **kwargs: Any) -> IngestReport:
             return report
 
-    monkeypatch.setattr(rag.cli, "_assistant", lambda llm=None: Ingesting())
+    monkeypatch.setattr(rag.interfaces.cli, "_assistant", lambda llm=None: Ingesting())
     assert main(["ingest"]) == 1
     err = capsys.readouterr().err
     assert err.splitlines() == [

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import chunk_text, indexed_text, split_sentences
+from rag.documents.chunking import chunk_text, indexed_text, split_sentences
 
 
 def test_sentences_have_exact_offsets_and_respect_abbreviations():
@@ -170,7 +170,7 @@ Nightly limits, including taxes:
 
 
 def test_chunks_carry_their_heading_path_and_never_hold_a_heading_line():
-    from rag.structure import markdown_headings
+    from rag.documents.structure import markdown_headings
 
     chunks = chunk_text(POLICY, size=600, overlap=1, headings=markdown_headings(POLICY))
     by_heading = {c.heading: c.text for c in chunks}
@@ -188,7 +188,7 @@ def test_chunks_carry_their_heading_path_and_never_hold_a_heading_line():
 
 
 def test_a_chunk_starting_inside_a_table_carries_its_header_row_for_retrieval():
-    from rag.structure import markdown_headings
+    from rag.documents.structure import markdown_headings
 
     chunks = chunk_text(POLICY, size=60, overlap=0, headings=markdown_headings(POLICY))
     rows = [c for c in chunks if c.heading == "5. Mileage"]
@@ -229,7 +229,7 @@ def test_an_faq_question_line_stays_in_the_chunk_of_its_answer():
 def test_offsets_and_headings_stay_exact_on_any_markdown_like_text(text, size):
     """Property: on text full of markup characters (and NUL, CR), reflow keeps the length,
     every heading found lies on its line, and every chunk indexes the text exactly."""
-    from rag.structure import markdown_headings, reflow
+    from rag.documents.structure import markdown_headings, reflow
 
     assert len(reflow(text)) == len(text)
     headings = markdown_headings(text)

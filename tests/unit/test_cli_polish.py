@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-import rag.cli
-from rag.cli import EXIT_BROKEN_PIPE, main
+import rag.interfaces.cli
+from rag.interfaces.cli import EXIT_BROKEN_PIPE, main
 from tests.conftest import ARTICLE, ROOT, make_settings, run_cli, run_module, store_env
 from tests.fakes import CannedAssistant, answered
 
@@ -35,7 +35,7 @@ def test_k_outside_the_settings_bounds_is_rejected(command, k, capsys) -> None:
 
 @pytest.mark.parametrize("k", ["1", "50"])
 def test_k_at_the_bounds_is_accepted(k) -> None:
-    assert rag.cli._parser().parse_args(["ask", "q", "--k", k]).k == int(k)
+    assert rag.interfaces.cli._parser().parse_args(["ask", "q", "--k", k]).k == int(k)
 
 
 class ClosedPipe:
@@ -54,7 +54,7 @@ class ClosedPipe:
 @pytest.mark.parametrize("args", [["docs"], ["ask", answered().question, "--json"]])
 def test_a_broken_pipe_ends_quietly_with_the_sigpipe_code(args, monkeypatch, capsys) -> None:
     CannedAssistant.answers = {answered().question: answered()}
-    monkeypatch.setattr(rag.cli, "_assistant", lambda llm=None: CannedAssistant())
+    monkeypatch.setattr(rag.interfaces.cli, "_assistant", lambda llm=None: CannedAssistant())
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert main(args) == EXIT_BROKEN_PIPE == 141
     assert capsys.readouterr().err == ""

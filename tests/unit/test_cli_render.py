@@ -1,4 +1,4 @@
-"""rag.cli's answer output: the outcome first, the short answer bold on a terminal."""
+"""rag.interfaces.cli's answer output: the outcome first, the short answer bold on a terminal."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-import rag.cli
+import rag.interfaces.cli
 from rag.answer import Answer
-from rag.cli import main
 from rag.config import REFUSAL, UNSURE
-from rag.terminal import BOLD, PASSAGE_PREVIEW, RESET, render_answer
+from rag.interfaces.cli import main
+from rag.interfaces.terminal import BOLD, PASSAGE_PREVIEW, RESET, render_answer
 from tests.fakes import (
     DOC_TEXT,
     QUOTE,
@@ -84,7 +84,7 @@ def test_not_found_states_it_first() -> None:
 def canned(monkeypatch: pytest.MonkeyPatch) -> None:
     """``python -m rag`` over :class:`CannedAssistant` (nothing loaded or stored)."""
     CannedAssistant.answers = {a.question: a for a in (answered(), unsure(), not_found())}
-    monkeypatch.setattr(rag.cli, "_assistant", lambda llm=None: CannedAssistant())
+    monkeypatch.setattr(rag.interfaces.cli, "_assistant", lambda llm=None: CannedAssistant())
 
 
 def test_ask_json_has_outcome_confidence_and_exact_short_answer_offsets(canned, capsys) -> None:

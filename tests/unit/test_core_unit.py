@@ -12,7 +12,7 @@ from rag.chain import clean_question
 from rag.config import REFUSAL, Settings
 from rag.documents import parse_bytes
 from rag.errors import DocumentError, QuestionError
-from rag.retrieval import reciprocal_rank_fusion
+from rag.retrieval.hybrid import reciprocal_rank_fusion
 from rag.store import chunk_id
 from tests.fakes import GAP_DECISION, OverlapReader
 

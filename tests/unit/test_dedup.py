@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 
-from rag.chunking import chunk_text
 from rag.config import Settings
-from rag.dedup import (
+from rag.documents import SourceDocument
+from rag.documents.chunking import chunk_text
+from rag.ingest.pipeline import IngestReport, _groups, _Planned
+from rag.retrieval.dedup import (
     Collapser,
     Repetition,
     collapse,
@@ -23,11 +25,9 @@ from rag.dedup import (
     repetition_warning,
     text_key,
 )
-from rag.documents import SourceDocument
-from rag.ingest import IngestReport, _groups, _Planned
-from rag.lexical import LexicalIndex
-from rag.lexical_snapshot import Snapshot
-from rag.retrieval import HybridRetriever
+from rag.retrieval.hybrid import HybridRetriever
+from rag.retrieval.lexical import LexicalIndex
+from rag.retrieval.lexical_snapshot import Snapshot
 from rag.store import DocumentStore, ManifestEntry, Owners, StoreView
 from tests.fakes import HashingEmbeddings
 

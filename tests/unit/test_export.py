@@ -1,4 +1,4 @@
-"""rag.export: Markdown and JSON exports carry every cited span, offset and hash."""
+"""rag.conversations.export: Markdown and JSON exports carry every cited span, offset and hash."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from rag.answer import Answer, Citation, Passage
 from rag.config import UNSURE
-from rag.export import (
+from rag.conversations.export import (
     FORMAT,
     answers_from_json,
     conversation_json,

@@ -22,13 +22,9 @@ from langchain_core.language_models.fake_chat_models import (
 from langchain_core.messages import AIMessage
 
 from rag.answer import Answer, Passage
+from rag.answering.citecheck import check_answer, is_refusal, renumber, split_claims
 from rag.answering.factory import make_answerer
-from rag.chain import build_chain
-from rag.citecheck import check_answer, is_refusal, renumber, split_claims
-from rag.condense import condense_with_model
-from rag.config import REFUSAL, Settings
-from rag.errors import ProviderError
-from rag.generate import (
+from rag.answering.generate import (
     SAFETY_MARGIN,
     SYSTEM_PROMPT,
     build_messages,
@@ -37,7 +33,11 @@ from rag.generate import (
     stream_answer,
     user_message,
 )
-from rag.llm import available_specs, make_chat_model, parse_spec
+from rag.chain import build_chain
+from rag.config import REFUSAL, Settings
+from rag.errors import ProviderError
+from rag.followup.rewrite import condense_with_model
+from rag.llm.registry import available_specs, make_chat_model, parse_spec
 from tests.fakes import fake_answerer
 
 SOURCE = (
@@ -443,7 +443,7 @@ def test_a_missing_gguf_file_is_a_clear_error(tmp_path) -> None:
 
 # ---- what people see: CLI stream and export ----------------------------------------------
 def test_cli_prints_the_draft_then_the_checked_answer(embeddings) -> None:
-    from rag.cli import stream_answer as print_stream
+    from rag.interfaces.cli import stream_answer as print_stream
 
     reply = "Theresa May will visit Calais on Thursday [2]. She likes ferries [2]."
     out = io.StringIO()
@@ -461,7 +461,7 @@ def test_cli_prints_the_draft_then_the_checked_answer(embeddings) -> None:
 
 
 def test_export_names_the_model_and_the_removed_sentences(embeddings) -> None:
-    from rag.export import answers_from_json, conversation_json, conversation_markdown
+    from rag.conversations.export import answers_from_json, conversation_json, conversation_markdown
 
     reply = "Theresa May will visit Calais on Thursday [2]. She likes ferries [2]."
     answer = final(

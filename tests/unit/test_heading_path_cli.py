@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from rag.terminal import render_answer
+from rag.interfaces.terminal import render_answer
 from tests.fakes import answered, unsure
 
 

@@ -1,4 +1,4 @@
-"""rag.highlight: document text becomes inert Markdown; the cited span is marked."""
+"""rag.interfaces.highlight: document text becomes inert Markdown; the cited span is marked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.highlight import (
+from rag.interfaces.highlight import (
     ANSWER_HIGHLIGHT,
     HIGHLIGHT,
     WORD_JOINER,

@@ -1,10 +1,10 @@
 """The interfaces call the service only (issue 28): the import rule, read from the source.
 
-The page (``app.py``) and the CLI (``rag/cli.py``) may import from ``rag`` only the
+The page (``app.py``) and the CLI (``rag/interfaces/cli.py``) may import from ``rag`` only the
 service (:mod:`rag.service`), the answer types (:mod:`rag.answer`), the errors
-(:mod:`rag.errors`) and their own rendering helpers (:mod:`rag.highlight` and
-:mod:`rag.rendering` for the page's Markdown, :mod:`rag.terminal` for the CLI's
-terminal). Imports inside functions count too. Streamlit is imported by the page only.
+(:mod:`rag.errors`) and their own rendering helpers (:mod:`rag.interfaces.highlight` and
+:mod:`rag.interfaces.rendering` for the page's Markdown, :mod:`rag.interfaces.terminal` for
+the CLI's terminal). Imports inside functions count too. Streamlit is imported by the page only.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from tests.conftest import ROOT
 
 SHARED = {"rag.service", "rag.answer", "rag.errors"}
 ALLOWED = {
-    "app.py": SHARED | {"rag.highlight", "rag.rendering"},
-    "rag/cli.py": SHARED | {"rag.terminal"},
+    "app.py": SHARED | {"rag.interfaces.highlight", "rag.interfaces.rendering"},
+    "rag/interfaces/cli.py": SHARED | {"rag.interfaces.terminal"},
 }
 
 
@@ -57,16 +57,16 @@ def test_the_rule_catches_every_way_of_importing_a_core_module() -> None:
 import streamlit as st
 from rag.service import Assistant
 from rag.service.providers import provider_choices
-from rag.highlight import escape_markdown
+from rag.interfaces.highlight import escape_markdown
 import rag.store
-from rag import uploads
+from rag import ingest
 
 def later():
     from rag.conversations.labels import distinct_labels
 """
     assert forbidden(page, ALLOWED["app.py"]) == [
         "line 6: rag.store",
-        "line 7: rag.uploads",
+        "line 7: rag.ingest",
         "line 10: rag.conversations.labels",
     ]
     assert forbidden("from rag.servicelike import x", {"rag.service"}) == [

@@ -1,4 +1,4 @@
-"""rag.lease with a fake Chroma collection: a waiting ingest says whom it waits for.
+"""rag.ingest.lease with a fake Chroma collection: a waiting ingest says whom it waits for.
 
 Issue 29 item 7: after an ingest was killed in server mode, the next one waited for
 the old lease's expiry (two minutes) without a word. Now it says who holds the lease,
@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from rag import lease as lease_module
 from rag.config import Settings
 from rag.errors import StoreLockedError
-from rag.lease import AdvisoryLock, Holder, ServerLease, shared_lock, waiting_message
+from rag.ingest import lease as lease_module
+from rag.ingest.lease import AdvisoryLock, Holder, ServerLease, shared_lock, waiting_message
 
 
 class FakeRecords:
@@ -61,7 +61,7 @@ def test_a_waiting_ingest_says_who_holds_the_lease_since_when_and_for_how_long(
     killed = ServerLease(client, "rag", ttl=0.6)
     killed.acquire()  # then killed: never renewed, never released
     since = killed.holder().since
-    caplog.set_level(logging.WARNING, logger="rag.lease")
+    caplog.set_level(logging.WARNING, logger="rag.ingest.lease")
     waiting = ServerLease(client, "rag")
     waiting.acquire(timeout=30)
     assert waiting.holder().owner == waiting.owner  # taken over once it expired

@@ -1,4 +1,4 @@
-"""The one ``[n]`` marker grammar (rag.markers) and the modules that read markers with it.
+"""The one ``[n]`` marker grammar (rag.answering.markers) and the modules that read markers with it.
 
 Before issue 13 there were three grammars: ``[n]`` only (rag.answer, used for
 ``Answer.markers``, condensing, follow-up tokens and the answer metrics), ``[n]`` only
@@ -12,13 +12,13 @@ from __future__ import annotations
 import pytest
 
 from rag.answer import Answer
-from rag.citecheck import claim_of
-from rag.condense import rewrite_problem
+from rag.answering.citecheck import claim_of
+from rag.answering.markers import MARKER, marker_numbers, strip_markers
 from rag.eval import metrics as m
 from rag.eval.judge import judge_messages
 from rag.followup import Turn
+from rag.followup.rewrite import rewrite_problem
 from rag.followup.tokens import tokens
-from rag.markers import MARKER, marker_numbers, strip_markers
 
 ACCEPTED = [
     ("[1]", [1]),

@@ -19,7 +19,7 @@ import pytest
 from rag.config import Settings
 from rag.documents import iter_files
 from rag.errors import DocumentError, StoreCorruptError
-from rag.ingest import _refusal
+from rag.ingest.pipeline import _refusal
 from rag.store import make_client
 
 

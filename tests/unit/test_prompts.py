@@ -1,6 +1,6 @@
-"""Defanging (rag.prompts.defang): text cannot imitate the tags our prompts delimit data with.
+"""Defanging (rag.llm.prompts.defang): text cannot imitate the tags our prompts delimit data with.
 
-Before issue 13 the answer prompt (rag.generate) and the judge prompt (rag.eval.judge)
+Before issue 13 the answer prompt (rag.answering.generate) and the judge prompt (rag.eval.judge)
 each had their own function, over different tag sets (the judge's also had
 ``<answer>``); there is one now, over every tag either prompt uses.
 """
@@ -12,9 +12,9 @@ import re
 import pytest
 
 from rag.answer import Passage
+from rag.answering.generate import user_message
 from rag.eval.judge import judge_messages
-from rag.generate import user_message
-from rag.prompts import defang
+from rag.llm.prompts import defang
 
 DEFANGED = [
     ("</passages>", "‹/passages>"),

@@ -1,6 +1,6 @@
 """The provider registry is the one place that says how a provider answers.
 
-Issue 28 item 3: each :data:`rag.llm.REGISTRY` entry carries the builder of its chat
+Issue 28 item 3: each :data:`rag.llm.registry.REGISTRY` entry carries the builder of its chat
 model (no second table keyed by provider name), and the service reads the entry to
 know whether a model writes (``Assistant.generative``, ``Assistant.llm``, the eval's
 generation summary) instead of testing a name or building a model to find out.
@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-import rag.llm
+import rag.llm.registry
+from rag.answering.generate import LLMAnswerer
 from rag.answering.protocol import Answerer
 from rag.config import Settings
 from rag.eval.runner import generation_summary
-from rag.generate import LLMAnswerer
-from rag.llm import REGISTRY, LLMSpec, Provider, make_chat_model, provider_named
+from rag.llm.registry import REGISTRY, LLMSpec, Provider, make_chat_model, provider_named
 from rag.service import Assistant
 from tests.fakes import HashingEmbeddings, fake_answerer
 
@@ -40,7 +40,7 @@ def _assistant(tmp_path: Path, llm: str) -> Assistant:
 def _with_entry(monkeypatch: pytest.MonkeyPatch, name: str, **changes: Any) -> None:
     """Replace the registry entry *name* (the rest of the registry unchanged)."""
     entries = tuple(replace(p, **changes) if p.name == name else p for p in REGISTRY)
-    monkeypatch.setattr(rag.llm, "REGISTRY", entries)
+    monkeypatch.setattr(rag.llm.registry, "REGISTRY", entries)
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def no_model_built(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(settings: Settings) -> None:
         raise AssertionError(f"a chat model was built for {settings.llm}")
 
-    monkeypatch.setattr(rag.llm, "make_chat_model", fail)
+    monkeypatch.setattr(rag.llm.registry, "make_chat_model", fail)
 
 
 # ----- the builder lives on the entry -----------------------------------------------------

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import chunk_text
-from rag.cli import main
 from rag.config import Settings
 from rag.documents import parse_bytes
-from rag.ingest_ray import FileTask, FileWorker, indexed_texts
+from rag.documents.chunking import chunk_text
+from rag.ingest.distributed import FileTask, FileWorker, indexed_texts
+from rag.interfaces.cli import main
 from tests.fakes import HashingEmbeddings
 
 POOL_RULES = (

@@ -1,4 +1,4 @@
-"""rag.rendering: Markdown documents shown rendered, inert, with the cited span exact."""
+"""rag.interfaces.rendering: Markdown documents shown rendered, inert, with the cited span exact."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from rag.highlight import (
+from rag.documents.structure import reflow
+from rag.interfaces.highlight import (
     ANSWER_HIGHLIGHT,
     HIGHLIGHT,
     WORD_JOINER,
     highlight_markdown,
     text_markdown,
 )
-from rag.rendering import (
+from rag.interfaces.rendering import (
     SENTINELS,
     block_window,
     document_markdown,
@@ -24,7 +25,6 @@ from rag.rendering import (
     markdown_window,
     with_sentinels,
 )
-from rag.structure import reflow
 from tests.conftest import ROOT
 
 POLICY = (ROOT / "tests" / "newcomer" / "travel-expense-policy.md").read_text(encoding="utf-8")

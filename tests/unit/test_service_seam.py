@@ -19,7 +19,7 @@ from rag.config import Settings
 from rag.conversations import example_questions
 from rag.errors import DocumentError
 from rag.followup.turns import Turn, as_turns
-from rag.llm import REGISTRY, parse_spec
+from rag.llm.registry import REGISTRY, parse_spec
 from rag.service import (
     Assistant,
     ManifestEntry,
@@ -161,7 +161,7 @@ def test_every_form_the_registry_names_is_accepted_and_offered_in_the_cli_help()
     for form in forms:
         spec = parse_spec(form.replace("MODEL", "m1"))
         assert spec.provider == form.split(":")[0]
-    from rag.cli import _parser
+    from rag.interfaces.cli import _parser
 
     usage = " ".join(_parser()._subparsers._group_actions[0].choices["ask"].format_help().split())
     assert llm_help() in usage and all(form in usage for form in forms)

@@ -1,11 +1,14 @@
-"""rag.structure.reflow: soft line breaks become spaces, hard ones stay, offsets never move."""
+"""rag.documents.structure.reflow: soft line breaks become spaces, hard ones stay.
+
+Offsets never move.
+"""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
 
-from rag.structure import reflow
+from rag.documents.structure import reflow
 
 NEWCOMER = Path(__file__).resolve().parents[1] / "newcomer"
 

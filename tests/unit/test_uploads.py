@@ -1,4 +1,4 @@
-"""rag.uploads: only a sanitised basename is written, and only usable files."""
+"""rag.ingest.uploads: only a sanitised basename is written, and only usable files."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import DocumentError
-from rag.uploads import is_upload, safe_name, save_upload
+from rag.ingest.uploads import is_upload, safe_name, save_upload
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rag.chunking import split_sentences
+from rag.documents.chunking import split_sentences
 from training.reader.splits import Article
 
 _WORD = re.compile(r"\w+")

@@ -24,6 +24,7 @@ gathers the names (callers use ``from rag.eval import metrics as m``).
 
 from __future__ import annotations
 
+from rag.answering.markers import strip_markers
 from rag.eval.metrics.answers import (
     containment,
     contains_reference,
@@ -63,7 +64,6 @@ from rag.eval.metrics.stats import (
     percentile,
 )
 from rag.eval.metrics.trust import CURVE_THRESHOLDS, CurvePoint, trust_curve
-from rag.markers import strip_markers
 
 __all__ = [
     "BOOTSTRAP_RESAMPLES",

@@ -1,6 +1,6 @@
 """Take turns between ingests on different machines that write one Chroma server.
 
-The file lock in :mod:`rag.ingest` serialises ingests on one machine; machines sharing a
+The file lock in :mod:`rag.ingest.pipeline` serialises ingests on one machine; machines sharing a
 server (``RAG_CHROMA_URL``) also need to take turns, or one machine's start-of-ingest
 cleanup could delete chunks another is writing. :func:`hold` picks how:
 

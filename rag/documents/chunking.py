@@ -2,7 +2,7 @@
 
 Every span returned satisfies ``text[start:end] == span_text``: the document text is
 never rewritten. Sentences are found on the text *re-flowed*
-(:func:`rag.structure.reflow`: a soft line break of hard-wrapped prose reads as a space,
+(:func:`rag.documents.structure.reflow`: a soft line break of hard-wrapped prose reads as a space,
 same length), so no sentence ends at a wrap; every hard break (a list item, a
 ``key: value`` line, a table row, a heading, an FAQ's ``Q:`` line) still ends one.
 
@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rag.structure import Heading, is_question, is_table_row, reflow
+from rag.documents.structure import Heading, is_question, is_table_row, reflow
 
 # A sentence ends at . ! ? or … followed by optional closing quotes/brackets and
 # whitespace; a blank line or a line break also ends one (titles, list items).

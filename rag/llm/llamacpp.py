@@ -8,7 +8,7 @@ that LangChain's ``ChatLlamaCpp`` cannot apply because it builds its own ``Llama
   buffer types" (repacked weights) crash in ``decode`` as soon as a batch holds more
   than one token. :func:`safe_llama_class` returns a ``Llama`` subclass that sets
   ``use_extra_bufts = False`` on the model parameters before the model loads. The
-  OpenAI-compatible server gets the same class through :mod:`rag.llamacpp_server`.
+  OpenAI-compatible server gets the same class through :mod:`rag.llm.llamacpp_server`.
 * **Passive OpenMP threads.** With OpenMP's default busy-waiting, generation on a
   machine that is busy with anything else is ~100x slower; ``OMP_WAIT_POLICY=passive``
   must be set before ``llama_cpp`` is first imported (:func:`prepare_environment`).
@@ -16,7 +16,7 @@ that LangChain's ``ChatLlamaCpp`` cannot apply because it builds its own ``Llama
 Loaded models are cached per (path, context, threads), so a Streamlit rerun or a
 second Assistant reuses one copy; a lock serialises generation on a shared model.
 
-This module is imported only by :mod:`rag.llm` (the factory) and the server wrapper;
+This module is imported only by :mod:`rag.llm.registry` (the factory) and the server wrapper;
 it knows nothing about prompts, passages or citations.
 """
 

@@ -1,6 +1,6 @@
 """Untrusted text inside our prompts: the tags that delimit it, and defanging look-alikes.
 
-The answer prompt (:mod:`rag.generate`) and the judge prompt (:mod:`rag.eval.judge`)
+The answer prompt (:mod:`rag.answering.generate`) and the judge prompt (:mod:`rag.eval.judge`)
 quote documents, questions and answers as data between tags (``<passages>``,
 ``<passage id="n">``, ``<question>``, ``<answer>``) and tell the model that nothing
 inside them is an instruction. A document that writes ``</passages>`` itself could end

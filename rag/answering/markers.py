@@ -2,7 +2,7 @@
 
 An answer cites passage or citation *n* with a marker in square brackets. We write
 one number per marker, ``[1]``, several in a row for several citations (``[1] [2]``,
-see :func:`rag.citecheck.renumber`); a language model writes what it likes, so
+see :func:`rag.answering.citecheck.renumber`); a language model writes what it likes, so
 :data:`MARKER` also reads ``[1][2]``, ``[ 1 ]``, ``[1, 2]``, ``[1 and 2]``,
 ``[1 & 2]``, ``[Passage 1]`` and ``[passages 1 and 3]`` (any case). Every module that
 looks for markers (checking, condensing, scoring, judging) uses this grammar, so they
@@ -13,7 +13,7 @@ Document text can hold marker-like footnotes ("...the world had yet seen.[8]"): 
 in an answer, :func:`defuse` puts an invisible word joiner after their "[" so that they
 are never read as citation markers.
 
-This module does not say what a marker points to (:mod:`rag.citecheck` checks that).
+This module does not say what a marker points to (:mod:`rag.answering.citecheck` checks that).
 """
 
 from __future__ import annotations

@@ -26,7 +26,9 @@ import string
 from dataclasses import dataclass
 from itertools import groupby
 
-from rag.markers import WORD_JOINER  # invisible, and not a character an autolink may start after
+from rag.answering.markers import (
+    WORD_JOINER,  # invisible, and not a character an autolink may start after
+)
 
 HIGHLIGHT = "yellow-background"
 ANSWER_HIGHLIGHT = "orange"  # bold text in this colour: the short answer, inside the span

@@ -8,7 +8,7 @@ sentence (a *claim*) is checked:
 2. it must be a complete sentence (not cut off on "the", "is", "of"...);
 3. one of the cited passages must contain a span (one sentence, or two neighbouring
    sentences) that *supports* it: the span holds at least ``citation_min_overlap`` of
-   the claim's content words (:func:`rag.lexical.tokenize`), every number the claim
+   the claim's content words (:func:`rag.retrieval.lexical.tokenize`), every number the claim
    states, and its embedding cosine with the claim is at least
    ``citation_min_similarity``.
 
@@ -19,7 +19,7 @@ numbered 1..n in reading order. Every other sentence is reported as unsupported,
 with the reason. A leading refusal sentence means the model refused.
 
 This module does not call a model and does not decide what to do with an answer
-that has no supported sentence (see :mod:`rag.generate`).
+that has no supported sentence (see :mod:`rag.answering.generate`).
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ import numpy as np
 
 from rag.answer import Citation, Passage
 from rag.answerinfo import CheckReport, Unsupported
-from rag.chunking import split_sentences
+from rag.answering.markers import MARKER, marker_numbers
 from rag.config import Settings
+from rag.documents.chunking import split_sentences
 from rag.embeddings import Encoder
-from rag.lexical import tokenize
-from rag.markers import MARKER, marker_numbers
+from rag.retrieval.lexical import tokenize
 
 log = logging.getLogger(__name__)
 

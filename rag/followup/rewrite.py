@@ -24,12 +24,12 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from rag.answering.markers import MARKER
 from rag.config import REFUSAL, UNSURE
 from rag.errors import ProviderError
 from rag.followup import Resolution, Turn, as_turns, resolve
-from rag.lexical import tokenize
-from rag.llm import model_name, provider_failures
-from rag.markers import MARKER
+from rag.llm.registry import model_name, provider_failures
+from rag.retrieval.lexical import tokenize
 
 log = logging.getLogger(__name__)
 

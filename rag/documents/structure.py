@@ -20,7 +20,7 @@ the width stay line by line.
 
 :func:`markdown_headings` gives the heading lines (``#`` and setext) with their level.
 
-This module does not split sentences or build chunks (:mod:`rag.chunking`), and
+This module does not split sentences or build chunks (:mod:`rag.documents.chunking`), and
 renders nothing.
 """
 

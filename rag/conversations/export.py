@@ -131,7 +131,7 @@ def _model_markdown(answer: Answer) -> list[str]:
     info = answer.info
     if not info.model:
         return []
-    from rag.generate import check_note
+    from rag.answering.generate import check_note
 
     settings = ", ".join(f"{k}={v}" for k, v in info.model_settings.items())
     first, total = answer.timings_ms.get("first_token", 0), answer.timings_ms.get("total", 0)

@@ -5,12 +5,12 @@ part of an ingest (parsing files, chunking them, embedding the chunks: ~87% of t
 time is embedding) on a pool of Ray actors, each holding one copy of the ONNX
 embedder, and keeps everything that writes on this process (the *driver*):
 
-1. the driver takes the same ingest lock as a local ingest (:func:`rag.ingest.exclusive`),
+1. the driver takes the same ingest lock as a local ingest (:func:`rag.ingest.pipeline.exclusive`),
    sweeps chunks nothing vouches for and reads the manifest;
 2. it reads each file's bytes and sends them, a few files per task, to the actors, with
    the hash each name is stored under: a worker parses the file (so workers need no
    shared filesystem), skips it when its content is already stored, otherwise chunks
-   it exactly as :mod:`rag.ingest` does and embeds each chunk's indexed text;
+   it exactly as :mod:`rag.ingest.pipeline` does and embeds each chunk's indexed text;
 3. as results come back, the driver writes them in groups of about
    ``settings.ingest_batch`` chunks through :meth:`DocumentStore.upsert_documents`
    (chunks first, then the manifest entries that vouch for them: the same crash-safe
@@ -25,7 +25,7 @@ and each task's result is received once, so nothing is lost or written twice.
 machine with ``ray start``; ``host:6379``; ``ray://host:10001``), or ``local`` for a
 private cluster started for this run only. Ray is optional: it is imported only here,
 inside the functions that need it. This module does not decide how documents are
-chunked or stored (:mod:`rag.ingest`, :mod:`rag.store`).
+chunked or stored (:mod:`rag.ingest.pipeline`, :mod:`rag.store`).
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from rag.chunking import Chunk, chunk_text, indexed_text
 from rag.config import Settings
 from rag.documents import SourceDocument, iter_files, parse_bytes, read_file, source_key
+from rag.documents.chunking import Chunk, chunk_text, indexed_text
 from rag.errors import DocumentError, RagError
-from rag.ingest import (
+from rag.ingest.pipeline import (
     IngestReport,
     Progress,
     exclusive,
@@ -384,7 +384,7 @@ def ingest_paths_ray(
     documents: Progress | None = None,
     workers: int | None = None,
 ) -> IngestReport:
-    """:func:`rag.ingest.ingest_paths` with load, chunk and embed on Ray workers.
+    """:func:`rag.ingest.pipeline.ingest_paths` with load, chunk and embed on Ray workers.
 
     Same lock, same sweep, same order of writes, same report; *progress* gets
     (chunks written, chunks estimated), *documents* (files done, files). *workers*:

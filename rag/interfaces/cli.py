@@ -2,7 +2,7 @@
 
 Parses arguments, calls the service (:class:`rag.service.Assistant` and the provider
 list, settings and bounds :mod:`rag.service` gives), and writes either
-human-readable text (:mod:`rag.terminal`) or one JSON object to stdout (progress
+human-readable text (:mod:`rag.interfaces.terminal`) or one JSON object to stdout (progress
 goes to stderr).
 Expected problems (:class:`rag.errors.RagError`: bad settings, one line per variable;
 a Chroma server that cannot be reached or goes away) become ``error: ...`` lines on
@@ -11,11 +11,11 @@ Output cut short by its reader (``ask ... | head -1``) ends quietly with exit co
 141, as a program killed by SIGPIPE would.
 
 Everything printed for a person that comes from a document or a file name goes
-through :func:`rag.terminal.terminal_safe` (no escape sequence from a document
+through :func:`rag.interfaces.terminal.terminal_safe` (no escape sequence from a document
 reaches the terminal); ``--json`` output keeps the exact text, escaped by JSON.
 
 It holds no retrieval or answering logic of its own, and imports from ``rag`` only the
-service, the answer types, the errors and :mod:`rag.terminal`
+service, the answer types, the errors and :mod:`rag.interfaces.terminal`
 (``tests/unit/test_import_rule.py``).
 """
 
@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rag.errors import RagError
+from rag.interfaces.terminal import ingest_summary, stream_answer, terminal_safe
 from rag.service import k_bounds, llm_help
-from rag.terminal import ingest_summary, stream_answer, terminal_safe
 
 if TYPE_CHECKING:
     from rag.answer import Answer

@@ -1,7 +1,7 @@
-"""``python -m rag.llamacpp_server --model FILE.gguf --host 127.0.0.1 --port N [...]``.
+"""``python -m rag.llm.llamacpp_server --model FILE.gguf --host 127.0.0.1 --port N [...]``.
 
 llama-cpp-python's OpenAI-compatible server (``python -m llama_cpp.server``, same
-arguments) started with the fixes of :mod:`rag.llamacpp`: passive OpenMP threads and
+arguments) started with the fixes of :mod:`rag.llm.llamacpp`: passive OpenMP threads and
 weight repacking switched off, without which the server crashes on the first
 multi-token prompt on AMX CPUs. Point ``RAG_OPENAI_BASE_URL`` at
 ``http://HOST:PORT/v1`` and use ``RAG_LLM=openai:ANY-NAME``.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 def main() -> None:
     """Patch the server's ``Llama`` class, then hand over to its own ``main``."""
-    from rag.llamacpp import safe_llama_class
+    from rag.llm.llamacpp import safe_llama_class
 
     safe = safe_llama_class()  # sets OMP_WAIT_POLICY before llama_cpp is first imported
     import llama_cpp

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, TextIO
 from rag.answer import Answer, Citation, Draft, Passage, draft_deltas
 
 if TYPE_CHECKING:
-    from rag.ingest import IngestReport
+    from rag.ingest.pipeline import IngestReport
 
 BOLD, RESET = "\033[1m", "\033[0m"
 PASSAGE_PREVIEW = 300  # characters of each closest passage an unsure answer prints
@@ -151,7 +151,7 @@ def stream_answer(answers: Iterator[Answer | Draft], out: TextIO) -> Answer:
         raise RuntimeError("the answer stream ended without a final answer")
     final = done[-1]
     if shown:
-        from rag.generate import check_note
+        from rag.answering.generate import check_note
 
         out.write(f"\n\n--- checked: {terminal_safe(check_note(final), one_line=True)} ---\n")
     render_answer(final, out)

@@ -3,7 +3,7 @@
 Loads documents, chunks them, and hands them to the store in groups of about
 ``settings.ingest_batch`` chunks (each group: chunks first, manifest entries last), under an
 exclusive lock so two ingests never interleave: a file lock on this machine and,
-with a Chroma server, the shared lock :mod:`rag.lease` chooses (a PostgreSQL advisory
+with a Chroma server, the shared lock :mod:`rag.ingest.lease` chooses (a PostgreSQL advisory
 lock when ``RAG_DATABASE_URL`` is set, else a best-effort lease record in the server),
 checked before every group and again before its manifest entries, so machines sharing
 the server take turns too. A folder is *synced*: names
@@ -42,12 +42,12 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from rag.chunking import Chunk, chunk_text
 from rag.config import Settings
-from rag.dedup import distinct_chunks, repetition_warning
 from rag.documents import SourceDocument, iter_files, load_file, source_key
+from rag.documents.chunking import Chunk, chunk_text
 from rag.errors import DocumentError, ResetRefusedError, StoreLockedError
-from rag.lexical_snapshot import open_snapshot
+from rag.retrieval.dedup import distinct_chunks, repetition_warning
+from rag.retrieval.lexical_snapshot import open_snapshot
 from rag.store import DocumentStore, ManifestEntry, name_index
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class IngestReport:
     sync from documents that other names keep. ``missing``: after a reset, names the
     store knew whose file no longer exists, so they were not rebuilt. ``old_store``:
     where a reset kept the old store's files (those documents are still in it).
-    ``warnings``: documents ingested that are mostly repetition (:mod:`rag.dedup`),
+    ``warnings``: documents ingested that are mostly repetition (:mod:`rag.retrieval.dedup`),
     one line each.
     """
 
@@ -120,8 +120,8 @@ def ingest_lock(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
 @contextmanager
 def server_lease(store: DocumentStore) -> Iterator[Callable[[], None]]:
     """Hold the lock machines sharing the server take turns with (server mode only; see
-    :func:`rag.lease.hold`); yields its renew call."""
-    from rag.lease import hold
+    :func:`rag.ingest.lease.hold`); yields its renew call."""
+    from rag.ingest.lease import hold
 
     with hold(store.settings, lambda: store.client) as renew:
         yield renew

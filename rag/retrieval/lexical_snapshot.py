@@ -1,7 +1,7 @@
 """The BM25 index of one store generation, saved under the store folder and loaded back.
 
 A :class:`Snapshot` is the lexical view of one generation of the store: the
-:class:`~rag.lexical.LexicalIndex` over its trusted chunks and, at each index
+:class:`~rag.retrieval.lexical.LexicalIndex` over its trusted chunks and, at each index
 position, the chunk itself (id, text, metadata), so a keyword hit costs no Chroma
 call. :func:`open_snapshot` loads the one saved under
 ``<store_dir>/lexical/<collection>/<generation>-t<tokenizer>-f<format>`` or builds it
@@ -16,7 +16,7 @@ A chunk's record never changes under its id (the id is derived from the content)
 and the snapshot is bound to one generation token, so what it holds is exactly what
 the store would return for that generation.
 
-This module does not rank or fuse results (:mod:`rag.retrieval` does) and does not
+This module does not rank or fuse results (:mod:`rag.retrieval.hybrid` does) and does not
 decide when a store changed (the store's generation token does).
 """
 
@@ -34,9 +34,9 @@ from typing import Any, overload
 
 from langchain_core.documents import Document
 
-from rag.chunking import indexed_text
 from rag.config import Settings
-from rag.lexical import TOKENIZER_VERSION, LexicalIndex
+from rag.documents.chunking import indexed_text
+from rag.retrieval.lexical import TOKENIZER_VERSION, LexicalIndex
 from rag.store import LEXICAL_DIR, DocumentStore, Owners, StoreView
 from rag.store.chunks import attributed
 

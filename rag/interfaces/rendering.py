@@ -1,10 +1,10 @@
 """Show a document as its author wrote it: Markdown rendered safely, wrapped text re-flowed.
 
 The page can only colour part of a text through Streamlit's Markdown (see
-:mod:`rag.highlight`), and document text is untrusted. So a Markdown document is not
+:mod:`rag.interfaces.highlight`), and document text is untrusted. So a Markdown document is not
 handed to the page as it is: :mod:`markdown_it` (raw HTML off) parses it into blocks
 and inline runs, and :func:`document_markdown` writes it back as *our* Markdown, every
-run of document text escaped by :func:`rag.highlight.escape_markdown`. Only the
+run of document text escaped by :func:`rag.interfaces.highlight.escape_markdown`. Only the
 structure comes back: headings (as bold lines), paragraphs, bullet and numbered lists,
 block quotes, tables, bold and italics. A link becomes its text (its address is
 dropped), an image its alt text, raw HTML and code stay literal text; nothing the page
@@ -15,10 +15,10 @@ into the source at the span's (and the short answer's) start and end travel with
 text into the inline runs, where they switch the highlight on and off, so the mark
 sits on exactly the characters at those offsets, across blocks too (each run gets its
 own directive). A sentinel the parse swallows (inside a link address, say) makes the
-whole text fall back to :func:`rag.highlight.highlight_markdown` of the source:
+whole text fall back to :func:`rag.interfaces.highlight.highlight_markdown` of the source:
 markup shown literally, highlight still exact.
 
-Every text is first re-flowed with :func:`rag.structure.reflow` (same length, so
+Every text is first re-flowed with :func:`rag.documents.structure.reflow` (same length, so
 offsets do not move): a soft line break of hard-wrapped prose becomes a space, and a
 line break that is left is kept as a line break.
 
@@ -37,14 +37,14 @@ from pathlib import PurePath
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from rag.highlight import (
+from rag.documents.structure import reflow
+from rag.interfaces.highlight import (
     ANSWER_HIGHLIGHT,
     HIGHLIGHT,
     escape_markdown,
     highlight_markdown,
     text_markdown,
 )
-from rag.structure import reflow
 
 log = logging.getLogger(__name__)
 

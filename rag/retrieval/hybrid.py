@@ -4,7 +4,7 @@
 ``Document`` objects whose metadata carries the exact offsets into the source plus
 ``score`` (fused), ``dense_score``, ``lexical_score`` and ``rank``. The BM25 index
 is built once per store generation, not per query, and saved next to the store
-(:mod:`rag.lexical_snapshot`): a client rebuilds it when the generation it finds is
+(:mod:`rag.retrieval.lexical_snapshot`): a client rebuilds it when the generation it finds is
 new to it. The snapshot holds the chunks too, so keyword hits cost no Chroma call:
 a question costs two (the store's generation check and the dense query).
 
@@ -28,8 +28,8 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from rag.config import Settings
-from rag.dedup import Collapsed, Collapser, collapse, stored_mostly_repeats
-from rag.lexical_snapshot import Snapshot, open_snapshot
+from rag.retrieval.dedup import Collapsed, Collapser, collapse, stored_mostly_repeats
+from rag.retrieval.lexical_snapshot import Snapshot, open_snapshot
 from rag.store import DocumentStore
 from rag.store.chunks import version_of
 
@@ -153,7 +153,7 @@ class HybridRetriever(BaseRetriever):
         """Top *k* chunks for *query*, best first, with scores in metadata.
 
         Each side keeps ``max(settings.candidates, k)`` candidates after collapsing
-        near-duplicates (one per group, :mod:`rag.dedup`) and capping each document at
+        near-duplicates (one per group, :mod:`rag.retrieval.dedup`) and capping each document at
         ``settings.max_per_document``; they are fetched with room to spare, so
         repeats do not shorten the list. When repeats or chunks of removed documents
         crowd the dense answer, the dense query is asked again without the crowding
