@@ -205,8 +205,8 @@ def _best_support(
     passing = [
         s
         for s in scored
-        if s.overlap >= settings.citation_min_overlap
-        and s.similarity >= settings.citation_min_similarity
+        if s.overlap >= settings.answer.citation_min_overlap
+        and s.similarity >= settings.answer.citation_min_similarity
         and _numbers_present(claim.text, s.span.text)
     ]
     best = max(scored, key=lambda s: s.score, default=None)
@@ -270,8 +270,8 @@ def is_supported(claim: str, span: str, embeddings: Encoder, settings: Settings)
         return False
     vectors = embeddings.encode([_clean(claim), span])
     return (
-        _overlap(words, span) >= settings.citation_min_overlap
-        and float(vectors[0] @ vectors[1]) >= settings.citation_min_similarity
+        _overlap(words, span) >= settings.answer.citation_min_overlap
+        and float(vectors[0] @ vectors[1]) >= settings.answer.citation_min_similarity
         and _numbers_present(_clean(claim), span)
     )
 

@@ -40,7 +40,7 @@ class AnswererParts:
     settings: Settings
     extractive: ExtractiveAnswerer
     encoder: Encoder
-    model: BaseChatModel | None  # the chat model settings.llm names; None for extractive
+    model: BaseChatModel | None  # the chat model settings.llm.provider names; None for extractive
 
 
 def _extractive(parts: AnswererParts) -> Answerer:
@@ -51,9 +51,8 @@ def _llm(parts: AnswererParts) -> Answerer:
     from rag.generate import LLMAnswerer
 
     if parts.model is None:
-        raise ProviderError(
-            f"The {parse_spec(parts.settings.llm)} answerer needs its chat model (see rag.llm)."
-        )
+        spec = parse_spec(parts.settings.llm.provider)
+        raise ProviderError(f"The {spec} answerer needs its chat model (see rag.llm).")
     return LLMAnswerer(parts.model, parts.encoder, parts.settings, fallback=parts.extractive)
 
 
@@ -69,7 +68,7 @@ def make_answerer(
     encoder: Encoder,
     model: BaseChatModel | None,
 ) -> Answerer:
-    """The answerer ``settings.llm``'s registry entry names, built from these parts."""
-    provider = provider_named(parse_spec(settings.llm).provider)
+    """The answerer ``settings.llm.provider``'s registry entry names, built from these parts."""
+    provider = provider_named(parse_spec(settings.llm.provider).provider)
     log.debug("answerer: %s (%s)", provider.answerer, provider.name)
     return BUILDERS[provider.answerer](AnswererParts(settings, extractive, encoder, model))

@@ -54,8 +54,8 @@ class CachedQueries(Embeddings):
 
     def __init__(self, settings: Settings, bulk: BulkEncoder | None = None) -> None:
         self.bulk = bulk
-        self.sentence_cache = settings.embedding_sentence_cache
-        self.bulk_min_texts = settings.embedding_bulk_min_texts
+        self.sentence_cache = settings.embedding.sentence_cache
+        self.bulk_min_texts = settings.embedding.bulk_min_texts
         self._cached_query = lru_cache(maxsize=1024)(self._embed_one)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()

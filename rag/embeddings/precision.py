@@ -43,8 +43,8 @@ def bulk_precision(settings: Settings, flags: frozenset[str] | None = None) -> P
     ingests 1.32x faster than fp32, but of the five eval sets Calais hit@3 drops by
     0.0175 (one question of 57 from rank 3 to 4), more than the 0.01 issue 27 allows.
     """
-    if settings.embedding_precision != "auto":
-        return settings.embedding_precision
+    if settings.embedding.precision != "auto":
+        return settings.embedding.precision
     return "bf16" if cpu_has_bf16(flags) else "fp32"
 
 

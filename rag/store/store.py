@@ -77,7 +77,7 @@ class DocumentStore:
         self._open()
 
     def _open(self) -> None:
-        prefix = self.settings.collection
+        prefix = self.settings.store.collection
         self.chunk_index = ChunkIndex(self.client, f"{prefix}_chunks", self.embeddings)
         self.manifest_store = Manifest(self.client, f"{prefix}_documents")
         self.chunks = self.chunk_index.collection
@@ -231,7 +231,10 @@ class DocumentStore:
 
     def reset(self) -> None:
         """Drop both collections and recreate them empty."""
-        for name in (f"{self.settings.collection}_chunks", f"{self.settings.collection}_documents"):
+        for name in (
+            f"{self.settings.store.collection}_chunks",
+            f"{self.settings.store.collection}_documents",
+        ):
             try:
                 self.client.delete_collection(name)
             except Exception:  # noqa: BLE001 - absent collection: nothing to drop
@@ -324,8 +327,8 @@ def stored_names(settings: Settings, embeddings: Embeddings) -> list[str] | None
     The client is closed after, so the folder can be deleted. ``[]`` for a server
     store or no store yet; None when the store cannot be read.
     """
-    database = settings.store_dir / CHROMA_DB
-    if settings.chroma_url or not database.exists():
+    database = settings.store.store_dir / CHROMA_DB
+    if settings.store.chroma_url or not database.exists():
         return []
     if not looks_like_sqlite(database):
         return None
@@ -337,7 +340,7 @@ def stored_names(settings: Settings, embeddings: Embeddings) -> list[str] | None
     try:
         manifest = DocumentStore(settings, embeddings, client).manifest()
     except Exception as exc:  # noqa: BLE001 - a damaged store: the rebuild is the repair
-        log.warning("cannot read the documents of %s (%s)", settings.store_dir, exc)
+        log.warning("cannot read the documents of %s (%s)", settings.store.store_dir, exc)
         return None
     finally:
         client.close()

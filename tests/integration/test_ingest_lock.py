@@ -194,7 +194,9 @@ def _stored(chroma: ChromaServer) -> tuple[dict, int]:
     from rag.config import Settings
     from rag.store import DocumentStore
 
-    store = DocumentStore(Settings(_env_file=None, chroma_url=chroma.url), embeddings=None)
+    store = DocumentStore(
+        Settings(_env_file=None, store={"chroma_url": chroma.url}), embeddings=None
+    )
     return store.manifest(), store.count_chunks()
 
 

@@ -43,14 +43,14 @@ def _answers(assistant: Assistant) -> Seen:
 
 
 def _add_junk(settings: Settings) -> None:
-    (settings.seeds_dir / "junk.txt").write_text(SENTENCE * (1_000_000 // len(SENTENCE)))
-    (settings.seeds_dir / "lorem.txt").write_text(LOREM * 1000)
+    (settings.store.seeds_dir / "junk.txt").write_text(SENTENCE * (1_000_000 // len(SENTENCE)))
+    (settings.store.seeds_dir / "lorem.txt").write_text(LOREM * 1000)
 
 
 @pytest.fixture
 def before(settings: Settings, embeddings) -> Seen:
     """The answers over the seed article alone, from a store of their own."""
-    plain = settings.model_copy(update={"store_dir": settings.store_dir.parent / "plain"})
+    plain = settings.updated(store={"store_dir": settings.store.store_dir.parent / "plain"})
     assistant = Assistant(plain, embeddings=embeddings)
     assistant.ingest()
     answers = _answers(assistant)
