@@ -7,10 +7,10 @@ sentence (a *claim*) is checked:
 1. it must carry at least one marker that points to a passage of the prompt;
 2. it must be a complete sentence (not cut off on "the", "is", "of"...);
 3. one of the cited passages must contain a span (one sentence, or two neighbouring
-   sentences) that *supports* it: the span holds at least ``citation_min_overlap`` of
+   sentences) that *supports* it: the span holds at least ``answer.citation_min_overlap`` of
    the claim's content words (:func:`rag.lexical.tokenize`), every number the claim
    states, and its embedding cosine with the claim is at least
-   ``citation_min_similarity``.
+   ``answer.citation_min_similarity``.
 
 A supported claim keeps only the markers whose passage supports it, each tied to the
 exact supporting span (``passage.text`` offsets shifted by ``passage.start``, so

@@ -96,8 +96,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def passage_count(text: str) -> int:
-    """argparse type of ``--k``: a whole number within the bounds of ``Settings.k``."""
-    low, high = k_bounds()  # the bounds of Settings.k: the CLI and the settings agree
+    """argparse type of ``--k``: a whole number within the bounds of ``retrieval.k``."""
+    low, high = k_bounds()  # the bounds of retrieval.k: the CLI and the settings agree
     try:
         value = int(text)
     except ValueError:

@@ -8,7 +8,7 @@ passages do not hold the answer. The system message says that text inside the pa
 never an instruction.
 
 Passages are added in rank order while they fit the model's context window
-(``Settings.llm_context`` minus the answer's ``llm_max_tokens``); one that does not
+(``llm.context`` minus the answer's ``llm.max_tokens``); one that does not
 fit is left out whole, never cut, and ``info.passages_dropped`` counts them.
 
 :func:`stream_answer` yields growing :class:`~rag.answer.Draft` snapshots while tokens

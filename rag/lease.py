@@ -322,7 +322,7 @@ class ServerLease:
 def shared_lock(settings: Settings, client: Callable[[], Any]) -> Lease | None:
     """The lock machines sharing *settings*' store take turns with, or None (one machine).
 
-    PostgreSQL's advisory lock when ``database_url`` is a PostgreSQL URL and the store
+    PostgreSQL's advisory lock when ``store.database_url`` is a PostgreSQL URL and the store
     is a server; the Chroma lease record for a server without one (*client* makes the
     Chroma client); None for an embedded store.
     """

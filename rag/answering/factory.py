@@ -1,6 +1,6 @@
 """Which answerer answers: the provider's registry entry says, this module builds it.
 
-``Settings.llm`` names a provider of :data:`rag.llm.REGISTRY`; its entry's ``answerer``
+``settings.llm.provider`` names a provider of :data:`rag.llm.REGISTRY`; its entry's ``answerer``
 is ``extractive`` (the trained reader, :class:`~rag.answering.extractive.ExtractiveAnswerer`)
 or ``llm`` (:class:`~rag.generate.LLMAnswerer` over the provider's chat model, falling
 back on the extractive one). The chain receives the result as an

@@ -213,7 +213,7 @@ class ConversationStore:
 
     @classmethod
     def location_for(cls, settings: Settings) -> str:
-        """Where *settings* keep conversations: ``database_url``, else :meth:`path_for`."""
+        """Where *settings* keep conversations: ``store.database_url``, else :meth:`path_for`."""
         if settings.store.database_url is not None:
             return settings.store.database_url.get_secret_value()
         return str(cls.path_for(settings))

@@ -14,7 +14,7 @@ Two backends give the same vectors (to ~1e-6), one module each:
   ``python -m rag ask`` start in about 2 s instead of 8 s (see docs/BENCHMARKS.md).
 * ``torch`` (:mod:`rag.embeddings.sentence`): sentence-transformers, the reference.
 
-Bulk ingest (``embed_documents`` with at least ``embedding_bulk_min_texts`` texts) may
+Bulk ingest (``embed_documents`` with at least ``embedding.bulk_min_texts`` texts) may
 run in a faster precision, chosen by :mod:`rag.embeddings.precision`: bf16
 (sentence-transformers under torch autocast, :mod:`rag.embeddings.bf16`) where the CPU
 multiplies bf16 in hardware (AMX or AVX512-BF16): about 2.5x faster here, vectors

@@ -44,7 +44,7 @@ class CachedQueries(Embeddings):
     """Shared surface: batched documents, cached queries, cached sentence vectors.
 
     :meth:`encode` (what the extractive answerer calls for every sentence of the
-    retrieved passages) remembers the last ``embedding_sentence_cache`` texts it
+    retrieved passages) remembers the last ``embedding.sentence_cache`` texts it
     embedded: the same passages come back question after question, and their sentences
     are then not embedded again. :meth:`embed_documents` (ingest) bypasses the cache.
     """

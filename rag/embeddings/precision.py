@@ -1,6 +1,6 @@
 """Which precision bulk ingest embeds in: fp32, bf16 (torch) or int8 (ONNX Runtime).
 
-Reads the CPU's flags and the ``embedding_precision`` setting and names one precision;
+Reads the CPU's flags and the ``embedding.precision`` setting and names one precision;
 the encoders themselves live in :mod:`rag.embeddings.bf16` and
 :mod:`rag.embeddings.int8`. Questions and answer sentences are always fp32, whatever
 this says. It loads nothing.
@@ -49,5 +49,5 @@ def bulk_precision(settings: Settings, flags: frozenset[str] | None = None) -> P
 
 
 def bf16_ingest(settings: Settings) -> bool:
-    """Whether bulk ingest should embed in bf16 (see ``embedding_precision``)."""
+    """Whether bulk ingest should embed in bf16 (see ``embedding.precision``)."""
     return bulk_precision(settings) == "bf16"

@@ -167,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(**overrides)
     make_chat_model(settings)  # a missing package or key fails now, before any ingest
     if spec and spec.generative and settings.llm.temperature:
-        log.warning("llm_temperature is not 0: the judge's verdicts will not be repeatable")
+        log.warning("RAG_LLM_TEMPERATURE is not 0: the judge's verdicts will not be repeatable")
     assistant = open_assistant(settings, documents=args.documents)
     judge = make_judge(
         str(spec) if spec else None,

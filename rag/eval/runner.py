@@ -5,7 +5,7 @@ conversation (their answers feed the next turn, as in the chat), then the row's
 question is asked, timed and scored (:mod:`rag.eval.scoring`). One unscored warm-up
 question is asked first so the latency of row 1 does not include loading the model.
 
-With a generating answerer (``Settings.llm``), each row also records what the model
+With a generating answerer (``llm.provider``), each row also records what the model
 did (``generated_by_model``, ``unsupported_sentences``, ``passages_dropped``), and the
 summary gets time-to-first-token percentiles and a ``generation`` block.
 

@@ -39,7 +39,7 @@ DAMAGED_WORDS = ("not a database", "malformed", "corrupt", "no such table")
 
 
 def make_client(settings: Settings) -> Any:
-    """A Chroma client: HTTP when ``chroma_url`` is set, else embedded in ``store_dir``."""
+    """A Chroma client: HTTP when ``store.chroma_url`` is set, else in ``store.store_dir``."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 

@@ -33,7 +33,7 @@ class DocumentStore:
     """Chunks and manifest in Chroma; all reads filter through the manifest.
 
     Args:
-        settings: Where the store is (``store_dir``, or ``chroma_url`` for a server),
+        settings: Where the store is (``store.store_dir``, or ``store.chroma_url`` for a server),
             the collection prefix and the chunking fingerprint.
         embeddings: Embeds chunk texts on write (question vectors are the caller's).
         client: A raw ``chromadb`` client to share; default: :func:`make_client`.
@@ -41,7 +41,7 @@ class DocumentStore:
     Raises:
         StoreCorruptError: an embedded store cannot be opened (a damaged folder); the
             message says how to rebuild it.
-        StoreUnavailableError: the Chroma server at ``chroma_url`` cannot be reached.
+        StoreUnavailableError: the Chroma server at ``store.chroma_url`` cannot be reached.
 
     Example:
         >>> import tempfile

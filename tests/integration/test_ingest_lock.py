@@ -152,7 +152,7 @@ from rag.config import Settings
 from rag.service import Assistant
 
 folder, gate = Path(sys.argv[1]), Path(sys.argv[2])
-assistant = Assistant(Settings(store_dir=folder.parent / "vectorstore"))
+assistant = Assistant(Settings(store={"store_dir": folder.parent / "vectorstore"}))
 write_manifest = assistant.store._write_manifest
 
 def paused(docs):
