@@ -33,7 +33,6 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, fi
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
-    DotEnvSettingsSource,
     EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -562,7 +561,7 @@ class Variables(PydanticBaseSettingsSource):
         self._layers = [
             source.env_vars
             for source in (dotenv, env)  # later wins
-            if isinstance(source, EnvSettingsSource | DotEnvSettingsSource)
+            if isinstance(source, EnvSettingsSource)  # DotEnvSettingsSource is one too
         ]
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:

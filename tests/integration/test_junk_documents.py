@@ -78,7 +78,7 @@ def test_chunks_left_by_a_removal_killed_halfway_change_no_answer(
     removal is killed between the manifest write and the chunk deletion."""
     _add_junk(settings)
     with monkeypatch.context() as patch:
-        patch.setattr("rag.ingest.without_repeats", lambda doc, chunks, report: chunks)
+        patch.setattr("rag.ingest.without_repeats", lambda doc, chunks, report, settings: chunks)
         Assistant(settings, embeddings=embeddings).ingest()
     assistant = Assistant(settings, embeddings=embeddings)
     with monkeypatch.context() as patch:
@@ -99,7 +99,7 @@ def _killed(*_: object) -> int:
 def test_a_store_written_before_repeats_were_kept_once_changes_no_answer(
     settings, embeddings, before, monkeypatch
 ):
-    monkeypatch.setattr("rag.ingest.without_repeats", lambda doc, chunks, report: chunks)
+    monkeypatch.setattr("rag.ingest.without_repeats", lambda doc, chunks, report, settings: chunks)
     _add_junk(settings)
     assistant = Assistant(settings, embeddings=embeddings)
     assistant.ingest()
