@@ -86,7 +86,8 @@ class HybridRetriever(BaseRetriever):
         ...     "Kestle harbour\\n\\nThe Kestle harbour wall was rebuilt in 1998 for £4 million. "
         ...     "Fishing boats still land crab there every morning.\\n"
         ... )
-        >>> settings = Settings(_env_file=None, store_dir=folder / "store", seeds_dir=folder)
+        >>> store = {"store_dir": folder / "store", "seeds_dir": folder}
+        >>> settings = Settings(_env_file=None, store=store)
         >>> _ = Assistant(settings).ingest()
         >>> retriever = HybridRetriever(k=1, settings=settings)
         >>> [doc] = retriever.invoke("How much did the harbour wall cost?")

@@ -247,7 +247,7 @@ def run_dataset(
         >>> row = {"id": "k1", "question": "When was the Dunmore kiln relit?",
         ...        "answer": "1987", "evidence": ["The Dunmore kiln was relit in 1987"]}
         >>> _ = rows.write_text(json.dumps(row) + "\\n")
-        >>> settings = Settings(_env_file=None, cache_dir=folder / "cache")
+        >>> settings = Settings(_env_file=None, store={"cache_dir": folder / "cache"})
         >>> report = run_dataset(rows, open_assistant(settings, documents=docs))
         >>> report["summary"]["rows"], report["summary"]["documents"][0]["chunks"] > 0
         (1, True)

@@ -112,7 +112,8 @@ class Assistant:
         ...     "Ashwick ferry\\n\\nThe Ashwick ferry crosses the river every 20 minutes. "
         ...     "It was built in 1904 by the Marlow boatyard.\\n"
         ... )
-        >>> settings = Settings(_env_file=None, store_dir=folder / "store", seeds_dir=folder)
+        >>> store = {"store_dir": folder / "store", "seeds_dir": folder}
+        >>> settings = Settings(_env_file=None, store=store)
         >>> assistant = Assistant(settings)
         >>> assistant.ingest().documents
         1

@@ -55,7 +55,7 @@ class DocumentStore:
         ...     "Penhallow light\\n\\nThe Penhallow lighthouse was first lit in 1871. "
         ...     "Its lamp can be seen 18 miles out to sea.\\n"
         ... )
-        >>> settings = Settings(_env_file=None, store_dir=folder / "store")
+        >>> settings = Settings(_env_file=None, store={"store_dir": folder / "store"})
         >>> store = DocumentStore(settings, load_embeddings(settings))
         >>> doc = load_file(folder / "lighthouse.txt", max_bytes=1_000_000)
         >>> store.upsert_documents([(doc, chunk_text(doc.text))])  # chunks embedded
