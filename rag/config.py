@@ -301,6 +301,25 @@ class RetrievalSettings(Group):
     fetch_factor: int = Field(
         2, ge=1, description="Each side fetches this many times the candidates it keeps."
     )
+    # The three below bound the extra work when copies or chunks of a removal killed halfway
+    # crowd a question's candidates. Chosen with tests/integration/test_junk_documents.py
+    # (every crowded case there is resolved within them), not tuned on a benchmark.
+    requeries: int = Field(
+        2,
+        ge=0,
+        description="Dense queries asked again at most when crowded candidates leave "
+        "fewer than needed.",
+    )
+    lexical_reach: int = Field(
+        32, ge=1, description="The keyword side looks at most this many times deeper when crowded."
+    )
+    # 5,000 chunks x 384 floats is scored exactly in milliseconds.
+    exact_limit: int = Field(
+        5000,
+        ge=0,
+        description="Stores of at most this many chunks score every chunk exactly when the "
+        "dense side stays crowded.",
+    )
     # Word 3-gram Jaccard 0.9: a sentence repeated 500 or 3 times is one candidate, two
     # chunks that differ by a figure or a name are two (tests/unit/test_dedup.py).
     near_duplicate: float = Field(
@@ -452,6 +471,9 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "RAG_MAX_PER_DOCUMENT": ("retrieval", "max_per_document"),
     "RAG_FETCH_FACTOR": ("retrieval", "fetch_factor"),
     "RAG_NEAR_DUPLICATE": ("retrieval", "near_duplicate"),
+    "RAG_REQUERIES": ("retrieval", "requeries"),
+    "RAG_LEXICAL_REACH": ("retrieval", "lexical_reach"),
+    "RAG_EXACT_LIMIT": ("retrieval", "exact_limit"),
     "RAG_READER_PATH": ("answer", "reader_path"),
     "RAG_READER_THREADS": ("answer", "reader_threads"),
     "RAG_REFUSAL_THRESHOLD": ("answer", "refusal_threshold"),

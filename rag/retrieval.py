@@ -35,10 +35,6 @@ from rag.store.chunks import version_of
 
 log = logging.getLogger(__name__)
 
-REQUERIES = 2  # dense queries asked again at most, when repeats or stray chunks crowd it
-LEXICAL_REACH = 32  # the keyword side looks this many times deeper at most when crowded
-EXACT_LIMIT = 5000  # stores of at most this many chunks are scored exactly when crowded
-
 
 def reciprocal_rank_fusion(
     rankings: Sequence[Sequence[str]], k: int = 60
@@ -198,9 +194,9 @@ class HybridRetriever(BaseRetriever):
         return nothing else however many neighbours are asked for. When the collapsed
         list is short of *n* and such crowding was seen, the query is asked again
         without the crowding documents (and, when untrusted chunks came back, over
-        trusted documents only), at most ``REQUERIES`` times. A graph of copies can
+        trusted documents only), at most ``retrieval.requeries`` times. A graph of copies can
         fail even then, so if still short, the keyword candidates (and, in a store of
-        at most ``EXACT_LIMIT`` chunks, every chunk of the other documents) are scored
+        at most ``retrieval.exact_limit`` chunks, every chunk of the other documents) are scored
         against the question by their stored vectors (exact cosine) and merged in.
         """
         store, retrieval = self._store(), self._settings().retrieval
@@ -210,7 +206,7 @@ class HybridRetriever(BaseRetriever):
         hits = store.dense_search(vector, fetch, snap.owners)
         skip: set[str] = set()
         trusted_only = crowded = False
-        for _ in range(REQUERIES):
+        for _ in range(retrieval.requeries):
             side = collapse(hits, Collapser(near), cap, n)
             untrusted = not trusted_only and len(hits) < min(fetch, len(snap.chunks))
             crowding = side.crowding - skip
@@ -223,7 +219,7 @@ class HybridRetriever(BaseRetriever):
             )
             hits = _merge(hits, more)
         if crowded and len(collapse(hits, Collapser(near), cap, n).keys) < n:
-            unseen = _unseen(snap, skip, lexical, hits)
+            unseen = _unseen(snap, skip, lexical, hits, retrieval.exact_limit)
             log.info("dense candidates still crowded: scoring %d chunks exactly", len(unseen))
             hits = _merge(hits, _rescored(store, vector, unseen))
         return hits
@@ -235,7 +231,7 @@ class HybridRetriever(BaseRetriever):
         while True:
             hits = snap.search(query, limit)
             enough = len(collapse(hits, Collapser(retrieval.near_duplicate), cap, n).keys) >= n
-            if enough or len(hits) < limit or limit >= n * LEXICAL_REACH:
+            if enough or len(hits) < limit or limit >= n * retrieval.lexical_reach:
                 return hits
             limit *= 4
 
@@ -268,11 +264,12 @@ def _unseen(
     skip: set[str],
     lexical: list[tuple[Document, float]],
     hits: list[tuple[Document, float]],
+    exact_limit: int,
 ) -> list[Document]:
-    """Chunks to score exactly: the keyword hits, and in a small store every chunk of a
-    document not in *skip*; those already among *hits* left out."""
+    """Chunks to score exactly: the keyword hits, and in a store of at most *exact_limit*
+    chunks every chunk of a document not in *skip*; those already among *hits* left out."""
     docs = [doc for doc, _ in lexical]
-    if len(snap.chunks) <= EXACT_LIMIT:
+    if len(snap.chunks) <= exact_limit:
         docs += [
             snap.chunk(i)
             for i, record in enumerate(snap.chunks)

@@ -311,6 +311,17 @@ def test_the_per_document_cap_is_a_setting():
         Settings(_env_file=None, retrieval={"max_per_document": 0})
 
 
+def test_how_hard_a_crowded_question_is_asked_again_is_a_setting():
+    gone = _source("old/junk.txt", JUNK_SENTENCE * 300)
+    stray = _chunks(gone)
+    for requeries, calls in [(2, 2), (1, 2), (0, 1)]:
+        retriever, index = _retriever(
+            [_source("notes/orchard.txt", ORCHARD)], stray, retrieval={"requeries": requeries}
+        )
+        retriever.invoke(QUESTION)
+        assert len(index.calls) == calls  # the first query, then at most *requeries* more
+
+
 def test_without_repeats_nothing_is_asked_twice():
     retriever, index = _retriever([_source("notes/orchard.txt", ORCHARD)])
     assert "4,200 jars" in retriever.invoke(QUESTION)[0].page_content
