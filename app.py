@@ -119,7 +119,7 @@ def load_model(key: str, _settings: Settings) -> object:
 @st.cache_resource(show_spinner="Opening the document store…")
 def load_assistant(key: str, _settings: Settings) -> Assistant:
     """One Assistant per settings *key* (store, mode), sharing the loaded model."""
-    model_key = f"{_settings.embedding_path}|{_settings.embedding_model}"
+    model_key = f"{_settings.embedding.path}|{_settings.embedding.model}"
     assistant = Assistant(_settings, embeddings=load_model(model_key, _settings))
     assistant.warm_up()  # build the keyword index now, not on question one
     return assistant
@@ -148,7 +148,7 @@ def example_checker(assistant: Assistant) -> Assistant:
     answer mode is chosen, so a model is never run for a suggestion."""
     if not assistant.provider.generative:
         return assistant
-    settings = assistant.settings.model_copy(update={"llm": "extractive"})
+    settings = assistant.settings.updated(llm={"provider": "extractive"})
     return load_assistant(settings.model_dump_json(), settings)
 
 
@@ -327,7 +327,7 @@ def upload_notice(report: IngestReport) -> str:
 
 
 def ingest_uploads(assistant: Assistant, files: list) -> None:
-    """Save each upload in settings.uploads_dir, ingest them, remember the outcome."""
+    """Save each upload in settings.store.uploads_dir, ingest them, remember the outcome."""
     saved = assistant.save_uploads([Upload(f.name, f.getvalue()) for f in files])
     errors = list(saved.errors)
     renamed = "".join(  # never replaces another upload's content
@@ -362,7 +362,7 @@ def sidebar_upload(assistant: Assistant) -> None:
         type=list(UPLOAD_TYPES),
         accept_multiple_files=True,
         key=f"uploader-{st.session_state.uploader}",
-        max_upload_size=max(1, int(assistant.settings.max_file_mb)),
+        max_upload_size=max(1, int(assistant.settings.limits.file_mb)),
         help="Text, Markdown, HTML or PDF. Re-uploading the same file changes nothing.",
     )
     if notice:
@@ -399,7 +399,9 @@ def sidebar_provider(settings: Settings) -> str:
 def sidebar_settings(settings: Settings) -> tuple[int, str]:
     """Retrieval settings that change answers: k and the answer mode."""
     st.header("Settings")
-    k = st.slider("Passages retrieved (k)", 1, max(20, settings.k), settings.k, key="k")
+    k = st.slider(
+        "Passages retrieved (k)", 1, max(20, settings.retrieval.k), settings.retrieval.k, key="k"
+    )
     mode = sidebar_provider(settings)
     return k, mode
 
@@ -1022,7 +1024,7 @@ def main() -> None:
         k, mode = sidebar_settings(settings)
         conversations_slot = st.container()
         export_slot = st.container()
-    settings = settings.model_copy(update={"llm": mode})
+    settings = settings.updated(llm={"provider": mode})
     try:
         assistant = load_assistant(settings.model_dump_json(), settings)
         docs = assistant.documents()
@@ -1049,12 +1051,12 @@ def main() -> None:
         )
     else:
         chat(assistant, store, docs, k)
-    meta = {"k": k, "mode": mode, "embedding_model": settings.embedding_model}
+    meta = {"k": k, "mode": mode, "embedding_model": settings.embedding.model}
     if mode != "extractive":
         meta |= {
-            "llm_temperature": settings.llm_temperature,
-            "llm_max_tokens": settings.llm_max_tokens,
-            "llm_context": settings.llm_context,
+            "llm_temperature": settings.llm.temperature,
+            "llm_max_tokens": settings.llm.max_tokens,
+            "llm_context": settings.llm.context,
         }
     with conversations_slot:  # filled after the chat, so it lists a conversation just begun
         sidebar_conversations(store)

@@ -38,7 +38,7 @@ def _pct(values: list[float], q: int) -> float:
 
 def answer_latency(folder: Path, questions: list[str], cache: Path) -> dict[str, Any]:
     """Full answers (retrieve + reader + decision) after one warm-up."""
-    assistant = open_eval_assistant(Settings(_env_file=None, cache_dir=cache), folder)
+    assistant = open_eval_assistant(Settings(_env_file=None, store={"cache_dir": cache}), folder)
     assistant.ask(questions[0])
     total, step = [], []
     for question in questions:
@@ -47,7 +47,7 @@ def answer_latency(folder: Path, questions: list[str], cache: Path) -> dict[str,
         total.append((time.perf_counter() - started) * 1000)
         step.append(answer.timings_ms.get("answer", 0.0))
     return {
-        "store": str(assistant.settings.store_dir),
+        "store": str(assistant.settings.store.store_dir),
         "chunks": assistant.store.count_chunks(),
         "questions": len(questions),
         "answer_total_ms": {"p50": _pct(total, 50), "p95": _pct(total, 95)},

@@ -93,7 +93,9 @@ def counted() -> Iterator[list[str]]:
 
 def measure(url: str, store_dir: Path, folder: Path, questions: list[str]) -> dict[str, Any]:
     """Ingest *folder* into the server at *url*, then count requests per question."""
-    settings = Settings(_env_file=None, chroma_url=url, store_dir=store_dir, seeds_dir=folder)
+    settings = Settings(
+        _env_file=None, store={"chroma_url": url, "store_dir": store_dir, "seeds_dir": folder}
+    )
     report = Assistant(settings).ingest()
     assistant = Assistant(settings)  # a fresh process's view: nothing cached yet
     with counted() as first:

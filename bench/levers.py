@@ -40,7 +40,7 @@ def _texts(docs: int) -> list[str]:
     return [
         c.text
         for f in files
-        for c in chunk_text(f.read_text(encoding="utf-8"), settings.chunk_size)
+        for c in chunk_text(f.read_text(encoding="utf-8"), settings.ingest.chunk_size)
     ]
 
 

@@ -292,7 +292,7 @@ def _eval_run(name: str, precision: str) -> dict[str, Any]:
     shutil.rmtree(cache / "eval-stores", ignore_errors=True)  # int8 recipe may have changed
     cache.mkdir(parents=True, exist_ok=True)
     if not (cache / "onnx").exists():
-        (cache / "onnx").symlink_to(Settings(_env_file=None).cache_root() / "onnx")
+        (cache / "onnx").symlink_to(Settings(_env_file=None).store.cache_root() / "onnx")
     out = WORK / "eval" / f"{name}-{precision}"
     env = _env(
         RAG_CACHE_DIR=str(cache),

@@ -36,8 +36,8 @@ def chunk_texts(sample: int = 0) -> list[str]:
     settings = Settings(_env_file=None)
     texts = []
     for path in iter_files(ROOT / folder for folder in CORPORA):
-        doc = load_file(path, int(settings.max_file_mb * 1e6))
-        chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap)
+        doc = load_file(path, int(settings.limits.file_mb * 1e6))
+        chunks = chunk_text(doc.text, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
         texts.extend(c.text for c in chunks)
     if sample:
         texts = texts[:: max(1, len(texts) // sample)][:sample]

@@ -51,7 +51,7 @@ def run_one(mode: str, workers: int, folder: Path) -> dict[str, object]:
     from rag.service import Assistant
 
     work = Path(tempfile.mkdtemp(prefix="ray-bench-"))
-    settings = Settings(_env_file=None, store_dir=work / "store")
+    settings = Settings(_env_file=None, store={"store_dir": work / "store"})
     assistant = Assistant(settings)
     from rag.embeddings import bulk_precision
 
@@ -63,13 +63,13 @@ def run_one(mode: str, workers: int, folder: Path) -> dict[str, object]:
     else:
         import ray
 
-        from rag.ingest.distributed import OBJECT_STORE_BYTES, _worker_env, ingest_paths_ray
+        from rag.ingest.distributed import _worker_env, ingest_paths_ray
 
         started = time.perf_counter()
         ray.init(
             num_cpus=2,
             include_dashboard=False,
-            object_store_memory=OBJECT_STORE_BYTES,
+            object_store_memory=settings.ray.object_store_bytes,
             runtime_env={"env_vars": _worker_env()},
             log_to_driver=False,
         )

@@ -145,10 +145,8 @@ def work_ingest_ours(
 
     settings = Settings(
         _env_file=None,
-        store_dir=Path(store),
-        seeds_dir=Path(corpus),
-        embedding_backend=backend,
-        embedding_precision=precision,
+        store={"store_dir": Path(store), "seeds_dir": Path(corpus)},
+        embedding={"backend": backend, "precision": precision},
     )
     paths = _files(Path(corpus), limit) if limit else [Path(corpus)]
     assistant = Assistant(settings)
@@ -214,7 +212,7 @@ def work_query_ours(store: str, questions: list[str]) -> dict[str, Any]:
     from rag.config import Settings
     from rag.service import Assistant
 
-    settings = Settings(_env_file=None, store_dir=Path(store))
+    settings = Settings(_env_file=None, store={"store_dir": Path(store)})
     assistant = Assistant(settings)
     started = time.perf_counter()
     assistant.ask(questions[0])  # loads the model, opens the store, builds/loads BM25
@@ -222,7 +220,7 @@ def work_query_ours(store: str, questions: list[str]) -> dict[str, Any]:
     retrieval, answer = [], []
     for question in questions:
         t0 = time.perf_counter()
-        assistant.retriever.search(question, settings.k)
+        assistant.retriever.search(question, settings.retrieval.k)
         retrieval.append((time.perf_counter() - t0) * 1000)
     for question in questions:
         t0 = time.perf_counter()

@@ -99,7 +99,7 @@ def build_chain(
 
     def condense_step(inputs: dict[str, Any]) -> ChainState:
         started = time.perf_counter()
-        question = clean_question(inputs.get("question"), settings.max_question_chars)
+        question = clean_question(inputs.get("question"), settings.limits.question_chars)
         history = inputs.get("history")
         resolution, how = answerer.condense(question, history)
         k = inputs.get("k")
@@ -122,7 +122,10 @@ def build_chain(
     def stamp(made: Answer | Draft, turn: ChainState, started: float) -> Answer | Draft:
         """The pipeline's view: original question, resolved question, mode, timings."""
         made = replace(
-            made, question=turn.question, standalone_question=turn.standalone, mode=settings.llm
+            made,
+            question=turn.question,
+            standalone_question=turn.standalone,
+            mode=settings.llm.provider,
         )
         if isinstance(made, Draft):
             return made

@@ -2,9 +2,9 @@
 
 :func:`load_settings` builds :class:`rag.config.Settings` and turns pydantic's
 ``ValidationError`` into :class:`rag.errors.SettingsError`: each problem names the
-variable (``RAG_K``), the value it was given and what is allowed ("a whole number from
-1 to 50"), read from the field's own type and bounds so it never disagrees with them.
-A secret's value is never repeated.
+variable (``RAG_K``, which sets ``retrieval.k``), the value it was given and what is
+allowed ("a whole number from 1 to 50"), read from the field's own type and bounds so
+it never disagrees with them. A secret's value is never repeated.
 
 This module defines no setting and no bound (see :mod:`rag.config`), and prints nothing.
 """
@@ -18,7 +18,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 
-from rag.config import Settings
+from rag.config import Settings, setting_field, variable
 from rag.errors import SettingsError
 
 
@@ -36,24 +36,24 @@ def load_settings(**overrides: Any) -> Settings:
 
 def setting_problems(exc: ValidationError) -> list[str]:
     """One sentence per bad variable: its name, the value given, what is allowed."""
-    problems: dict[str, str] = {}
+    problems: dict[tuple[str, str], str] = {}
     for error in exc.errors():
-        name = str(error["loc"][0]) if error["loc"] else ""
-        if name not in problems:  # a union can fail twice for one value: say it once
-            problems[name] = _problem(name, error)
+        group, name, *_ = (*(str(part) for part in error["loc"]), "", "")
+        if (group, name) not in problems:  # a union can fail twice for one value: say it once
+            problems[group, name] = _problem(group, name, error)
     return list(problems.values())
 
 
-def _problem(name: str, error: Any) -> str:
-    field = Settings.model_fields.get(name)
-    variable = f"RAG_{name.upper()}"
+def _problem(group: str, name: str, error: Any) -> str:
+    field = setting_field(group, name)
+    env_name = variable(group, name) if name else f"RAG_{group.upper()}"
     secret = field is not None and SecretStr in _kinds(field)
     shown = "(hidden)" if secret else repr(error.get("input"))
     allowed = allowed_values(field) if field is not None else None
     if allowed:
-        return f"{variable}={shown} is not allowed; use {allowed}."
+        return f"{env_name}={shown} is not allowed; use {allowed}."
     reason = str(error["msg"]).removeprefix("Value error, ")
-    return f"{variable}={shown} is not allowed: {reason}."
+    return f"{env_name}={shown} is not allowed: {reason}."
 
 
 def allowed_values(field: FieldInfo) -> str | None:

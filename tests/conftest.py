@@ -58,7 +58,8 @@ def make_settings(tmp: Path, **overrides):
     seeds = tmp / "seeds"
     if not seeds.exists():
         shutil.copytree(SEEDS, seeds)
-    return Settings(_env_file=None, store_dir=tmp / "vectorstore", seeds_dir=seeds, **overrides)
+    store = {"store_dir": tmp / "vectorstore", "seeds_dir": seeds}
+    return Settings(_env_file=None, store=store).updated(**overrides)
 
 
 @pytest.fixture
@@ -88,8 +89,8 @@ def store_env(settings) -> dict[str, str]:
     """The process environment with RAG_STORE_DIR / RAG_SEEDS_DIR pointing at *settings*."""
     return {
         **os.environ,
-        "RAG_STORE_DIR": str(settings.store_dir),
-        "RAG_SEEDS_DIR": str(settings.seeds_dir),
+        "RAG_STORE_DIR": str(settings.store.store_dir),
+        "RAG_SEEDS_DIR": str(settings.store.seeds_dir),
     }
 
 

@@ -196,7 +196,7 @@ class CannedAssistant(Assistant):
     def __init__(self, settings: Settings | None = None, embeddings: Any = None) -> None:
         settings = settings or Settings(_env_file=None)
         # A fixed threshold, so no reader decision is read.
-        fixed = settings.model_copy(update={"answer_threshold": settings.answer_threshold or 0.5})
+        fixed = settings.updated(answer={"threshold": settings.answer.threshold or 0.5})
         super().__init__(fixed, embeddings, fake_answerer(fixed))
 
     @property

@@ -32,11 +32,10 @@ FERRY = (
 def _settings() -> Settings:
     return Settings(
         _env_file=None,
-        chunk_size=600,
-        refusal_threshold=0.3,
-        answer_threshold=0.5,
-        llm="extractive",
-        embedding_model="fixture-model",
+        ingest={"chunk_size": 600},
+        answer={"refusal_threshold": 0.3, "threshold": 0.5},
+        llm={"provider": "extractive"},
+        embedding={"model": "fixture-model"},
     )
 
 

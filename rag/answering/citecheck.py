@@ -7,10 +7,10 @@ sentence (a *claim*) is checked:
 1. it must carry at least one marker that points to a passage of the prompt;
 2. it must be a complete sentence (not cut off on "the", "is", "of"...);
 3. one of the cited passages must contain a span (one sentence, or two neighbouring
-   sentences) that *supports* it: the span holds at least ``citation_min_overlap`` of
+   sentences) that *supports* it: the span holds at least ``answer.citation_min_overlap`` of
    the claim's content words (:func:`rag.retrieval.lexical.tokenize`), every number the claim
    states, and its embedding cosine with the claim is at least
-   ``citation_min_similarity``.
+   ``answer.citation_min_similarity``.
 
 A supported claim keeps only the markers whose passage supports it, each tied to the
 exact supporting span (``passage.text`` offsets shifted by ``passage.start``, so
@@ -205,8 +205,8 @@ def _best_support(
     passing = [
         s
         for s in scored
-        if s.overlap >= settings.citation_min_overlap
-        and s.similarity >= settings.citation_min_similarity
+        if s.overlap >= settings.answer.citation_min_overlap
+        and s.similarity >= settings.answer.citation_min_similarity
         and _numbers_present(claim.text, s.span.text)
     ]
     best = max(scored, key=lambda s: s.score, default=None)
@@ -270,8 +270,8 @@ def is_supported(claim: str, span: str, embeddings: Encoder, settings: Settings)
         return False
     vectors = embeddings.encode([_clean(claim), span])
     return (
-        _overlap(words, span) >= settings.citation_min_overlap
-        and float(vectors[0] @ vectors[1]) >= settings.citation_min_similarity
+        _overlap(words, span) >= settings.answer.citation_min_overlap
+        and float(vectors[0] @ vectors[1]) >= settings.answer.citation_min_similarity
         and _numbers_present(_clean(claim), span)
     )
 

@@ -35,6 +35,8 @@ from rag.config import REFUSAL, UNSURE, Settings
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w+")
+# Not a setting: the decision (decision.json) was calibrated with it; changing it needs
+# recalibrating the reader.
 LEAD_CAP = 10.0  # |lead| beyond this says nothing more (logit units)
 NOTES = 8  # candidates recorded in the answer's explanation (and the eval rows)
 
@@ -205,7 +207,7 @@ def answer_extractively(
 ) -> Answer:
     """Grounded (the reader's best span in its sentence), not sure, or not found."""
     spans = reader.read(question, [p.text for p in passages]) if passages else []
-    decided = decide(locate(spans, passages, settings.unit_rules), spans, decision)
+    decided = decide(locate(spans, passages, settings.answer.unit_rules), spans, decision)
     best = decided[0].confidence if decided else 0.0
     best_dense = max((p.dense_score or 0.0 for p in passages), default=0.0)
     threshold, refusal = _threshold(settings, decision), _refusal(settings, decision)
@@ -224,7 +226,7 @@ def answer_extractively(
         return Answer.not_found(question, REFUSAL, **found)
     if result == "unsure":
         return Answer.unsure(question, UNSURE, **found)
-    citations = cite(choose(decided, threshold, settings.max_answer_sentences))
+    citations = cite(choose(decided, threshold, settings.answer.max_sentences))
     text = " ".join(f"{defuse(c.quote)} [{c.id}]" for c in citations)
     return Answer.answered(question, text, citations=citations, **found)
 
@@ -238,7 +240,7 @@ class ExtractiveAnswerer:
     Args:
         settings: The one settings object (reader path, thresholds).
         reader: A :class:`SpanReader` to use (tests); default: the ONNX reader of
-            ``settings.reader_path`` (or the bundled one), loaded on first use.
+            ``settings.answer.reader_path`` (or the bundled one), loaded on first use.
         decision: The decision to use; default: ``decision.json`` beside the reader.
     """
 
@@ -249,7 +251,7 @@ class ExtractiveAnswerer:
         decision: Decision | None = None,
     ) -> None:
         self.settings = settings
-        self.folder = settings.reader_path or bundled_reader_path()
+        self.folder = settings.answer.reader_path or bundled_reader_path()
         self._reader = reader
         self._decision = decision
 
@@ -257,7 +259,7 @@ class ExtractiveAnswerer:
     def reader(self) -> SpanReader:
         """The span reader (the ONNX model loads on first use)."""
         if self._reader is None:
-            self._reader = Reader(self.folder, threads=self.settings.reader_threads)
+            self._reader = Reader(self.folder, threads=self.settings.answer.reader_threads)
         return self._reader
 
     @property
@@ -290,14 +292,14 @@ class ExtractiveAnswerer:
 def _threshold(settings: Settings, decision: Decision) -> float:
     return (
         decision.answer_threshold
-        if settings.answer_threshold is None
-        else settings.answer_threshold
+        if settings.answer.threshold is None
+        else settings.answer.threshold
     )
 
 
 def _refusal(settings: Settings, decision: Decision) -> float:
     return (
         decision.refusal_threshold
-        if settings.refusal_threshold is None
-        else settings.refusal_threshold
+        if settings.answer.refusal_threshold is None
+        else settings.answer.refusal_threshold
     )

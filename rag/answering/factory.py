@@ -1,9 +1,10 @@
 """Which answerer answers: the provider's registry entry says, this module builds it.
 
-``Settings.llm`` names a provider of :data:`rag.llm.registry.REGISTRY`; its entry's ``answerer``
-is ``extractive`` (the trained reader, :class:`~rag.answering.extractive.ExtractiveAnswerer`)
-or ``llm`` (:class:`~rag.answering.generate.LLMAnswerer` over the provider's chat model, falling
-back on the extractive one). The chain receives the result as an
+``settings.llm.provider`` names a provider of :data:`rag.llm.registry.REGISTRY`; its entry's
+``answerer`` is ``extractive`` (the trained reader,
+:class:`~rag.answering.extractive.ExtractiveAnswerer`) or ``llm``
+(:class:`~rag.answering.generate.LLMAnswerer` over the provider's chat model, falling back
+on the extractive one). The chain receives the result as an
 :class:`~rag.answering.protocol.Answerer` and never asks which it is.
 
 The service calls it once: ``Assistant.answerer`` is its result and
@@ -40,7 +41,7 @@ class AnswererParts:
     settings: Settings
     extractive: ExtractiveAnswerer
     encoder: Encoder
-    model: BaseChatModel | None  # the chat model settings.llm names; None for extractive
+    model: BaseChatModel | None  # the chat model settings.llm.provider names; None for extractive
 
 
 def _extractive(parts: AnswererParts) -> Answerer:
@@ -51,10 +52,8 @@ def _llm(parts: AnswererParts) -> Answerer:
     from rag.answering.generate import LLMAnswerer
 
     if parts.model is None:
-        raise ProviderError(
-            f"The {parse_spec(parts.settings.llm)} answerer needs its chat model "
-            "(see rag.llm.registry)."
-        )
+        spec = parse_spec(parts.settings.llm.provider)
+        raise ProviderError(f"The {spec} answerer needs its chat model (see rag.llm.registry).")
     return LLMAnswerer(parts.model, parts.encoder, parts.settings, fallback=parts.extractive)
 
 
@@ -70,7 +69,7 @@ def make_answerer(
     encoder: Encoder,
     model: BaseChatModel | None,
 ) -> Answerer:
-    """The answerer ``settings.llm``'s registry entry names, built from these parts."""
-    provider = provider_named(parse_spec(settings.llm).provider)
+    """The answerer ``settings.llm.provider``'s registry entry names, built from these parts."""
+    provider = provider_named(parse_spec(settings.llm.provider).provider)
     log.debug("answerer: %s (%s)", provider.answerer, provider.name)
     return BUILDERS[provider.answerer](AnswererParts(settings, extractive, encoder, model))

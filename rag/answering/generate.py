@@ -8,7 +8,7 @@ passages do not hold the answer. The system message says that text inside the pa
 never an instruction.
 
 Passages are added in rank order while they fit the model's context window
-(``Settings.llm_context`` minus the answer's ``llm_max_tokens``); one that does not
+(``llm.context`` minus the answer's ``llm.max_tokens``); one that does not
 fit is left out whole, never cut, and ``info.passages_dropped`` counts them.
 
 :func:`stream_answer` yields growing :class:`~rag.answer.Draft` snapshots while tokens
@@ -102,7 +102,7 @@ def fit_passages(
 ) -> Fitted:
     """Whole passages, best first, while the prompt plus the answer fit the window."""
     used = count_tokens(SYSTEM_PROMPT) + count_tokens(user_message(question, []))
-    budget = settings.llm_context - settings.llm_max_tokens - SAFETY_MARGIN
+    budget = settings.llm.context - settings.llm.max_tokens - SAFETY_MARGIN
     kept: list[Passage] = []
     for passage in passages:
         cost = count_tokens(format_passage(len(kept) + 1, passage)) + 1
@@ -249,7 +249,8 @@ class LLMAnswerer:
     def condense(self, question: str, history: Sequence[Any] | None) -> Condensed:
         """The model's rewrite of a follow-up that points back; else the heuristic reading."""
         if history and depends_on_history(question):
-            return condense_with_model(question, history, self.model)
+            keep_share = self.settings.llm.condense_keep_share
+            return condense_with_model(question, history, self.model, keep_share)
         return resolve_followup(question, history)
 
     def stream(

@@ -15,6 +15,7 @@ import numpy as np
 
 from rag.answering.windows import Window
 
+# Not a setting: the reader was trained and calibrated with it; changing it needs retraining.
 MAX_ANSWER_TOKENS = 30
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# Not settings: the reader was trained on these windows; changing them needs retraining.
 MAX_LENGTH = 192  # tokens per window: our chunks (~600 characters) fit in one
 MAX_QUESTION_TOKENS = 48
 STRIDE = 64  # passage tokens shared by neighbouring windows of one long passage

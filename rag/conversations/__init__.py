@@ -1,7 +1,7 @@
 """Conversations kept in SQLite (or a shared PostgreSQL), and example questions to start one.
 
 :class:`ConversationStore` (:mod:`rag.conversations.store`) keeps every conversation of
-the chat page in ``settings.store_dir / "conversations.sqlite3"`` through SQLAlchemy
+the chat page in ``settings.store.store_dir / "conversations.sqlite3"`` through SQLAlchemy
 2.x: create, list (newest first, with the title taken from the first question, dates
 and turn count), get (every turn in order), append a turn, rename and delete. Each turn
 stores the full :class:`~rag.answer.Answer` as JSON (``Answer.to_dict()``: question,

@@ -209,13 +209,13 @@ class ConversationStore:
     @staticmethod
     def path_for(settings: Settings) -> Path:
         """Where the conversations of *settings* live without a database URL."""
-        return settings.store_dir / DB_NAME
+        return settings.store.store_dir / DB_NAME
 
     @classmethod
     def location_for(cls, settings: Settings) -> str:
-        """Where *settings* keep conversations: ``database_url``, else :meth:`path_for`."""
-        if settings.database_url is not None:
-            return settings.database_url.get_secret_value()
+        """Where *settings* keep conversations: ``store.database_url``, else :meth:`path_for`."""
+        if settings.store.database_url is not None:
+            return settings.store.database_url.get_secret_value()
         return str(cls.path_for(settings))
 
     @classmethod

@@ -14,7 +14,7 @@ Two backends give the same vectors (to ~1e-6), one module each:
   ``python -m rag ask`` start in about 2 s instead of 8 s (see docs/BENCHMARKS.md).
 * ``torch`` (:mod:`rag.embeddings.sentence`): sentence-transformers, the reference.
 
-Bulk ingest (``embed_documents`` with at least ``embedding_bulk_min_texts`` texts) may
+Bulk ingest (``embed_documents`` with at least ``embedding.bulk_min_texts`` texts) may
 run in a faster precision, chosen by :mod:`rag.embeddings.precision`: bf16
 (sentence-transformers under torch autocast, :mod:`rag.embeddings.bf16`) where the CPU
 multiplies bf16 in hardware (AMX or AVX512-BF16): about 2.5x faster here, vectors
@@ -111,18 +111,18 @@ def _onnx_bulk(settings: Settings, target: Path, path: Path) -> BulkEncoder | No
     """The bulk encoder of the ONNX backend for this CPU and setting (None: fp32)."""
     precision = bulk_precision(settings)
     if precision == "bf16":
-        return Bf16Bulk(partial(load_sentence_transformer, path), settings.embedding_bf16_batch)
+        return Bf16Bulk(partial(load_sentence_transformer, path), settings.embedding.bf16_batch)
     if precision == "int8":
-        batch = min(settings.embedding_batch_size, settings.embedding_onnx_max_batch)
-        return Int8Bulk(target, path, batch, settings.embedding_onnx_workers)
+        batch = min(settings.embedding.batch_size, settings.embedding.onnx_max_batch)
+        return Int8Bulk(target, path, batch, settings.embedding.onnx_workers)
     return None
 
 
 def load_embeddings(settings: Settings) -> SentenceTransformerEmbeddings | OnnxEmbeddings:
     """Build the embeddings named by *settings* (bundled model, ONNX when possible)."""
-    path = settings.embedding_path or bundled_model_path()
+    path = settings.embedding.path or bundled_model_path()
     check_model_folder(path)
-    if settings.embedding_backend != "torch":
+    if settings.embedding.backend != "torch":
         try:
             import onnxruntime  # noqa: F401
             import tokenizers  # noqa: F401
@@ -132,7 +132,7 @@ def load_embeddings(settings: Settings) -> SentenceTransformerEmbeddings | OnnxE
             onnx = _onnx_embeddings(settings, path)
         if onnx is not None:
             return onnx
-        if settings.embedding_backend == "onnx":
+        if settings.embedding.backend == "onnx":
             raise ModelMissingError(
                 "RAG_EMBEDDING_BACKEND=onnx but the model could not be exported to ONNX; "
                 "install onnxruntime and onnx, or set RAG_EMBEDDING_BACKEND=torch."
@@ -148,7 +148,7 @@ class LazyEmbeddings(Embeddings):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.name = settings.embedding_model
+        self.name = settings.embedding.model
         self._real: SentenceTransformerEmbeddings | OnnxEmbeddings | None = None
         self._lock = threading.Lock()
 

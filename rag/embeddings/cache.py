@@ -44,7 +44,7 @@ class CachedQueries(Embeddings):
     """Shared surface: batched documents, cached queries, cached sentence vectors.
 
     :meth:`encode` (what the extractive answerer calls for every sentence of the
-    retrieved passages) remembers the last ``embedding_sentence_cache`` texts it
+    retrieved passages) remembers the last ``embedding.sentence_cache`` texts it
     embedded: the same passages come back question after question, and their sentences
     are then not embedded again. :meth:`embed_documents` (ingest) bypasses the cache.
     """
@@ -54,8 +54,8 @@ class CachedQueries(Embeddings):
 
     def __init__(self, settings: Settings, bulk: BulkEncoder | None = None) -> None:
         self.bulk = bulk
-        self.sentence_cache = settings.embedding_sentence_cache
-        self.bulk_min_texts = settings.embedding_bulk_min_texts
+        self.sentence_cache = settings.embedding.sentence_cache
+        self.bulk_min_texts = settings.embedding.bulk_min_texts
         self._cached_query = lru_cache(maxsize=1024)(self._embed_one)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()

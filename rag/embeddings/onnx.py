@@ -144,12 +144,12 @@ class OnnxEmbeddings(CachedQueries):
         bulk: BulkEncoder | None = None,
     ) -> None:
         super().__init__(settings, bulk)
-        log.info("loading embedding model %s from %s (onnx)", settings.embedding_model, onnx_file)
-        self.name = settings.embedding_model
+        log.info("loading embedding model %s from %s (onnx)", settings.embedding.model, onnx_file)
+        self.name = settings.embedding.model
         # ONNX Runtime materialises the attention of the whole batch: big batches
         # cost memory (64 x 256 tokens peaks at ~1.4 GB) and run slower here.
-        batch = min(settings.embedding_batch_size, settings.embedding_onnx_max_batch)
-        self.runner = OnnxRunner(onnx_file, model_path, batch, settings.embedding_onnx_workers)
+        batch = min(settings.embedding.batch_size, settings.embedding.onnx_max_batch)
+        self.runner = OnnxRunner(onnx_file, model_path, batch, settings.embedding.onnx_workers)
         self.batch_size = batch
 
     def _encode(self, texts: list[str]) -> np.ndarray:
@@ -188,7 +188,7 @@ def onnx_file(settings: Settings, model_path: Path) -> Path:
     stamp = "|".join(f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}" for w in weights)
     key = f"{model_path.resolve()}|{stamp}|{_EXPORT_VERSION}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return settings.cache_root() / "onnx" / digest / "model.onnx"
+    return settings.store.cache_root() / "onnx" / digest / "model.onnx"
 
 
 def export_onnx(model_path: Path, target: Path) -> Path:

@@ -1,6 +1,6 @@
 """Which precision bulk ingest embeds in: fp32, bf16 (torch) or int8 (ONNX Runtime).
 
-Reads the CPU's flags and the ``embedding_precision`` setting and names one precision;
+Reads the CPU's flags and the ``embedding.precision`` setting and names one precision;
 the encoders themselves live in :mod:`rag.embeddings.bf16` and
 :mod:`rag.embeddings.int8`. Questions and answer sentences are always fp32, whatever
 this says. It loads nothing.
@@ -43,11 +43,11 @@ def bulk_precision(settings: Settings, flags: frozenset[str] | None = None) -> P
     ingests 1.32x faster than fp32, but of the five eval sets Calais hit@3 drops by
     0.0175 (one question of 57 from rank 3 to 4), more than the 0.01 issue 27 allows.
     """
-    if settings.embedding_precision != "auto":
-        return settings.embedding_precision
+    if settings.embedding.precision != "auto":
+        return settings.embedding.precision
     return "bf16" if cpu_has_bf16(flags) else "fp32"
 
 
 def bf16_ingest(settings: Settings) -> bool:
-    """Whether bulk ingest should embed in bf16 (see ``embedding_precision``)."""
+    """Whether bulk ingest should embed in bf16 (see ``embedding.precision``)."""
     return bulk_precision(settings) == "bf16"

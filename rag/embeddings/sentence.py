@@ -43,12 +43,12 @@ class SentenceTransformerEmbeddings(CachedQueries):
 
     def __init__(self, model_path: Path, settings: Settings, bf16: bool = False) -> None:
         check_model_folder(model_path)
-        log.info("loading embedding model %s from %s (torch)", settings.embedding_model, model_path)
-        self.name = settings.embedding_model
-        self.batch_size = settings.embedding_batch_size
+        log.info("loading embedding model %s from %s (torch)", settings.embedding.model, model_path)
+        self.name = settings.embedding.model
+        self.batch_size = settings.embedding.batch_size
         self._model = load_sentence_transformer(model_path)
         self._lock = threading.Lock()
-        bulk = Bf16Bulk(lambda: self._model, settings.embedding_bf16_batch, self._lock)
+        bulk = Bf16Bulk(lambda: self._model, settings.embedding.bf16_batch, self._lock)
         super().__init__(settings, bulk if bf16 else None)
 
     def _encode(self, texts: list[str]) -> np.ndarray:

@@ -161,13 +161,13 @@ def run(args: argparse.Namespace) -> int:
     spec = parse_spec(args.llm) if args.llm else None
     rows = load_dataset(args.qa_file)
     baseline = load_baseline(args.baseline) if args.baseline else None
-    overrides: dict[str, Any] = {"k": args.k} if args.k else {}
+    overrides: dict[str, dict[str, Any]] = {"retrieval": {"k": args.k}} if args.k else {}
     if spec:
-        overrides["llm"] = str(spec)
+        overrides["llm"] = {"provider": str(spec)}
     settings = load_settings(**overrides)
     make_chat_model(settings)  # a missing package or key fails now, before any ingest
-    if spec and spec.generative and settings.llm_temperature:
-        log.warning("llm_temperature is not 0: the judge's verdicts will not be repeatable")
+    if spec and spec.generative and settings.llm.temperature:
+        log.warning("RAG_LLM_TEMPERATURE is not 0: the judge's verdicts will not be repeatable")
     assistant = open_assistant(settings, documents=args.documents)
     judge = make_judge(
         str(spec) if spec else None,

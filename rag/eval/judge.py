@@ -14,8 +14,8 @@ Two judges, chosen by :func:`make_judge` from the ``--llm`` spec:
 * any model spec (``llamacpp``, ``ollama:MODEL``...; see :mod:`rag.llm.registry`):
   :class:`LLMJudge`, which asks the chat model the eval answers with for a strict JSON
   verdict. The question, answer and numbered passages are delimited untrusted data.
-  Its scores are as repeatable as the model is (``Settings.llm_temperature``, 0 by
-  default, and ``llm_seed``); a reply that is not a valid verdict, or an error or
+  Its scores are as repeatable as the model is (``llm.temperature``, 0 by
+  default, and ``llm.seed``); a reply that is not a valid verdict, or an error or
   timeout from the model, is a failed judgement.
 
 This module does not build models, choose rows to judge or aggregate verdicts.

@@ -5,7 +5,7 @@ conversation (their answers feed the next turn, as in the chat), then the row's
 question is asked, timed and scored (:mod:`rag.eval.scoring`). One unscored warm-up
 question is asked first so the latency of row 1 does not include loading the model.
 
-With a generating answerer (``Settings.llm``), each row also records what the model
+With a generating answerer (``llm.provider``), each row also records what the model
 did (``generated_by_model``, ``unsupported_sentences``, ``passages_dropped``), and the
 summary gets time-to-first-token percentiles and a ``generation`` block.
 
@@ -54,12 +54,12 @@ def open_assistant(
     settings: Settings, embeddings: Any = None, documents: Path | None = None
 ) -> Assistant:
     """The assistant over the store of exactly *documents* (see :mod:`rag.eval.stores`),
-    else over ``settings.store_dir``, whose seeds are ingested if it is empty."""
+    else over ``settings.store.store_dir``, whose seeds are ingested if it is empty."""
     if documents is not None:
         return open_eval_assistant(settings, documents, embeddings)
     assistant = Assistant(settings, embeddings=embeddings)
     if not assistant.documents():
-        log.info("the store is empty: ingesting %s first", settings.seeds_dir)
+        log.info("the store is empty: ingesting %s first", settings.store.seeds_dir)
         report = assistant.ingest()
         log.info("ingested %d documents, %d chunks", report.documents, report.chunks)
     return assistant
@@ -75,7 +75,7 @@ def evaluate(
     """Ask and score every row; *tick* is called after each one (for a progress bar)."""
     if not rows:
         return []
-    k = k or assistant.settings.k
+    k = k or assistant.settings.retrieval.k
     documents = {e.source: assistant.document_text(e.source) for e in assistant.documents()}
     _warm_up(assistant, rows, k)
     results = []
@@ -218,7 +218,7 @@ def run_dataset(
     Args:
         path: A dataset (.jsonl rows or SQuAD-style .json; see :mod:`rag.eval.dataset`).
         assistant: The assistant to evaluate (see :func:`open_assistant`).
-        k: Passages retrieved per question (default ``settings.k``).
+        k: Passages retrieved per question (default ``settings.retrieval.k``).
         judge: An optional LLM judge, cached on disk.
         baseline: An earlier ``report.json`` to compare against (the gate).
         tick: Called after every row (a progress bar).
@@ -247,24 +247,24 @@ def run_dataset(
         >>> row = {"id": "k1", "question": "When was the Dunmore kiln relit?",
         ...        "answer": "1987", "evidence": ["The Dunmore kiln was relit in 1987"]}
         >>> _ = rows.write_text(json.dumps(row) + "\\n")
-        >>> settings = Settings(_env_file=None, cache_dir=folder / "cache")
+        >>> settings = Settings(_env_file=None, store={"cache_dir": folder / "cache"})
         >>> report = run_dataset(rows, open_assistant(settings, documents=docs))
         >>> report["summary"]["rows"], report["summary"]["documents"][0]["chunks"] > 0
         (1, True)
     """
     rows = rows if rows is not None else load_dataset(path)
     expected = followups.expectations(rows)  # checked before any question is asked
-    k = k or assistant.settings.k
+    k = k or assistant.settings.retrieval.k
     started = time.perf_counter()
     results = evaluate(rows, assistant, k, judge, tick)
     # the threshold in force (the judge's own unless RAG_ANSWER_THRESHOLD sets one)
     threshold = assistant.answer_threshold
-    settings = assistant.settings.model_copy(update={"k": k, "answer_threshold": threshold})
+    settings = assistant.settings.updated(retrieval={"k": k}, answer={"threshold": threshold})
     seconds = time.perf_counter() - started
     summary = summarise(results, settings, k, file_info(path), seconds, label=label)
     summary.update(generation_summary(results, assistant))
     summary.update(followups.summary_update(expected, results))
     summary["documents"] = document_list(assistant)
-    summary["store"] = str(assistant.settings.store_dir)
+    summary["store"] = str(assistant.settings.store.store_dir)
     comparison = compare(summary, results, baseline) if baseline else None
     return build_report(summary, results, comparison)

@@ -49,8 +49,10 @@ def store_key(folder: Path, settings: Settings) -> str:
 
 def eval_settings(settings: Settings, folder: Path) -> Settings:
     """*settings* pointed at the evaluation store of *folder* (always embedded, local)."""
-    store = settings.cache_root() / "eval-stores" / f"{folder.name}-{store_key(folder, settings)}"
-    return settings.model_copy(update={"store_dir": store, "seeds_dir": folder, "chroma_url": None})
+    store = (
+        settings.store.cache_root() / "eval-stores" / f"{folder.name}-{store_key(folder, settings)}"
+    )
+    return settings.updated(store={"store_dir": store, "seeds_dir": folder, "chroma_url": None})
 
 
 def open_eval_assistant(settings: Settings, folder: Path, embeddings: Any = None) -> Assistant:
@@ -60,7 +62,7 @@ def open_eval_assistant(settings: Settings, folder: Path, embeddings: Any = None
     report = assistant.ingest([folder])
     log.info(
         "eval store %s: %d documents (%d new chunks)",
-        local.store_dir,
+        local.store.store_dir,
         report.documents,
         report.chunks,
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer import OUTCOMES
-from rag.config import Settings
+from rag.config import VARIABLES, Settings
 from rag.eval import metrics as m
 from rag.eval.scoring import RowResult
 
@@ -62,8 +62,16 @@ def latency(results: Sequence[RowResult]) -> dict[str, float | None]:
 
 
 def settings_dict(settings: Settings) -> dict[str, Any]:
-    """The settings for the report, without any password in ``chroma_url``."""
-    data = settings.model_dump(mode="json")
+    """The settings for the report, without any password in ``chroma_url``.
+
+    Flat, keyed by each variable's name without ``RAG_`` (``k``, ``answer_threshold``):
+    the keys reports had before the settings became a tree, so old baselines compare.
+    """
+    tree = settings.model_dump(mode="json")
+    data = {
+        name.removeprefix("RAG_").lower(): tree[group][field]
+        for name, (group, field) in VARIABLES.items()
+    }
     url = data.get("chroma_url")
     if url and "@" in url:
         scheme, _, rest = url.partition("://")
@@ -105,7 +113,7 @@ def trust(results: Sequence[RowResult], settings: Settings) -> dict[str, Any]:
     ]
     return {
         "outcomes": {o: sum(r.outcome == o for r in results) for o in OUTCOMES},
-        "answer_threshold": settings.answer_threshold,
+        "answer_threshold": settings.answer.threshold,
         "curve": m.trust_curve(points),
     }
 

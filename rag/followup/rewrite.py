@@ -39,7 +39,6 @@ CONDENSE_PROMPT = (
     "refer to. Do not answer the question. Reply with the rewritten question only, on "
     "one line."
 )
-KEEP_SHARE = 0.6  # of the question's content words the rewrite must keep
 _PREFIX = re.compile(r"^\s*(?:rewritten|standalone)?\s*question\s*:\s*", re.I)
 
 
@@ -52,8 +51,13 @@ def _conversation(turns: Sequence[Turn]) -> str:
     return "\n".join(lines)
 
 
-def rewrite_problem(question: str, rewrite: str, turns: Sequence[Turn]) -> str | None:
-    """None when *rewrite* is an acceptable standalone form of *question*, else why not."""
+def rewrite_problem(
+    question: str, rewrite: str, turns: Sequence[Turn], keep_share: float
+) -> str | None:
+    """None when *rewrite* is an acceptable standalone form of *question*, else why not.
+
+    It must keep at least *keep_share* of the question's words (``llm.condense_keep_share``).
+    """
     if not rewrite or "\n" in rewrite.strip():
         return "empty or several lines"
     if rewrite.strip() == REFUSAL or MARKER.search(rewrite):
@@ -61,7 +65,7 @@ def rewrite_problem(question: str, rewrite: str, turns: Sequence[Turn]) -> str |
     if len(rewrite) > 3 * len(question) + 150:
         return "much longer than the question"
     asked, words = set(tokenize(question)), set(tokenize(rewrite))
-    if asked and len(asked & words) / len(asked) < KEEP_SHARE:
+    if asked and len(asked & words) / len(asked) < keep_share:
         return "drops the question's own words"
     known = asked | {w for t in turns for w in tokenize(f"{t.question} {t.answer}")}
     invented = sorted(words - known)
@@ -69,7 +73,7 @@ def rewrite_problem(question: str, rewrite: str, turns: Sequence[Turn]) -> str |
 
 
 def condense_with_model(
-    question: str, history: Sequence[Any] | None, model: BaseChatModel
+    question: str, history: Sequence[Any] | None, model: BaseChatModel, keep_share: float
 ) -> tuple[Resolution, str]:
     """The resolution to use and how it was made (``model`` or ``heuristic: why``)."""
     turns = as_turns(history)
@@ -86,7 +90,7 @@ def condense_with_model(
             f"({type(exc).__name__}); check that it is running."
         ) from exc
     rewrite = _PREFIX.sub("", str(reply)).strip().strip('"“”')
-    problem = rewrite_problem(question, rewrite, turns)
+    problem = rewrite_problem(question, rewrite, turns, keep_share)
     if problem:
         log.info("model rewrite %r rejected (%s); using the heuristic", rewrite, problem)
         return heuristic, f"heuristic: the model's rewrite {problem}"

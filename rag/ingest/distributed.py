@@ -12,7 +12,7 @@ embedder, and keeps everything that writes on this process (the *driver*):
    shared filesystem), skips it when its content is already stored, otherwise chunks
    it exactly as :mod:`rag.ingest.pipeline` does and embeds each chunk's indexed text;
 3. as results come back, the driver writes them in groups of about
-   ``settings.ingest_batch`` chunks through :meth:`DocumentStore.upsert_documents`
+   ``settings.ingest.batch`` chunks through :meth:`DocumentStore.upsert_documents`
    (chunks first, then the manifest entries that vouch for them: the same crash-safe
    path, fed the workers' vectors instead of embedding again), then adds names of
    content already stored and syncs folders, as a local ingest does.
@@ -60,12 +60,6 @@ from rag.store.chunks import chunk_metadata
 
 log = logging.getLogger(__name__)
 
-TASK_FILES = 8  # files per task, at most
-TASK_BYTES = 256_000  # file bytes per task, about (~400 chunks of prose)
-IN_FLIGHT = 2  # tasks queued per actor, so none waits for the driver
-MAX_RESTARTS = 4  # a dead actor is started again this many times
-OBJECT_STORE_BYTES = 200_000_000  # a private ("local") cluster's object store
-
 
 class RayUnavailableError(RagError):
     """``--ray`` was asked for but Ray is not installed, or the cluster cannot be reached."""
@@ -102,9 +96,11 @@ class FileResult:
 
 def chunk_document(doc: SourceDocument, settings: Settings) -> tuple[list[Chunk], list[str]]:
     """*doc*'s chunks as a local ingest stores them (repeats dropped), and any warning."""
-    chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap, doc.headings)
+    chunks = chunk_text(
+        doc.text, settings.ingest.chunk_size, settings.ingest.chunk_overlap, doc.headings
+    )
     report = IngestReport()
-    kept = without_repeats(doc, chunks, report)
+    kept = without_repeats(doc, chunks, report, settings)
     return kept, report.warnings
 
 
@@ -199,8 +195,9 @@ def check_ray() -> Any:
 
 
 @contextmanager
-def connected(address: str) -> Iterator[Any]:
-    """Ray, connected to the cluster at *address* (``local``: a private one, stopped after).
+def connected(address: str, object_store_bytes: int) -> Iterator[Any]:
+    """Ray, connected to the cluster at *address* (``local``: a private one with an object
+    store of *object_store_bytes*, stopped after).
 
     A connection this process already has is used as it is and left open.
     """
@@ -215,7 +212,7 @@ def connected(address: str) -> Iterator[Any]:
         "logging_level": logging.WARNING,
     }
     if address == "local":
-        kwargs.update(object_store_memory=OBJECT_STORE_BYTES, include_dashboard=False)
+        kwargs.update(object_store_memory=object_store_bytes, include_dashboard=False)
     else:
         kwargs["address"] = address
     try:
@@ -239,21 +236,23 @@ def start_pool(ray: Any, settings: Settings, workers: int | None = None) -> list
     """One :class:`FileWorker` actor per cluster CPU (or *workers*), single-threaded each."""
     count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     # One core each; bulk precision for every call, as a local ingest's full groups get.
-    one_core = settings.model_copy(
-        update={"embedding_onnx_workers": 1, "embedding_bulk_min_texts": 1}
-    )
-    actor = ray.remote(num_cpus=1, max_restarts=MAX_RESTARTS, max_task_retries=-1)(FileWorker)
+    one_core = settings.updated(embedding={"onnx_workers": 1, "bulk_min_texts": 1})
+    restarts = settings.ray.max_restarts
+    actor = ray.remote(num_cpus=1, max_restarts=restarts, max_task_retries=-1)(FileWorker)
     pool = [actor.remote(one_core) for _ in range(count)]
     log.info("ingesting on %d Ray workers", count)
     return pool
 
 
 def _tasks(
-    files: Sequence[Path], known: dict[str, str], max_bytes: int, report: IngestReport
+    files: Sequence[Path],
+    known: dict[str, str],
+    settings: Settings,
+    report: IngestReport,
 ) -> Iterator[list[FileTask]]:
     """The files as tasks of a few files each, read lazily; unreadable ones reported."""
     batch: list[FileTask] = []
-    size = 0
+    size, max_bytes = 0, int(settings.limits.file_mb * 1_000_000)
     for path in files:
         source = source_key(path)
         try:
@@ -263,7 +262,7 @@ def _tasks(
             continue
         batch.append(FileTask(path.name, source, data, known.get(source, "")))
         size += len(data)
-        if len(batch) >= TASK_FILES or size >= TASK_BYTES:
+        if len(batch) >= settings.ray.task_files or size >= settings.ray.task_bytes:
             yield batch
             batch, size = [], 0
     if batch:
@@ -343,14 +342,14 @@ def _run_pool(ray: Any, pool: list[Any], files: Sequence[Path], job: _Job) -> No
     names = name_index(manifest).items()
     known = {name: e.sha256 for name, e in names if e.fingerprint == fingerprint}
     stored = ray.put(frozenset(current))
-    max_bytes = int(job.store.settings.max_file_mb * 1_000_000)
     job.bytes_total = sum(_size(p) for p in files)
     pending: dict[Any, int] = {}  # result ref -> its file bytes
-    tasks = _tasks(files, known, max_bytes, job.report)
+    tasks = _tasks(files, known, job.store.settings, job.report)
+    in_flight = job.store.settings.ray.in_flight
     turn = 0
     job.tell(len(files))
     while True:
-        while len(pending) < IN_FLIGHT * len(pool) and (batch := next(tasks, None)):
+        while len(pending) < in_flight * len(pool) and (batch := next(tasks, None)):
             ref = pool[turn % len(pool)].process.remote(batch, stored)
             pending[ref] = sum(len(t.data) for t in batch)
             turn += 1
@@ -360,7 +359,7 @@ def _run_pool(ray: Any, pool: list[Any], files: Sequence[Path], job: _Job) -> No
         job.bytes_done += pending.pop(ready)
         for result in ray.get(ready):
             job.take(result)
-        if job.group_size() >= job.store.settings.ingest_batch:
+        if job.group_size() >= job.store.settings.ingest.batch:
             job.flush()
         job.tell(len(files))
     job.flush()
@@ -405,7 +404,7 @@ def ingest_paths_ray(
         writer = DocumentStore(store.settings, vectors, client=store.client)
         job = _Job(store, writer, vectors, manifest, report, renew, set(name_index(manifest)))
         job.progress, job.documents = progress, documents
-        with connected(address) as ray:
+        with connected(address, store.settings.ray.object_store_bytes) as ray:
             pool = start_pool(ray, store.settings, workers)
             try:
                 _run_pool(ray, pool, _distinct(files), job)

@@ -19,7 +19,7 @@ cleanup could delete chunks another is writing. :func:`hold` picks how:
   server without a database is not left with no coordination at all.
 
 Both have the same four calls: *acquire* (wait; say who holds it, since when and how
-long this ingest waits, then once every ``NOTICE_EVERY`` seconds), *renew* (before each
+long this ingest waits, then once every ``ingest.lock_notice_every`` seconds), *renew* (before each
 group an ingest writes: confirm it is still ours, else :class:`StoreLockedError`, so a
 holder that lost it stops writing), *release*, and *holder*.
 
@@ -40,15 +40,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
-from rag.config import Settings
+from rag.config import IngestSettings, Settings
 from rag.errors import StoreLockedError
 
 log = logging.getLogger(__name__)
 
 LEASE_ID = "ingest"
-SETTLE = 0.5  # seconds between writing our claim and reading it back (Chroma lease)
-POLL = 1.0  # seconds between attempts while another machine holds the lease
-NOTICE_EVERY = 30.0  # seconds between "still waiting" messages
 LOCK_CLASS = 0x52414700  # "RAG\0": the first key of every advisory lock this program takes
 NAME_CHARS = 63  # PostgreSQL keeps this much of an application_name
 # Server-side keepalives on the lock's connection: a holder whose machine vanished
@@ -110,8 +107,14 @@ def waiting_message(
     )
 
 
-def _wait(lease: Lease, try_take: Callable[[], tuple[bool, Holder | None]], timeout: float) -> None:
-    """Call *try_take* every POLL seconds until it succeeds; say whom *lease* waits for."""
+def _wait(
+    lease: Lease,
+    try_take: Callable[[], tuple[bool, Holder | None]],
+    timeout: float,
+    timing: IngestSettings,
+) -> None:
+    """Call *try_take* every ``timing.lock_poll`` seconds until it succeeds; say whom
+    *lease* waits for (then every ``timing.lock_notice_every`` seconds)."""
     deadline = time.monotonic() + timeout
     next_notice = time.monotonic()
     while not (taken := try_take())[0]:
@@ -124,8 +127,8 @@ def _wait(lease: Lease, try_take: Callable[[], tuple[bool, Holder | None]], time
             )
         if time.monotonic() >= next_notice:
             log.warning("%s", waiting_message(current, left, time.time(), lease.WHAT))
-            next_notice = time.monotonic() + NOTICE_EVERY
-        time.sleep(POLL)
+            next_notice = time.monotonic() + timing.lock_notice_every
+        time.sleep(timing.lock_poll)
     log.info("holding %s as %s", lease.WHAT, lease.owner)
 
 
@@ -153,9 +156,10 @@ class AdvisoryLock:
 
     WHAT = "the ingest lock in PostgreSQL"
 
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, timing: IngestSettings | None = None) -> None:
         from sqlalchemy.engine import make_url
 
+        self.timing = timing or IngestSettings()
         self._dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
         self.key = lock_key(f"ingest:{prefix}")
         self.owner = owner_id()
@@ -205,7 +209,7 @@ class AdvisoryLock:
 
     def acquire(self, timeout: float = 600.0) -> None:
         """Wait until we hold the lock; StoreLockedError after *timeout* seconds."""
-        _wait(self, self._try_take, timeout)
+        _wait(self, self._try_take, timeout, self.timing)
 
     def renew(self) -> None:
         """Confirm our session still holds the lock, or raise StoreLockedError."""
@@ -248,13 +252,16 @@ class ServerLease:
     """The ingest lease of one Chroma collection prefix on one server (best effort).
 
     *acquire*: when the record is absent or expired, write our owner id with an expiry,
-    wait ``SETTLE`` seconds, read it back; we hold it if our id survived. Expiry uses
+    wait ``timing.lease_settle`` seconds, read it back; we hold it if our id survived. Expiry uses
     each machine's wall clock. Not exclusive: see the module doc.
     """
 
     WHAT = CHROMA_LEASE
 
-    def __init__(self, client: Any, prefix: str, ttl: float = 120.0) -> None:
+    def __init__(
+        self, client: Any, prefix: str, ttl: float = 120.0, timing: IngestSettings | None = None
+    ) -> None:
+        self.timing = timing or IngestSettings()
         self._records = client.get_or_create_collection(f"{prefix}_lease", embedding_function=None)
         self.ttl = ttl
         self.owner = owner_id()
@@ -282,14 +289,14 @@ class ServerLease:
 
     def acquire(self, timeout: float = 600.0) -> None:
         """Wait until we hold the lease; StoreLockedError after *timeout* seconds."""
-        _wait(self, self._try_take, timeout)
+        _wait(self, self._try_take, timeout, self.timing)
 
     def _try_take(self) -> tuple[bool, Holder | None]:
         """Claim the lease if it is free or expired: (whether we hold it, its holder)."""
         current = self.holder()
         if current is None or (current.expires or 0.0) < time.time():
             self._write()
-            time.sleep(SETTLE)
+            time.sleep(self.timing.lease_settle)
             current = self.holder()
         return current is not None and current.owner == self.owner, current
 
@@ -315,17 +322,17 @@ class ServerLease:
 def shared_lock(settings: Settings, client: Callable[[], Any]) -> Lease | None:
     """The lock machines sharing *settings*' store take turns with, or None (one machine).
 
-    PostgreSQL's advisory lock when ``database_url`` is a PostgreSQL URL and the store
+    PostgreSQL's advisory lock when ``store.database_url`` is a PostgreSQL URL and the store
     is a server; the Chroma lease record for a server without one (*client* makes the
     Chroma client); None for an embedded store.
     """
-    if not settings.chroma_url:
+    if not settings.store.chroma_url:
         return None
-    url = settings.database_url.get_secret_value() if settings.database_url else ""
+    url = settings.store.database_url.get_secret_value() if settings.store.database_url else ""
     if url.startswith("postgresql"):
-        return AdvisoryLock(url, settings.collection)
+        return AdvisoryLock(url, settings.store.collection, settings.ingest)
     log.info("no PostgreSQL database (RAG_DATABASE_URL): best-effort Chroma lease")
-    return ServerLease(client(), settings.collection)
+    return ServerLease(client(), settings.store.collection, timing=settings.ingest)
 
 
 @contextmanager

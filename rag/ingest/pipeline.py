@@ -1,7 +1,7 @@
 """The ingest use case: files and folders in, an :class:`IngestReport` out.
 
 Loads documents, chunks them, and hands them to the store in groups of about
-``settings.ingest_batch`` chunks (each group: chunks first, manifest entries last), under an
+``settings.ingest.batch`` chunks (each group: chunks first, manifest entries last), under an
 exclusive lock so two ingests never interleave: a file lock on this machine and,
 with a Chroma server, the shared lock :mod:`rag.ingest.lease` chooses (a PostgreSQL advisory
 lock when ``RAG_DATABASE_URL`` is set, else a best-effort lease record in the server),
@@ -20,7 +20,7 @@ the reset is refused, naming the documents it would lose, before anything change
 
 Large folders: a first pass reads each file once to skip unchanged documents and
 count the chunks still to do (so progress has a total and an ETA); texts are kept
-from that pass only up to ``KEEP_CHARS`` characters in all, the rest are read
+from that pass only up to ``ingest.keep_chars`` characters in all, the rest are read
 again when their group comes, so memory does not grow with the folder. An ingest
 interrupted at any point resumes without redoing finished documents: each group's
 manifest entries vouch for exactly the documents that are complete.
@@ -53,7 +53,6 @@ from rag.store import DocumentStore, ManifestEntry, name_index
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total): chunks, or documents
-KEEP_CHARS = 20_000_000  # document text kept between the two passes, at most
 
 
 @dataclass
@@ -97,8 +96,8 @@ def ingest_lock(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
     ``filelock`` (fcntl on POSIX, msvcrt on Windows); a new lock object per call, so
     threads of one process exclude each other too.
     """
-    settings.store_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(settings.store_dir / ".ingest.lock", thread_local=False)
+    settings.store.store_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(settings.store.store_dir / ".ingest.lock", thread_local=False)
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -164,7 +163,7 @@ def _plan(
     A file whose content is stored (or planned) under another name becomes an alias.
     """
     settings = store.settings
-    max_bytes = int(settings.max_file_mb * 1_000_000)
+    max_bytes = int(settings.limits.file_mb * 1_000_000)
     names = name_index(manifest)
     stored = {e.sha256 for e in manifest.values() if e.fingerprint == store.fingerprint}
     found = _FirstPass()
@@ -186,9 +185,14 @@ def _plan(
         else:
             stored.add(doc.sha256)
             count = len(
-                chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap, doc.headings)
+                chunk_text(
+                    doc.text,
+                    settings.ingest.chunk_size,
+                    settings.ingest.chunk_overlap,
+                    doc.headings,
+                )
             )
-            keep = kept + len(doc.text) <= KEEP_CHARS
+            keep = kept + len(doc.text) <= settings.ingest.keep_chars
             kept += len(doc.text) if keep else 0
             found.plan.append(_Planned(path, doc.source, count, doc if keep else None))
     return found
@@ -201,8 +205,8 @@ def _unchanged(doc: SourceDocument, entry: ManifestEntry | None, store: Document
 def _groups(
     plan: list[_Planned], settings: Settings, report: IngestReport
 ) -> Iterator[list[tuple[SourceDocument, list[Chunk]]]]:
-    """Second pass: documents with their chunks, in groups of about ``ingest_batch`` chunks."""
-    max_bytes = int(settings.max_file_mb * 1_000_000)
+    """Second pass: documents with their chunks, in groups of about ``ingest.batch`` chunks."""
+    max_bytes = int(settings.limits.file_mb * 1_000_000)
     group: list[tuple[SourceDocument, list[Chunk]]] = []
     size = 0
     for item in plan:
@@ -216,21 +220,25 @@ def _groups(
         if doc is None:
             continue
         item.doc = None  # let the text go once it is stored
-        chunks = chunk_text(doc.text, settings.chunk_size, settings.chunk_overlap, doc.headings)
-        chunks = without_repeats(doc, chunks, report)
+        chunks = chunk_text(
+            doc.text, settings.ingest.chunk_size, settings.ingest.chunk_overlap, doc.headings
+        )
+        chunks = without_repeats(doc, chunks, report, settings)
         group.append((doc, chunks))
         size += len(chunks)
-        if size >= settings.ingest_batch:
+        if size >= settings.ingest.batch:
             yield group
             group, size = [], 0
     if group:
         yield group
 
 
-def without_repeats(doc: SourceDocument, chunks: list[Chunk], report: IngestReport) -> list[Chunk]:
+def without_repeats(
+    doc: SourceDocument, chunks: list[Chunk], report: IngestReport, settings: Settings
+) -> list[Chunk]:
     """*chunks* with each repeated text kept once; a document mostly repeated is reported."""
     kept, repetition = distinct_chunks(chunks)
-    if warning := repetition_warning(doc.source, repetition):
+    if warning := repetition_warning(doc.source, repetition, settings.ingest):
         log.info("%s", warning)  # shown by the caller, from the report
         report.warnings.append(warning)
     return kept

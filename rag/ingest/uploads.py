@@ -29,28 +29,31 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+from rag.config import LimitsSettings
 from rag.documents import SUPPORTED_SUFFIXES, parse_bytes
 from rag.errors import DocumentError
 
 log = logging.getLogger(__name__)
 
-MAX_NAME = 120
-MAX_COPIES = 1000  # different uploads of one name kept at most
 _UNSAFE = re.compile(r"[^\w.\- ]+")
 
 
-def safe_name(name: str) -> str:
-    """A harmless basename for *name*: no folders, no hidden files, no odd characters."""
+def safe_name(name: str, max_chars: int) -> str:
+    """A harmless basename for *name*: no folders, no hidden files, no odd characters.
+
+    At most *max_chars* characters (``limits.upload_name_chars``), the suffix kept.
+    """
     base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
     base = _UNSAFE.sub("_", base).strip(" .")  # leading dots: hidden files are skipped
     stem, suffix = os.path.splitext(base)
-    stem = stem.strip(" .")[: MAX_NAME - len(suffix)] or "upload"
+    stem = stem.strip(" .")[: max_chars - len(suffix)] or "upload"
     return stem + suffix.lower()
 
 
-def save_upload(folder: Path, name: str, data: bytes, max_bytes: int) -> Path:
-    """Check *data* and write it as ``folder/safe_name(name)``; returns the path."""
-    filename = safe_name(name)
+def save_upload(folder: Path, name: str, data: bytes, limits: LimitsSettings) -> Path:
+    """Check *data* against *limits* and write it as ``folder/safe_name(name)``; its path."""
+    filename = safe_name(name, limits.upload_name_chars)
+    max_bytes = int(limits.file_mb * 1_000_000)
     if Path(filename).suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(
             f"{filename}: unsupported file type; upload one of {', '.join(SUPPORTED_SUFFIXES)}."
@@ -62,7 +65,7 @@ def save_upload(folder: Path, name: str, data: bytes, max_bytes: int) -> Path:
         )
     parse_bytes(data, filename, filename)  # raises DocumentError when unusable
     folder.mkdir(parents=True, exist_ok=True)
-    target = free_name(folder, filename, data)
+    target = free_name(folder, filename, data, limits.upload_copies)
     handle, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
     try:
         with os.fdopen(handle, "wb") as out:
@@ -75,15 +78,16 @@ def save_upload(folder: Path, name: str, data: bytes, max_bytes: int) -> Path:
     return target
 
 
-def free_name(folder: Path, filename: str, data: bytes) -> Path:
-    """``folder/filename``, or the first ``stem-N.suffix`` that is free or holds *data*."""
+def free_name(folder: Path, filename: str, data: bytes, copies: int) -> Path:
+    """``folder/filename``, or the first ``stem-N.suffix`` (N <= *copies*) that is free or
+    holds *data*."""
     stem, suffix = os.path.splitext(filename)
-    for n in range(1, MAX_COPIES + 1):
+    for n in range(1, copies + 1):
         target = folder / (filename if n == 1 else f"{stem}-{n}{suffix}")
         if not target.exists() or _holds(target, data):
             return target
     raise DocumentError(
-        f"{filename}: {MAX_COPIES} different files of that name are already uploaded; "
+        f"{filename}: {copies} different files of that name are already uploaded; "
         "rename it, or remove some of them."
     )
 

@@ -96,8 +96,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def passage_count(text: str) -> int:
-    """argparse type of ``--k``: a whole number within the bounds of ``Settings.k``."""
-    low, high = k_bounds()  # the bounds of Settings.k: the CLI and the settings agree
+    """argparse type of ``--k``: a whole number within the bounds of ``retrieval.k``."""
+    low, high = k_bounds()  # the bounds of retrieval.k: the CLI and the settings agree
     try:
         value = int(text)
     except ValueError:
@@ -124,7 +124,7 @@ def _assistant(llm: str | None = None) -> Assistant:
 
     settings = load_settings()
     if llm:
-        settings = settings.model_copy(update={"llm": llm})
+        settings = settings.updated(llm={"provider": llm})
     assistant = Assistant(settings)
     assistant.check_provider()  # a missing package or a bad --llm fails here, not at a question
     return assistant
@@ -160,7 +160,7 @@ def _progress_bar() -> tuple[Any, Any, Any]:
 def cmd_ingest(args: argparse.Namespace) -> int:
     """``ingest``: prints counts; exit 1 when some file could not be ingested."""
     assistant = _assistant()
-    address = args.ray or assistant.settings.ray_address
+    address = args.ray or assistant.settings.ray.address
     bar, chunks, documents = _progress_bar()
     try:
         if address:

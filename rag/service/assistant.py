@@ -99,7 +99,7 @@ class Assistant:
         embeddings: An embedding model to share (tests, the page's cached
             resource); default: the bundled MiniLM, loaded on first use.
         extractive: The extractive answerer to use (tests pass one with a fake reader);
-            default: the trained reader of ``settings.reader_path`` (or the bundled one).
+            default: the trained reader of ``settings.answer.reader_path`` (or the bundled one).
 
     Nothing is opened or loaded until a property or method needs it.
 
@@ -112,7 +112,8 @@ class Assistant:
         ...     "Ashwick ferry\\n\\nThe Ashwick ferry crosses the river every 20 minutes. "
         ...     "It was built in 1904 by the Marlow boatyard.\\n"
         ... )
-        >>> settings = Settings(_env_file=None, store_dir=folder / "store", seeds_dir=folder)
+        >>> store = {"store_dir": folder / "store", "seeds_dir": folder}
+        >>> settings = Settings(_env_file=None, store=store)
         >>> assistant = Assistant(settings)
         >>> assistant.ingest().documents
         1
@@ -170,7 +171,7 @@ class Assistant:
             from rag.retrieval.hybrid import HybridRetriever
 
             self._retriever = HybridRetriever(
-                k=self.settings.k, settings=self.settings, store=self.store
+                k=self.settings.retrieval.k, settings=self.settings, store=self.store
             )
         return self._retriever
 
@@ -206,7 +207,7 @@ class Assistant:
 
     @property
     def llm(self) -> BaseChatModel | None:
-        """The chat model ``settings.llm`` names (None for extractive; :mod:`rag.llm.registry`)."""
+        """The chat model ``settings.llm.provider`` names (None: extractive; rag.llm.registry)."""
         if self._llm is None and self.provider.generative:
             from rag.llm.registry import make_chat_model
 
@@ -215,10 +216,10 @@ class Assistant:
 
     @property
     def provider(self) -> LLMSpec:
-        """The answer provider ``settings.llm`` names (ProviderError when it names none)."""
+        """The provider ``settings.llm.provider`` names (ProviderError when it names none)."""
         from rag.llm.registry import parse_spec
 
-        return parse_spec(self.settings.llm)
+        return parse_spec(self.settings.llm.provider)
 
     @property
     def generative(self) -> bool:
@@ -269,7 +270,7 @@ class Assistant:
 
         Args:
             paths: Files or folders of .txt/.md/.html/.pdf (default:
-                ``settings.default_paths()``: the seeds and the uploads folder).
+                ``settings.store.default_paths()``: the seeds and the uploads folder).
             reset: Rebuild the store from scratch first.
             progress: Called with (chunks done, total) as embedding goes.
             documents: Called with (documents done, total).
@@ -292,7 +293,7 @@ class Assistant:
         A reset re-ingests every document the store held, from the names it was
         ingested under whose file still exists; ``report.missing`` lists the others.
         """
-        targets = list(paths or self.settings.default_paths())
+        targets = list(paths or self.settings.store.default_paths())
         remembered: list[str] = []
         old_store = None
         if reset and self._store is None:
@@ -316,7 +317,7 @@ class Assistant:
             log.warning(
                 "the old store could not be read: documents ingested from outside %s "
                 "are not rebuilt (its files are kept in the backup folder)",
-                " and ".join(str(p) for p in self.settings.default_paths()),
+                " and ".join(str(p) for p in self.settings.store.default_paths()),
             )
         return names or []
 
@@ -334,7 +335,7 @@ class Assistant:
         with exclusive(store):
             manifest = store.manifest()
             entry = find_document(manifest, name)
-            deleted = [delete_upload(self.settings.uploads_dir, n) for n in entry.names]
+            deleted = [delete_upload(self.settings.store.uploads_dir, n) for n in entry.names]
             chunks = store.remove_document(entry.source, manifest)
         self.retriever.snapshot()
         uploads = tuple(n for n, path in zip(entry.names, deleted, strict=True) if path)
@@ -356,7 +357,7 @@ class Assistant:
             history: Earlier turns, oldest first: turns (:class:`~rag.followup.turns.Turn`, see
                 :func:`rag.service.turns_of`), :class:`~rag.answer.Answer` objects or
                 ``{"question", "answer", "standalone"}`` mappings.
-            k: Passages to retrieve (default ``settings.k``).
+            k: Passages to retrieve (default ``settings.retrieval.k``).
 
         Returns:
             An :class:`~rag.answer.Answer` whose ``outcome`` is ``answered`` (with
@@ -395,10 +396,10 @@ class Assistant:
 
     def is_upload(self, source: str) -> bool:
         """Whether *source* names a file in the uploads folder (deleted with its document)."""
-        return is_upload(self.settings.uploads_dir, source)
+        return is_upload(self.settings.store.uploads_dir, source)
 
     def save_uploads(self, uploads: Sequence[Upload]) -> SavedUploads:
-        """Check and save each upload in ``settings.uploads_dir`` (ingest the paths next).
+        """Check and save each upload in ``settings.store.uploads_dir`` (ingest the paths next).
 
         See :func:`rag.service.uploads.save_uploads`: a refused file leaves nothing behind
         and says why; a name taken by other content is kept under a free name.
@@ -421,7 +422,7 @@ class Assistant:
         from rag.ingest.distributed import check_ray, ingest_paths_ray
 
         check_ray()
-        targets = list(paths or self.settings.default_paths())
+        targets = list(paths or self.settings.store.default_paths())
         return ingest_paths_ray(
             self.store, targets, address, reset=reset, progress=progress, documents=documents
         )

@@ -59,7 +59,7 @@ def provider_choices(settings: Settings) -> ProviderChoices:
     """The menu for *settings*: usable providers, and the configured one selected."""
     problem = None
     try:
-        configured = parse_spec(settings.llm)
+        configured = parse_spec(settings.llm.provider)
     except RagError as exc:  # a bad RAG_LLM: say so, offer what works
         problem, configured = exc, LLMSpec("extractive")
     # A configured provider that is not usable here stays listed: asking explains why.

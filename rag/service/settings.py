@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from annotated_types import Ge, Le
 
-from rag.config import Settings, ray_address
+from rag.config import RetrievalSettings, Settings, ray_address
 from rag.errors import RagError
 from rag.settings_errors import load_settings
 
@@ -26,12 +26,12 @@ __all__ = [
 
 
 def k_bounds() -> tuple[int, int]:
-    """The bounds of ``Settings.k`` (passages retrieved), so no interface disagrees."""
-    limits = Settings.model_fields["k"].metadata
+    """The bounds of ``retrieval.k`` (passages retrieved), so no interface disagrees."""
+    limits = RetrievalSettings.model_fields["k"].metadata
     low = next(m.ge for m in limits if isinstance(m, Ge))
     high = next(m.le for m in limits if isinstance(m, Le))
     if not isinstance(low, int) or not isinstance(high, int):
-        raise TypeError(f"Settings.k has bounds {low!r}..{high!r}, not whole numbers")
+        raise TypeError(f"retrieval.k has bounds {low!r}..{high!r}, not whole numbers")
     return low, high
 
 

@@ -1,6 +1,6 @@
 """Uploads as a use case: files a person hands over, checked and saved, with typed results.
 
-:func:`save_uploads` saves each :class:`Upload` in ``settings.uploads_dir`` through
+:func:`save_uploads` saves each :class:`Upload` in ``settings.store.uploads_dir`` through
 :mod:`rag.ingest.uploads` (safe name, checked before anything is written, never replacing
 other content) and says what happened to each in a :class:`SavedUploads`.
 
@@ -54,25 +54,26 @@ class SavedUploads:
 
 
 def save_uploads(settings: Settings, uploads: Sequence[Upload]) -> SavedUploads:
-    """Check and save each of *uploads* in ``settings.uploads_dir``.
+    """Check and save each of *uploads* in ``settings.store.uploads_dir``.
 
-    A file that is unsupported, larger than ``settings.max_file_mb`` or unreadable is
+    A file that is unsupported, larger than ``settings.limits.file_mb`` or unreadable is
     refused with its reason and leaves nothing behind; a name taken by other content is
     kept under a free name (``name-2.txt``), never replacing it; the same name with the
     same content reuses its file.
     """
-    max_bytes = int(settings.max_file_mb * 1_000_000)
     paths: list[Path] = []
     renamed: list[RenamedUpload] = []
     errors: list[str] = []
     for upload in uploads:
         try:
-            path = save_upload(settings.uploads_dir, upload.name, upload.data, max_bytes)
+            path = save_upload(
+                settings.store.uploads_dir, upload.name, upload.data, settings.limits
+            )
         except RagError as exc:
             errors.append(str(exc))
             continue
         paths.append(path)
-        if path.name != (asked := safe_name(upload.name)):
+        if path.name != (asked := safe_name(upload.name, settings.limits.upload_name_chars)):
             renamed.append(RenamedUpload(asked=asked, kept=path.name))
     log.info("uploads: %d saved, %d renamed, %d refused", len(paths), len(renamed), len(errors))
     return SavedUploads(tuple(paths), tuple(renamed), tuple(errors))

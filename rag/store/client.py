@@ -1,8 +1,8 @@
 """Opening Chroma, reading a collection page by page, wiping an embedded store.
 
 :func:`make_client` gives the one raw ``chromadb`` client everything in
-:mod:`rag.store` talks through: HTTP when ``settings.chroma_url`` is set, else
-embedded in ``settings.store_dir``; it offers ``--reset`` only when the store's
+:mod:`rag.store` talks through: HTTP when ``settings.store.chroma_url`` is set, else
+embedded in ``settings.store.store_dir``; it offers ``--reset`` only when the store's
 database is damaged, never for a store that is merely not readable or writable (a
 reset cannot fix permissions, and would rebuild only what it can find on disk).
 :func:`move_embedded_store_aside`, the first step of a reset, moves an embedded
@@ -39,26 +39,28 @@ DAMAGED_WORDS = ("not a database", "malformed", "corrupt", "no such table")
 
 
 def make_client(settings: Settings) -> Any:
-    """A Chroma client: HTTP when ``chroma_url`` is set, else embedded in ``store_dir``."""
+    """A Chroma client: HTTP when ``store.chroma_url`` is set, else in ``store.store_dir``."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
     try:
-        if settings.chroma_url:
-            url = urlparse(settings.chroma_url)
+        if settings.store.chroma_url:
+            url = urlparse(settings.store.chroma_url)
             return chromadb.HttpClient(
                 host=url.hostname or "127.0.0.1",
                 port=url.port or 8000,
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
-        settings.store_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+        settings.store.store_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(
+            path=str(settings.store.store_dir), settings=chroma_settings
+        )
     except Exception as exc:  # chromadb raises many unrelated types here
-        if settings.chroma_url:
-            raise StoreUnavailableError(_unreachable(settings.chroma_url, exc)) from exc
-        raise StoreCorruptError(_cannot_open(settings.store_dir, exc)) from exc
+        if settings.store.chroma_url:
+            raise StoreUnavailableError(_unreachable(settings.store.chroma_url, exc)) from exc
+        raise StoreCorruptError(_cannot_open(settings.store.store_dir, exc)) from exc
 
 
 def _cannot_open(folder: Path, exc: BaseException) -> str:
@@ -153,7 +155,7 @@ def forget_failed_system(settings: Settings) -> None:
     """
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    SharedSystemClient._identifier_to_system.pop(str(settings.store_dir), None)  # noqa: SLF001
+    SharedSystemClient._identifier_to_system.pop(str(settings.store.store_dir), None)  # noqa: SLF001
 
 
 def _is_store_file(path: Path) -> bool:
@@ -179,13 +181,13 @@ def move_embedded_store_aside(settings: Settings) -> Path | None:
     there was nothing to move (a server store, or no store yet). Server stores are
     reset through the client.
     """
-    if settings.chroma_url or not settings.store_dir.is_dir():
+    if settings.store.chroma_url or not settings.store.store_dir.is_dir():
         return None
-    children = [child for child in settings.store_dir.iterdir() if _is_store_file(child)]
+    children = [child for child in settings.store.store_dir.iterdir() if _is_store_file(child)]
     if not children:
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    backup = settings.store_dir / f"{BACKUP_PREFIX}{stamp}"
+    backup = settings.store.store_dir / f"{BACKUP_PREFIX}{stamp}"
     backup.mkdir()
     for child in children:
         child.rename(backup / child.name)

@@ -33,7 +33,7 @@ class DocumentStore:
     """Chunks and manifest in Chroma; all reads filter through the manifest.
 
     Args:
-        settings: Where the store is (``store_dir``, or ``chroma_url`` for a server),
+        settings: Where the store is (``store.store_dir``, or ``store.chroma_url`` for a server),
             the collection prefix and the chunking fingerprint.
         embeddings: Embeds chunk texts on write (question vectors are the caller's).
         client: A raw ``chromadb`` client to share; default: :func:`make_client`.
@@ -41,7 +41,7 @@ class DocumentStore:
     Raises:
         StoreCorruptError: an embedded store cannot be opened (a damaged folder); the
             message says how to rebuild it.
-        StoreUnavailableError: the Chroma server at ``chroma_url`` cannot be reached.
+        StoreUnavailableError: the Chroma server at ``store.chroma_url`` cannot be reached.
 
     Example:
         >>> import tempfile
@@ -55,7 +55,7 @@ class DocumentStore:
         ...     "Penhallow light\\n\\nThe Penhallow lighthouse was first lit in 1871. "
         ...     "Its lamp can be seen 18 miles out to sea.\\n"
         ... )
-        >>> settings = Settings(_env_file=None, store_dir=folder / "store")
+        >>> settings = Settings(_env_file=None, store={"store_dir": folder / "store"})
         >>> store = DocumentStore(settings, load_embeddings(settings))
         >>> doc = load_file(folder / "lighthouse.txt", max_bytes=1_000_000)
         >>> store.upsert_documents([(doc, chunk_text(doc.text))])  # chunks embedded
@@ -77,7 +77,7 @@ class DocumentStore:
         self._open()
 
     def _open(self) -> None:
-        prefix = self.settings.collection
+        prefix = self.settings.store.collection
         self.chunk_index = ChunkIndex(self.client, f"{prefix}_chunks", self.embeddings)
         self.manifest_store = Manifest(self.client, f"{prefix}_documents")
         self.chunks = self.chunk_index.collection
@@ -231,7 +231,10 @@ class DocumentStore:
 
     def reset(self) -> None:
         """Drop both collections and recreate them empty."""
-        for name in (f"{self.settings.collection}_chunks", f"{self.settings.collection}_documents"):
+        for name in (
+            f"{self.settings.store.collection}_chunks",
+            f"{self.settings.store.collection}_documents",
+        ):
             try:
                 self.client.delete_collection(name)
             except Exception:  # noqa: BLE001 - absent collection: nothing to drop
@@ -324,8 +327,8 @@ def stored_names(settings: Settings, embeddings: Embeddings) -> list[str] | None
     The client is closed after, so the folder can be deleted. ``[]`` for a server
     store or no store yet; None when the store cannot be read.
     """
-    database = settings.store_dir / CHROMA_DB
-    if settings.chroma_url or not database.exists():
+    database = settings.store.store_dir / CHROMA_DB
+    if settings.store.chroma_url or not database.exists():
         return []
     if not looks_like_sqlite(database):
         return None
@@ -337,7 +340,7 @@ def stored_names(settings: Settings, embeddings: Embeddings) -> list[str] | None
     try:
         manifest = DocumentStore(settings, embeddings, client).manifest()
     except Exception as exc:  # noqa: BLE001 - a damaged store: the rebuild is the repair
-        log.warning("cannot read the documents of %s (%s)", settings.store_dir, exc)
+        log.warning("cannot read the documents of %s (%s)", settings.store.store_dir, exc)
         return None
     finally:
         client.close()

@@ -35,9 +35,9 @@ def plain(markdown: str) -> str:
 @pytest.fixture
 def store_dir(ingested, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The ingested store, with no conversation history before or after the test."""
-    folder = ingested.settings.store_dir
+    folder = ingested.settings.store.store_dir
     monkeypatch.setenv("RAG_STORE_DIR", str(folder))
-    monkeypatch.setenv("RAG_SEEDS_DIR", str(ingested.settings.seeds_dir))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(ingested.settings.store.seeds_dir))
     clear_history(folder)
     yield folder
     clear_history(folder)

@@ -44,9 +44,9 @@ def upload_store(tmp: Path, embeddings) -> Path:
     (tmp / "seeds").mkdir()  # another document, so the chat stays once it is removed
     shutil.copy(OTHER, tmp / "seeds")
     settings = make_settings(tmp)
-    settings.uploads_dir.mkdir(parents=True)
-    shutil.copy(ARTICLE, settings.uploads_dir / "calais-notes.txt")
-    Assistant(settings, embeddings=embeddings).ingest(settings.default_paths())
+    settings.store.uploads_dir.mkdir(parents=True)
+    shutil.copy(ARTICLE, settings.store.uploads_dir / "calais-notes.txt")
+    Assistant(settings, embeddings=embeddings).ingest(settings.store.default_paths())
     return tmp
 
 
@@ -114,7 +114,7 @@ def test_show_in_document_of_a_removed_seed_says_ingest_it_again(
 
     monkeypatch.chdir(tmp_path)
     settings = make_settings(tmp_path)
-    shutil.copy(OTHER, settings.seeds_dir)
+    shutil.copy(OTHER, settings.store.seeds_dir)
     Assistant(settings, embeddings=embeddings).ingest()
     use_store(monkeypatch, tmp_path)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()

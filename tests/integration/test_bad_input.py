@@ -146,7 +146,7 @@ def test_a_chroma_server_that_goes_away_mid_command_is_one_line(
     server = ChromaServer(tmp_path / "server-data")
     server.start()
     try:
-        settings = make_settings(tmp_path, chroma_url=server.url)
+        settings = make_settings(tmp_path, store={"chroma_url": server.url})
         assistant = Assistant(settings, HashingEmbeddings(), fake_answerer(settings))
         assert assistant.ingest().added == 1  # connected, and the store holds the article
     finally:

@@ -59,7 +59,9 @@ def test_what_the_sqlite_history_does_the_postgresql_one_does(case, database_url
 def test_settings_with_a_database_url_keep_nothing_in_the_store_folder(
     database_url: str, tmp_path: Path
 ) -> None:
-    settings = Settings(_env_file=None, store_dir=tmp_path / "store", database_url=database_url)
+    settings = Settings(
+        _env_file=None, store={"store_dir": tmp_path / "store", "database_url": database_url}
+    )
     store = ConversationStore.for_settings(settings)
     cid = store.create().id
     store.append_turn(cid, answered())

@@ -114,7 +114,7 @@ def test_reingest_is_idempotent_and_changes_replace_old_chunks(settings, embeddi
         again = assistant.ingest()
         assert (again.added, again.unchanged, again.embedded) == (0, 1, 0)
     assert assistant.store.count_chunks() == first.chunks
-    article = settings.seeds_dir / "fortress-calais.txt"
+    article = settings.store.seeds_dir / "fortress-calais.txt"
     article.write_text(article.read_text() + "\n\nA new closing line was added.\n")
     changed = assistant.ingest()
     assert changed.updated == 1 and changed.documents == 1
@@ -197,8 +197,8 @@ def test_cli_errors_are_one_clear_line(cli_env):
 def test_same_content_under_two_names_is_embedded_once(settings, embeddings):
     assistant = Assistant(settings, embeddings=embeddings)
     single = assistant.ingest()
-    copy = settings.seeds_dir / "copy-of-article.txt"
-    copy.write_text((settings.seeds_dir / "fortress-calais.txt").read_text())
+    copy = settings.store.seeds_dir / "copy-of-article.txt"
+    copy.write_text((settings.store.seeds_dir / "fortress-calais.txt").read_text())
     both = assistant.ingest()
     assert both.documents == 1 and both.names_added == 1 and both.embedded == 0
     assert assistant.store.count_chunks() == single.chunks

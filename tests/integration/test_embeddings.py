@@ -25,7 +25,7 @@ from rag.embeddings import (
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLE = (ROOT / "seeds" / "fortress-calais.txt").read_text(encoding="utf-8")
-BULK_MIN_TEXTS = Settings(_env_file=None).embedding_bulk_min_texts
+BULK_MIN_TEXTS = Settings(_env_file=None).embedding.bulk_min_texts
 
 
 def _texts(n: int) -> list[str]:
@@ -40,7 +40,7 @@ def _rowwise_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def torch_fp32() -> SentenceTransformerEmbeddings:
-    return load_embeddings(Settings(_env_file=None, embedding_backend="torch"))
+    return load_embeddings(Settings(_env_file=None, embedding={"backend": "torch"}))
 
 
 def test_onnx_and_torch_give_the_same_vectors(embeddings, torch_fp32) -> None:
@@ -83,7 +83,7 @@ def test_one_batch_split_across_threads_gives_the_same_vectors(embeddings) -> No
 
 
 def test_bf16_bulk_ingest_stays_within_rounding_of_fp32(torch_fp32) -> None:
-    bf16 = load_embeddings(Settings(_env_file=None, embedding_precision="bf16"))
+    bf16 = load_embeddings(Settings(_env_file=None, embedding={"precision": "bf16"}))
     texts = _texts(BULK_MIN_TEXTS)
     fast = np.asarray(bf16.embed_documents(texts))
     exact = torch_fp32.encode(texts)
@@ -96,10 +96,10 @@ def test_bf16_bulk_ingest_stays_within_rounding_of_fp32(torch_fp32) -> None:
 
 
 def test_small_batches_and_fp32_setting_never_load_torch() -> None:
-    small = load_embeddings(Settings(_env_file=None, embedding_precision="bf16"))
+    small = load_embeddings(Settings(_env_file=None, embedding={"precision": "bf16"}))
     small.embed_documents(_texts(BULK_MIN_TEXTS - 1))
     assert small.bulk is not None and small.bulk._model is None
-    exact = load_embeddings(Settings(_env_file=None, embedding_precision="fp32"))
+    exact = load_embeddings(Settings(_env_file=None, embedding={"precision": "fp32"}))
     assert exact.bulk is None
     assert describe(exact)["ingest_precision"] == "fp32"
 
@@ -111,7 +111,7 @@ def test_bulk_falls_back_to_fp32_when_torch_cannot_load(embeddings) -> None:
     bulk = Bf16Bulk(missing, batch_size=16)
     assert bulk.encode(["a text"]) is None
     assert bulk.encode(["again"]) is None  # tried once, then remembered
-    onnx = load_embeddings(Settings(_env_file=None, embedding_precision="fp32"))
+    onnx = load_embeddings(Settings(_env_file=None, embedding={"precision": "fp32"}))
     onnx.bulk = bulk
     texts = _texts(BULK_MIN_TEXTS)
     assert np.allclose(onnx.embed_documents(texts), embeddings._encode(texts), atol=1e-6)
@@ -119,6 +119,6 @@ def test_bulk_falls_back_to_fp32_when_torch_cannot_load(embeddings) -> None:
 
 def test_auto_precision_follows_the_cpu() -> None:
     assert bf16_ingest(Settings(_env_file=None)) is cpu_has_bf16()
-    assert bf16_ingest(Settings(_env_file=None, embedding_precision="bf16")) is True
-    assert bf16_ingest(Settings(_env_file=None, embedding_precision="fp32")) is False
+    assert bf16_ingest(Settings(_env_file=None, embedding={"precision": "bf16"})) is True
+    assert bf16_ingest(Settings(_env_file=None, embedding={"precision": "fp32"})) is False
     assert bundled_model_path().is_dir()

@@ -47,8 +47,8 @@ QUESTIONS = [
 ]
 
 
-def _settings(**overrides: object) -> Settings:
-    return Settings(_env_file=None, embedding_bulk_min_texts=1, **overrides)
+def _settings(**embedding: object) -> Settings:
+    return Settings(_env_file=None, embedding={"bulk_min_texts": 1, **embedding})
 
 
 def _fp32_file() -> Path:
@@ -60,8 +60,8 @@ def _fp32_file() -> Path:
 
 @pytest.mark.integration
 def test_int8_document_vectors_are_close_to_fp32_and_find_the_same_passages() -> None:
-    int8 = load_embeddings(_settings(embedding_precision="int8"))
-    fp32 = load_embeddings(_settings(embedding_precision="fp32"))
+    int8 = load_embeddings(_settings(precision="int8"))
+    fp32 = load_embeddings(_settings(precision="fp32"))
     fast = np.asarray(int8.embed_documents(PASSAGES))
     exact = np.asarray(fp32.embed_documents(PASSAGES))
     assert describe(int8)["ingest_precision"] == "int8"
@@ -128,7 +128,7 @@ def test_auto_picks_bf16_from_the_cpu_flags_and_int8_only_when_asked() -> None:
 def test_an_explicit_precision_ignores_the_cpu() -> None:
     amx = frozenset({"avx2", "amx_bf16"})
     for precision in ("fp32", "bf16", "int8"):
-        chosen = bulk_precision(Settings(_env_file=None, embedding_precision=precision), amx)
+        chosen = bulk_precision(Settings(_env_file=None, embedding={"precision": precision}), amx)
         assert chosen == precision
 
 
@@ -138,8 +138,8 @@ def test_int8_ingest_and_questions_never_import_torch() -> None:
         "import sys\n"
         "from rag.config import Settings\n"
         "from rag.embeddings import load_embeddings\n"
-        "e = load_embeddings(Settings(_env_file=None, embedding_precision='int8',"
-        " embedding_bulk_min_texts=1))\n"
+        "e = load_embeddings(Settings(_env_file=None, embedding={'precision': 'int8',"
+        " 'bulk_min_texts': 1}))\n"
         "assert e.bulk.encode(['a passage', 'another one']) is not None\n"
         "e.embed_documents(['a passage', 'another one'])\n"
         "e.embed_query('a question?')\n"

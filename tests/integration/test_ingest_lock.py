@@ -152,7 +152,7 @@ from rag.config import Settings
 from rag.service import Assistant
 
 folder, gate = Path(sys.argv[1]), Path(sys.argv[2])
-assistant = Assistant(Settings(store_dir=folder.parent / "vectorstore"))
+assistant = Assistant(Settings(store={"store_dir": folder.parent / "vectorstore"}))
 write_manifest = assistant.store._write_manifest
 
 def paused(docs):
@@ -194,7 +194,9 @@ def _stored(chroma: ChromaServer) -> tuple[dict, int]:
     from rag.config import Settings
     from rag.store import DocumentStore
 
-    store = DocumentStore(Settings(_env_file=None, chroma_url=chroma.url), embeddings=None)
+    store = DocumentStore(
+        Settings(_env_file=None, store={"chroma_url": chroma.url}), embeddings=None
+    )
     return store.manifest(), store.count_chunks()
 
 

@@ -35,7 +35,7 @@ def _make_folder(folder: Path) -> None:
 def _env(settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(
-        RAG_STORE_DIR=str(settings.store_dir),
+        RAG_STORE_DIR=str(settings.store.store_dir),
         RAG_INGEST_BATCH="8",  # a group every few documents: many points to resume from
         HF_HUB_OFFLINE="1",
         PYTHONPATH=str(ROOT),

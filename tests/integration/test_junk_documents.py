@@ -43,14 +43,14 @@ def _answers(assistant: Assistant) -> Seen:
 
 
 def _add_junk(settings: Settings) -> None:
-    (settings.seeds_dir / "junk.txt").write_text(SENTENCE * (1_000_000 // len(SENTENCE)))
-    (settings.seeds_dir / "lorem.txt").write_text(LOREM * 1000)
+    (settings.store.seeds_dir / "junk.txt").write_text(SENTENCE * (1_000_000 // len(SENTENCE)))
+    (settings.store.seeds_dir / "lorem.txt").write_text(LOREM * 1000)
 
 
 @pytest.fixture
 def before(settings: Settings, embeddings) -> Seen:
     """The answers over the seed article alone, from a store of their own."""
-    plain = settings.model_copy(update={"store_dir": settings.store_dir.parent / "plain"})
+    plain = settings.updated(store={"store_dir": settings.store.store_dir.parent / "plain"})
     assistant = Assistant(plain, embeddings=embeddings)
     assistant.ingest()
     answers = _answers(assistant)
@@ -78,7 +78,9 @@ def test_chunks_left_by_a_removal_killed_halfway_change_no_answer(
     removal is killed between the manifest write and the chunk deletion."""
     _add_junk(settings)
     with monkeypatch.context() as patch:
-        patch.setattr("rag.ingest.pipeline.without_repeats", lambda doc, chunks, report: chunks)
+        patch.setattr(
+            "rag.ingest.pipeline.without_repeats", lambda doc, chunks, report, settings: chunks
+        )
         Assistant(settings, embeddings=embeddings).ingest()
     assistant = Assistant(settings, embeddings=embeddings)
     with monkeypatch.context() as patch:
@@ -99,7 +101,9 @@ def _killed(*_: object) -> int:
 def test_a_store_written_before_repeats_were_kept_once_changes_no_answer(
     settings, embeddings, before, monkeypatch
 ):
-    monkeypatch.setattr("rag.ingest.pipeline.without_repeats", lambda doc, chunks, report: chunks)
+    monkeypatch.setattr(
+        "rag.ingest.pipeline.without_repeats", lambda doc, chunks, report, settings: chunks
+    )
     _add_junk(settings)
     assistant = Assistant(settings, embeddings=embeddings)
     assistant.ingest()

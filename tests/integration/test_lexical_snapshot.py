@@ -33,7 +33,9 @@ def test_a_saved_snapshot_loads_with_the_chunks_the_store_holds(store):
 
 def test_a_new_generation_replaces_the_saved_one(store, settings):
     old = snapshot_folder(settings, store.view().generation)
-    (settings.seeds_dir / "quince.txt").write_text("Quince report\n\nThe orchard made 4,200 jars.")
+    (settings.store.seeds_dir / "quince.txt").write_text(
+        "Quince report\n\nThe orchard made 4,200 jars."
+    )
     Assistant(settings, embeddings=store.embeddings).ingest()
     new = snapshot_folder(settings, store.view().generation)
     assert new.is_dir() and not old.exists()

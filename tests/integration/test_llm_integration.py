@@ -97,7 +97,7 @@ def smol(ingested):
     """The session's article store, answered by the bundled SmolLM2 through llama.cpp."""
     from rag.service import Assistant
 
-    settings = ingested.settings.model_copy(update={"llm": "llamacpp"})
+    settings = ingested.settings.updated(llm={"provider": "llamacpp"})
     return Assistant(settings, embeddings=ingested.embeddings)
 
 
@@ -133,7 +133,7 @@ def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
 
 
 def test_cli_streams_the_draft_and_json_records_the_model(ingested) -> None:
-    env = {**os.environ, "RAG_STORE_DIR": str(ingested.settings.store_dir)}
+    env = {**os.environ, "RAG_STORE_DIR": str(ingested.settings.store.store_dir)}
     question = "How much has the UK pledged towards security at the port?"
     base = [sys.executable, "-m", "rag", "ask", question, "--llm", "llamacpp"]
     text = _run(base, env)
@@ -152,13 +152,13 @@ def test_injected_instructions_do_not_change_an_unrelated_answer(
     from rag.service import Assistant
 
     # Every passage goes into the prompt (k=20, a 4096-token window), the hostile one too.
-    wide = {"llm_context": 4096}
+    wide = {"context": 4096}
     tmp = tmp_path_factory.mktemp("hostile")
-    settings = make_settings(tmp, llm="llamacpp", **wide)
-    (settings.seeds_dir / "port-notice.txt").write_text(HOSTILE, encoding="utf-8")
+    settings = make_settings(tmp, llm={"provider": "llamacpp", **wide})
+    (settings.store.seeds_dir / "port-notice.txt").write_text(HOSTILE, encoding="utf-8")
     hostile = Assistant(settings, embeddings=embeddings)
     hostile.ingest()
-    clean = Assistant(smol.settings.model_copy(update=wide), embeddings=embeddings)
+    clean = Assistant(smol.settings.updated(llm=wide), embeddings=embeddings)
     question = "Who will visit Calais on Thursday?"
     answers = [list(a.ask_stream(question, k=20))[-1] for a in (clean, hostile)]
     in_prompt = set(answers[1].info.prompt_passage_ranks)
@@ -209,8 +209,8 @@ def openai_server(tmp_path_factory) -> Iterator[str]:
 def test_openai_provider_against_a_real_compatible_server(ingested, openai_server) -> None:
     from rag.service import Assistant
 
-    settings = ingested.settings.model_copy(
-        update={"llm": "openai:smollm2", "openai_base_url": openai_server}
+    settings = ingested.settings.updated(
+        llm={"provider": "openai:smollm2", "openai_base_url": openai_server}
     )
     assistant = Assistant(settings, embeddings=ingested.embeddings)
     for question in [*ANSWERABLE[:2], UNANSWERABLE]:
@@ -225,11 +225,11 @@ def test_an_unreachable_server_is_one_clear_error(ingested) -> None:
     from rag.errors import ProviderError
     from rag.service import Assistant
 
-    settings = ingested.settings.model_copy(
-        update={
-            "llm": "openai:smollm2",
+    settings = ingested.settings.updated(
+        llm={
+            "provider": "openai:smollm2",
             "openai_base_url": f"http://127.0.0.1:{free_port()}/v1",
-            "llm_timeout": 5,
+            "timeout": 5,
         }
     )
     with pytest.raises(ProviderError, match="check that it is running"):
@@ -242,8 +242,8 @@ def page(monkeypatch, ingested):
     """The Streamlit page over the session's article store, in llama.cpp mode."""
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("RAG_STORE_DIR", str(ingested.settings.store_dir))
-    monkeypatch.setenv("RAG_SEEDS_DIR", str(ingested.settings.seeds_dir))
+    monkeypatch.setenv("RAG_STORE_DIR", str(ingested.settings.store.store_dir))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(ingested.settings.store.seeds_dir))
     monkeypatch.setenv("RAG_LLM", "llamacpp")
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
 

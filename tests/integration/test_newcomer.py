@@ -95,7 +95,9 @@ def _assistant(tmp_path_factory: pytest.TempPathFactory, embeddings, names: list
     (tmp / "docs").mkdir()
     for name in names:
         shutil.copy(ROOT / "tests" / "newcomer" / name, tmp / "docs" / name)
-    settings = Settings(_env_file=None, store_dir=tmp / "store", seeds_dir=tmp / "docs")
+    settings = Settings(
+        _env_file=None, store={"store_dir": tmp / "store", "seeds_dir": tmp / "docs"}
+    )
     helper = Assistant(settings, embeddings=embeddings)
     helper.ingest([tmp / "docs"])
     return helper

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from rag.config import LimitsSettings
 from rag.ingest.uploads import save_upload
 from tests.conftest import ROOT, make_settings, run_cli, run_module, store_env
 from tests.unit.test_nothing_lost_unit import refuse_listing
+
+LIMITS = LimitsSettings(file_mb=0.01)  # 10,000 bytes
 
 pytestmark = pytest.mark.integration
 
@@ -123,9 +126,9 @@ def test_two_uploads_of_one_name_with_other_content_are_two_documents(settings, 
     from rag.service import Assistant
 
     assistant = Assistant(settings, embeddings=embeddings)
-    uploads = settings.uploads_dir
-    first = save_upload(uploads, "q1/report.txt", NOTES["jam.txt"].encode(), 10_000)
-    second = save_upload(uploads, "q2/report.txt", NOTES["pier.txt"].encode(), 10_000)
+    uploads = settings.store.uploads_dir
+    first = save_upload(uploads, "q1/report.txt", NOTES["jam.txt"].encode(), LIMITS)
+    second = save_upload(uploads, "q2/report.txt", NOTES["pier.txt"].encode(), LIMITS)
     assert assistant.ingest([first]).added == 1
     report = assistant.ingest([second])
     assert (report.added, report.updated) == (1, 0)  # the issue saw "updated 1"
@@ -142,8 +145,8 @@ def test_the_page_keeps_both_uploads_of_one_name_and_says_so(
 
     monkeypatch.chdir(tmp_path)
     settings = make_settings(tmp_path)
-    monkeypatch.setenv("RAG_STORE_DIR", str(settings.store_dir))
-    monkeypatch.setenv("RAG_SEEDS_DIR", str(settings.seeds_dir))
+    monkeypatch.setenv("RAG_STORE_DIR", str(settings.store.store_dir))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(settings.store.seeds_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     for text in (NOTES["jam.txt"], NOTES["pier.txt"]):
         at.get("file_uploader")[0].set_value(("report.txt", text.encode(), "text/plain"))
@@ -152,6 +155,6 @@ def test_the_page_keeps_both_uploads_of_one_name_and_says_so(
     notice = at.success[0].value.replace("\\", "")
     assert "Added 1, updated 0" in notice
     assert "report.txt was kept as report-2.txt" in notice
-    uploads = settings.uploads_dir
+    uploads = settings.store.uploads_dir
     assert (uploads / "report.txt").read_text() == NOTES["jam.txt"]
     assert (uploads / "report-2.txt").read_text() == NOTES["pier.txt"]

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.integration
 OBJECT_STORE = 200_000_000
 # Vectors are compared to 1e-5, so both sides embed in fp32 (a bulk precision such as
 # int8 quantizes each batch's activations together: results depend on the batching).
-FP32 = {"embedding_precision": "fp32"}
+FP32 = {"embedding": {"precision": "fp32"}}
 DATA = ROOT / "tests" / "data"
 NEWCOMER = ROOT / "tests" / "newcomer"
 
@@ -158,8 +158,8 @@ def test_a_worker_killed_mid_run_is_restarted_and_nothing_is_lost_or_doubled(
     import rag.ingest.distributed
     from rag.service import Assistant
 
-    monkeypatch.setattr(rag.ingest.distributed, "TASK_FILES", 1)  # one file per task: many tasks
-    settings = make_settings(tmp_path / "ray", ingest_batch=16, **FP32)
+    # One file per task (RAG_RAY_TASK_FILES=1): many tasks.
+    settings = make_settings(tmp_path / "ray", ingest={"batch": 16}, ray={"task_files": 1}, **FP32)
     killed: list[tuple[int, int, int]] = []  # (pid, files done, files)
     before: set[int] = set()  # worker processes up to the kill
     after: set[int] = set()  # and after it
@@ -233,7 +233,7 @@ def test_the_cli_ingests_on_a_cluster_named_by_rag_ray_address(
     assert (report["added"], report["chunks"]) == (local.added, local.chunks)
     from rag.config import Settings
 
-    cli_settings = Settings(_env_file=None, store_dir=tmp_path / "cli-store")
+    cli_settings = Settings(_env_file=None, store={"store_dir": tmp_path / "cli-store"})
     assert_same_store(cli_settings, local_settings)
 
 
@@ -249,7 +249,7 @@ def test_a_ray_ingest_into_a_chroma_server_equals_a_one_machine_ingest(
     server = ChromaServer(tmp_path / "server-data")
     server.start()
     try:
-        settings = make_settings(tmp_path / "client", chroma_url=server.url, **FP32)
+        settings = make_settings(tmp_path / "client", store={"chroma_url": server.url}, **FP32)
         report = ingest_paths_ray(Assistant(settings).store, [corpus], "auto")
         local_settings, local = one_machine(tmp_path, corpus)
         assert (report.added, report.chunks) == (local.added, local.chunks)

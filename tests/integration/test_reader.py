@@ -73,7 +73,8 @@ def test_answering_never_imports_torch(ingested) -> None:
         "import sys, json\n"
         "from rag.config import Settings\n"
         "from rag.service import Assistant\n"
-        f"a = Assistant(Settings(_env_file=None, store_dir={str(ingested.settings.store_dir)!r}))\n"
+        f"store = {{'store_dir': {str(ingested.settings.store.store_dir)!r}}}\n"
+        "a = Assistant(Settings(_env_file=None, store=store))\n"
         "answer = a.ask('How much has the UK pledged towards security at the port?')\n"
         "print(json.dumps([answer.outcome, 'torch' in sys.modules]))\n"
     )

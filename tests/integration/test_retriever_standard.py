@@ -31,7 +31,7 @@ class TestHybridRetrieverStandard(RetrieversIntegrationTests):
 
 
 def test_keyword_only_construction_opens_the_default_store(ingested, monkeypatch):
-    monkeypatch.setenv("RAG_STORE_DIR", str(ingested.settings.store_dir))
+    monkeypatch.setenv("RAG_STORE_DIR", str(ingested.settings.store.store_dir))
     docs = HybridRetriever(k=3).invoke("Frontex")
     assert len(docs) == 3
     assert "Frontex" in docs[0].page_content

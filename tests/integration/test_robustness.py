@@ -40,7 +40,7 @@ def test_citations_are_exact_for_any_unicode(prefix, body, question):
     source = prefix + body
     start = len(prefix)
     passage = Passage(1, "doc", "T", start, len(source), 1.0, source[start:], "h", 0.5)
-    config = Settings(_env_file=None, answer_threshold=0.0)
+    config = Settings(_env_file=None, answer={"threshold": 0.0})
     answer = answer_extractively(question, [passage], OverlapReader(), GAP_DECISION, config)
     assert answer.markers() == [c.id for c in answer.citations]
     for cite in answer.citations:
@@ -119,14 +119,16 @@ def _blank_pdf() -> bytes:
 
 @pytest.mark.integration
 def test_bad_files_are_reported_and_good_ones_still_ingested(settings, embeddings):
-    folder = settings.seeds_dir
+    folder = settings.store.seeds_dir
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 4)
     (folder / "latin1.txt").write_bytes("Café crème à Calais".encode("latin-1"))
     (folder / "scan.pdf").write_bytes(_blank_pdf())
     (folder / "huge.txt").write_text("word " * 300_000)
     small = Settings(
-        _env_file=None, store_dir=settings.store_dir, seeds_dir=folder, max_file_mb=1.0
+        _env_file=None,
+        store={"store_dir": settings.store.store_dir, "seeds_dir": folder},
+        limits={"file_mb": 1.0},
     )
     report = Assistant(small, embeddings=embeddings).ingest()
     errors = {Path(e["source"]).name: e["error"] for e in report.errors}
@@ -139,7 +141,7 @@ def test_bad_files_are_reported_and_good_ones_still_ingested(settings, embedding
 
 @pytest.mark.integration
 def test_an_unsupported_file_named_explicitly_is_an_error(settings, embeddings):
-    sheet = settings.seeds_dir / "data.xlsx"
+    sheet = settings.store.seeds_dir / "data.xlsx"
     sheet.write_bytes(b"PK\x03\x04")
     report = Assistant(settings, embeddings=embeddings).ingest([sheet])
     assert "unsupported file type" in report.errors[0]["error"]
@@ -163,7 +165,7 @@ def test_instructions_inside_a_document_do_not_change_other_answers(settings, em
         "Where did Khushal work as an interpreter?",
     ]
     before = [assistant.ask(q).answer for q in questions]
-    (settings.seeds_dir / "notice.txt").write_text(INJECTION)
+    (settings.store.seeds_dir / "notice.txt").write_text(INJECTION)
     assert assistant.ingest().added == 1
     after = [assistant.ask(q).answer for q in questions]
     assert after == before
@@ -185,7 +187,7 @@ def _env(settings: Settings) -> dict[str, str]:
 def test_a_corrupted_store_says_how_to_rebuild_and_reset_rebuilds_it(settings):
     env = _env(settings)
     assert _cli(["ingest"], env).returncode == 0
-    (settings.store_dir / "chroma.sqlite3").write_bytes(os.urandom(4096))
+    (settings.store.store_dir / "chroma.sqlite3").write_bytes(os.urandom(4096))
     broken = _cli(["ask", "Who is Khushal?"], env)
     assert broken.returncode == 2 and "python -m rag ingest --reset" in broken.stderr
     assert "Traceback" not in broken.stderr
@@ -258,7 +260,7 @@ def _probe(env: dict[str, str]) -> dict:
 
 @pytest.mark.integration
 def test_ingest_killed_at_random_points_never_leaves_a_half_document(settings):
-    _make_corpus(settings.seeds_dir, 12)
+    _make_corpus(settings.store.seeds_dir, 12)
     env = _env(settings)
     started = time.monotonic()
     assert _cli(["ingest", "--reset"], env).returncode == 0
@@ -306,7 +308,7 @@ def test_threads_racing_ingest_and_ask_do_not_crash(settings, embeddings):
     threads = [threading.Thread(target=ask_many) for _ in range(4)]
     for t in threads:
         t.start()
-    (settings.seeds_dir / "extra.txt").write_text("Extra\n\nPenguins live in Antarctica.")
+    (settings.store.seeds_dir / "extra.txt").write_text("Extra\n\nPenguins live in Antarctica.")
     assistant.ingest()
     for t in threads:
         t.join(timeout=120)

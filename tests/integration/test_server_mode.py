@@ -86,7 +86,7 @@ def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
 def _assistant(tmp: Path, url: str, embeddings):
     from rag.service import Assistant
 
-    return Assistant(make_settings(tmp, chroma_url=url), embeddings=embeddings)
+    return Assistant(make_settings(tmp, store={"chroma_url": url}), embeddings=embeddings)
 
 
 def _check_answer(assistant) -> tuple[str, tuple]:
@@ -105,7 +105,7 @@ def test_server_mode_ingests_answers_and_survives_a_restart(
 ):
     monkeypatch.chdir(tmp_path)
     assistant = _assistant(tmp_path, chroma_server.url, embeddings)
-    assert assistant.settings.chroma_url == chroma_server.url
+    assert assistant.settings.store.chroma_url == chroma_server.url
 
     first = assistant.ingest()
     assert (first.documents, first.added) == (1, 1) and first.chunks > 5
@@ -160,7 +160,9 @@ def _lease(url: str, ttl: float = 30.0):
     from rag.ingest.lease import ServerLease
     from rag.store import make_client
 
-    return ServerLease(make_client(Settings(_env_file=None, chroma_url=url)), "rag", ttl=ttl)
+    return ServerLease(
+        make_client(Settings(_env_file=None, store={"chroma_url": url})), "rag", ttl=ttl
+    )
 
 
 @pytest.mark.integration
@@ -263,7 +265,9 @@ def test_two_cli_ingests_at_once_into_one_server_both_land_whole(
     from rag.config import Settings
     from rag.store import DocumentStore
 
-    store = DocumentStore(Settings(_env_file=None, chroma_url=chroma_server.url), embeddings=None)
+    store = DocumentStore(
+        Settings(_env_file=None, store={"chroma_url": chroma_server.url}), embeddings=None
+    )
     manifest = store.manifest()
     assert len(manifest) == 6
     assert store.count_chunks() == sum(e.chunks for e in manifest.values())

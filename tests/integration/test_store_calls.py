@@ -81,7 +81,7 @@ def test_a_document_another_process_adds_is_found_by_the_next_question(assistant
     calls = counted(assistant)
     question = "How many jars of quince jelly did the orchard make?"
     assert "4,200" not in assistant.ask(question).answer
-    (settings.seeds_dir / "quince.txt").write_text(
+    (settings.store.seeds_dir / "quince.txt").write_text(
         "Quince report\n\nThe orchard made 4,200 jars of quince jelly in 2023.\n"
     )
     Assistant(settings, embeddings=assistant.embeddings).ingest()  # another store object

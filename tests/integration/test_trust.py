@@ -61,7 +61,9 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, embeddings):
     old = Path.cwd()
     os.chdir(tmp)
     try:
-        settings = Settings(_env_file=None, store_dir=tmp / "store", seeds_dir=tmp / "docs")
+        settings = Settings(
+            _env_file=None, store={"store_dir": tmp / "store", "seeds_dir": tmp / "docs"}
+        )
         helper = Assistant(settings, embeddings=embeddings)
         helper.ingest()
     finally:

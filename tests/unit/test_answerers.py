@@ -45,7 +45,7 @@ def _passage(rank: int) -> Passage:
 
 
 PASSAGES = [_passage(1), _passage(2)]
-SETTINGS = Settings(_env_file=None, llm="openai:fake")
+SETTINGS = Settings(_env_file=None, llm={"provider": "openai:fake"})
 
 
 def _llm_answerer(reply: str, embeddings: Any = None) -> LLMAnswerer:
@@ -112,7 +112,7 @@ def test_the_llm_answerer_lets_its_model_rewrite_only_follow_ups() -> None:
 @pytest.mark.parametrize("provider", REGISTRY, ids=lambda p: p.name)
 def test_every_registered_provider_names_an_answerer_the_factory_builds(provider) -> None:
     spec = provider.forms[0].replace("PATH.gguf", "/m/x.gguf").replace("MODEL", "m")
-    settings = Settings(_env_file=None, llm=spec)
+    settings = Settings(_env_file=None, llm={"provider": spec})
     extractive = fake_answerer(settings)
     model = FakeListChatModel(responses=["x"])
     made = make_answerer(settings, extractive, HashingEmbeddings(), model)
@@ -126,7 +126,7 @@ def test_every_registered_provider_names_an_answerer_the_factory_builds(provider
 
 
 def test_an_llm_provider_without_its_model_is_explained() -> None:
-    settings = Settings(_env_file=None, llm="ollama:llama3.2")
+    settings = Settings(_env_file=None, llm={"provider": "ollama:llama3.2"})
     with pytest.raises(ProviderError, match="needs its chat model"):
         make_answerer(settings, fake_answerer(settings), HashingEmbeddings(), None)
 

@@ -29,7 +29,7 @@ def test_examples_are_checked_by_the_extractive_assistant_in_a_model_mode(
     asked: list[tuple[str, str]] = []
 
     def ask(self: CannedAssistant, question: str, **kwargs: Any):
-        asked.append((self.settings.llm, question))
+        asked.append((self.settings.llm.provider, question))
         return answered(question) if "sauna" in question else not_found(question)
 
     monkeypatch.setenv("RAG_LLM", "ollama:llama3.2")

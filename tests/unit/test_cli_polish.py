@@ -65,8 +65,8 @@ def test_a_broken_pipe_ends_quietly_with_the_sigpipe_code(args, monkeypatch, cap
 def cli_env(tmp_path: Path) -> dict[str, str]:
     """A store holding the article, in seeds/ and uploaded, built by the CLI."""
     settings = make_settings(tmp_path)
-    settings.uploads_dir.mkdir(parents=True)
-    shutil.copy(ARTICLE, settings.uploads_dir / ARTICLE.name)
+    settings.store.uploads_dir.mkdir(parents=True)
+    shutil.copy(ARTICLE, settings.store.uploads_dir / ARTICLE.name)
     env = store_env(settings)
     ingest = run_cli(["ingest", "--json"], env)
     assert ingest.returncode == 0, ingest.stderr

@@ -142,7 +142,7 @@ def test_a_second_store_on_the_same_file_sees_everything(db: Path) -> None:
     before.rename(cid, "Marmalade")
     before.close()
 
-    after = ConversationStore.for_settings(Settings(_env_file=None, store_dir=db.parent))
+    after = ConversationStore.for_settings(Settings(_env_file=None, store={"store_dir": db.parent}))
     assert after.path == db
     [summary] = after.list()
     assert (summary.id, summary.title, summary.turns) == (cid, "Marmalade", 1)
@@ -311,9 +311,11 @@ def test_dates_are_utc(store: ConversationStore) -> None:
 
 
 def test_settings_choose_the_file_or_the_database_url(tmp_path: Path) -> None:
-    plain = Settings(_env_file=None, store_dir=tmp_path / "s")
+    plain = Settings(_env_file=None, store={"store_dir": tmp_path / "s"})
     assert ConversationStore.location_for(plain) == str(tmp_path / "s" / DB_NAME)
-    shared = Settings(_env_file=None, store_dir=tmp_path / "s", database_url="postgres://u:pw@db/r")
+    shared = Settings(
+        _env_file=None, store={"store_dir": tmp_path / "s", "database_url": "postgres://u:pw@db/r"}
+    )
     assert ConversationStore.location_for(shared) == "postgresql+psycopg://u:pw@db/r"
     elsewhere = tmp_path / "elsewhere.sqlite3"
     by_url = ConversationStore.at(f"sqlite:///{elsewhere}")

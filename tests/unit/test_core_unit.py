@@ -30,10 +30,10 @@ def test_chunk_ids_depend_on_content_chunking_settings_and_position():
     fp = a.chunking_fingerprint()
     assert len({chunk_id("h1", fp, 0), chunk_id("h2", fp, 0), chunk_id("h1", fp, 1)}) == 3
     assert len(chunk_id("h1", fp, 0)) == 32
-    assert fp != Settings(_env_file=None, chunk_size=300).chunking_fingerprint()
-    assert fp != Settings(_env_file=None, embedding_model="other").chunking_fingerprint()
+    assert fp != Settings(_env_file=None, ingest={"chunk_size": 300}).chunking_fingerprint()
+    assert fp != Settings(_env_file=None, embedding={"model": "other"}).chunking_fingerprint()
     # Answer settings do not touch the chunks: changing them re-embeds nothing.
-    answer_only = Settings(_env_file=None, k=8, answer_threshold=0.3)
+    answer_only = Settings(_env_file=None, retrieval={"k": 8}, answer={"threshold": 0.3})
     assert answer_only.chunking_fingerprint() == fp
 
 

@@ -19,12 +19,12 @@ from rag.settings_errors import load_settings
     ],
 )
 def test_database_urls_are_read_for_the_installed_driver(given: str, used: str) -> None:
-    url = Settings(_env_file=None, database_url=given).database_url
+    url = Settings(_env_file=None, store={"database_url": given}).store.database_url
     assert url is not None and url.get_secret_value() == used
 
 
 def test_an_empty_database_url_means_none() -> None:
-    assert Settings(_env_file=None, database_url="  ").database_url is None
+    assert Settings(_env_file=None, store={"database_url": "  "}).store.database_url is None
 
 
 @pytest.mark.parametrize(
@@ -43,5 +43,5 @@ def test_an_unusable_database_url_is_refused_without_showing_it(
 
 
 def test_the_password_never_shows_in_the_settings_dump() -> None:
-    settings = Settings(_env_file=None, database_url="postgresql://ann:hunter2@db/rag")
+    settings = Settings(_env_file=None, store={"database_url": "postgresql://ann:hunter2@db/rag"})
     assert "hunter2" not in repr(settings) and "hunter2" not in settings.model_dump_json()

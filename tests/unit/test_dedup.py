@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 
-from rag.config import Settings
+from rag.config import IngestSettings, RetrievalSettings, Settings
 from rag.documents import SourceDocument
 from rag.documents.chunking import chunk_text
 from rag.ingest.pipeline import IngestReport, _groups, _Planned
@@ -32,6 +32,8 @@ from rag.store import DocumentStore, ManifestEntry, Owners, StoreView
 from tests.fakes import HashingEmbeddings
 
 FP = "fp"
+INGEST = IngestSettings()
+NEAR = RetrievalSettings().near_duplicate
 ORCHARD = (
     "Holloway orchard\n\n"
     "The Holloway orchard pressed 4,200 jars of quince jelly in 2019. "
@@ -63,18 +65,18 @@ def test_repeated_chunks_of_a_document_are_kept_once_with_their_own_offsets():
     assert all(text[c.start : c.end] == c.text for c in kept)
     assert any("£3" in c.text for c in kept)  # what differs is never dropped
     assert repetition == Repetition(len(chunks), len(kept))
-    assert repetition.mostly_repeated
+    assert repetition.mostly_repeated(INGEST)
 
 
 def test_a_document_without_repeats_keeps_every_chunk_and_is_not_flagged():
     chunks = chunk_text(ORCHARD, size=120, overlap=1)
     kept, repetition = distinct_chunks(chunks)
     assert kept == chunks and repetition.share == 0
-    assert repetition_warning("notes/orchard.txt", repetition) is None
+    assert repetition_warning("notes/orchard.txt", repetition, INGEST) is None
 
 
 def test_the_flag_names_the_document_and_the_share_that_repeats():
-    warning = repetition_warning("uploads/junk.txt", Repetition(total=1667, distinct=2))
+    warning = repetition_warning("uploads/junk.txt", Repetition(total=1667, distinct=2), INGEST)
     assert warning is not None
     assert warning.startswith("uploads/junk.txt: 99% of its 1,667 chunks repeat one another")
     assert "2 stored" in warning
@@ -85,11 +87,26 @@ def test_the_flag_names_the_document_and_the_share_that_repeats():
     [(10, 5, True), (10, 6, False), (3, 1, False), (4, 2, True)],
 )
 def test_mostly_repeated_means_at_least_half_of_at_least_four_chunks(total, distinct, flagged):
-    assert Repetition(total, distinct).mostly_repeated is flagged
+    assert Repetition(total, distinct).mostly_repeated(INGEST) is flagged
+
+
+def test_what_mostly_repeated_means_is_a_setting():
+    stricter = IngestSettings(mostly_repeated=0.7, mostly_repeated_min_chunks=12)
+    assert Repetition(10, 5).mostly_repeated(INGEST)
+    assert not Repetition(10, 5).mostly_repeated(stricter)  # too few chunks
+    assert not Repetition(20, 10).mostly_repeated(stricter)  # half is not 70%
+    assert Repetition(20, 6).mostly_repeated(stricter)
+
+
+def test_how_near_a_duplicate_is_is_a_setting():
+    a = _hit("a1", "The ferry leaves the harbour at dawn every day of the week.", "x")
+    b = _hit("b1", "The ferry leaves the harbour at dawn every day of the month.", "y")
+    assert collapse([a, b], Collapser(NEAR), 5, 5).keys == ["a1", "b1"]
+    assert collapse([a, b], Collapser(0.5), 5, 5).keys == ["a1"]
 
 
 def test_ingest_stores_a_repeated_text_once_and_reports_the_document(tmp_path: Path):
-    settings = Settings(_env_file=None, store_dir=tmp_path, chunk_size=200)
+    settings = Settings(_env_file=None, store={"store_dir": tmp_path}, ingest={"chunk_size": 200})
     junk = _source("uploads/junk.txt", JUNK_SENTENCE * 400)
     orchard = _source("notes/orchard.txt", ORCHARD)
     plan = [_Planned(None, d.source, 0, d) for d in (junk, orchard)]
@@ -98,7 +115,7 @@ def test_ingest_stores_a_repeated_text_once_and_reports_the_document(tmp_path: P
         doc.source: chunks for group in _groups(plan, settings, report) for doc, chunks in group
     }
     assert len(stored["uploads/junk.txt"]) <= 2
-    assert stored["notes/orchard.txt"] == chunk_text(ORCHARD, 200, settings.chunk_overlap)
+    assert stored["notes/orchard.txt"] == chunk_text(ORCHARD, 200, settings.ingest.chunk_overlap)
     [warning] = report.warnings
     assert warning.startswith("uploads/junk.txt: 9") and "repeat one another" in warning
 
@@ -116,7 +133,7 @@ def test_a_sentence_repeated_five_times_and_three_times_is_one_candidate():
         _hit("b", "The lock opens at six. " * 3, "doc-b"),
         _hit("c", "The lock closes at nine.", "doc-c"),
     ]
-    side = collapse(hits, Collapser(), per_document=10, limit=10)
+    side = collapse(hits, Collapser(NEAR), per_document=10, limit=10)
     assert side.keys == ["a", "c"]
 
 
@@ -125,19 +142,19 @@ def test_chunks_that_differ_by_a_figure_are_not_collapsed():
         "In {} the Holloway orchard pressed 4,200 jars of quince jelly and sold them at the fair."
     )
     hits = [_hit("y1", base.format(2019), "d1"), _hit("y2", base.format(2020), "d2")]
-    assert collapse(hits, Collapser(), per_document=10, limit=10).keys == ["y1", "y2"]
+    assert collapse(hits, Collapser(NEAR), per_document=10, limit=10).keys == ["y1", "y2"]
 
 
 def test_each_document_keeps_at_most_its_cap_and_the_others_fill_the_list():
     hits = [_hit(f"big{i}", f"Passage {i} of the big report.", "big") for i in range(10)]
     hits += [_hit("small", "The one passage of the small note.", "small")]
-    side = collapse(hits, Collapser(), per_document=3, limit=5)
+    side = collapse(hits, Collapser(NEAR), per_document=3, limit=5)
     assert side.keys == ["big0", "big1", "big2", "small"]
     assert side.crowding == {"big"}
 
 
 def test_one_collapser_names_a_group_after_the_side_that_saw_it_first():
-    collapser = Collapser()
+    collapser = Collapser(NEAR)
     dense = collapse([_hit("d7", "Tea is served at four.", "x")], collapser, 5, 5)
     lexical = collapse([_hit("d9", "tea is served at FOUR", "y")], collapser, 5, 5)
     assert dense.keys == lexical.keys == ["d7"]  # fused as one passage
@@ -219,7 +236,7 @@ def _retriever(
     trusted: list[SourceDocument],
     stray: Sequence[Document] = (),
     chars: dict[str, int] | None = None,
-    **settings: object,
+    **settings: dict[str, object],
 ) -> tuple[HybridRetriever, _Index]:
     """A retriever over *trusted* (each document's manifest ``chars`` from *chars*, else
     its text's length) and *stray* chunks no document vouches for."""
@@ -233,7 +250,7 @@ def _retriever(
         for d in trusted
     }
     index = _Index([*records, *stray], owners)
-    config = Settings(_env_file=None, candidates=5, **settings)  # type: ignore[arg-type]
+    config = Settings(_env_file=None, retrieval={"candidates": 5}).updated(**settings)
     retriever = HybridRetriever(k=3, settings=config, store=index)
     chunks = [{"id": d.id, "text": d.page_content, "metadata": d.metadata} for d in records]
     snapshot = Snapshot("g1", LexicalIndex(c["text"] for c in chunks), chunks, owners)
@@ -285,11 +302,24 @@ def test_a_document_stored_as_a_few_repeats_ranks_after_the_real_ones():
 
 def test_the_per_document_cap_is_a_setting():
     other = _source("notes/bees.txt", "The beehives gave honey. The orchard jars held it.")
-    capped, _ = _retriever([_source("notes/orchard.txt", ORCHARD), other], max_per_document=1)
+    capped, _ = _retriever(
+        [_source("notes/orchard.txt", ORCHARD), other], retrieval={"max_per_document": 1}
+    )
     found = capped.invoke(QUESTION)
     assert len({d.metadata["source"] for d in found}) == len(found) == 2  # one each
     with pytest.raises(ValueError, match="max_per_document"):
-        Settings(_env_file=None, max_per_document=0)
+        Settings(_env_file=None, retrieval={"max_per_document": 0})
+
+
+def test_how_hard_a_crowded_question_is_asked_again_is_a_setting():
+    gone = _source("old/junk.txt", JUNK_SENTENCE * 300)
+    stray = _chunks(gone)
+    for requeries, calls in [(2, 2), (1, 2), (0, 1)]:
+        retriever, index = _retriever(
+            [_source("notes/orchard.txt", ORCHARD)], stray, retrieval={"requeries": requeries}
+        )
+        retriever.invoke(QUESTION)
+        assert len(index.calls) == calls  # the first query, then at most *requeries* more
 
 
 def test_without_repeats_nothing_is_asked_twice():

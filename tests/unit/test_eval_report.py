@@ -249,5 +249,5 @@ def test_report_html_renders_without_rows_failing(tmp_path):
 def test_report_settings_hide_a_chroma_password():
     from rag.eval.summary import settings_dict
 
-    settings = Settings(_env_file=None, chroma_url="http://user:secret@db.local:8000")
+    settings = Settings(_env_file=None, store={"chroma_url": "http://user:secret@db.local:8000"})
     assert settings_dict(settings)["chroma_url"] == "http://***@db.local:8000"

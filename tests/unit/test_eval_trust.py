@@ -42,14 +42,14 @@ def test_eval_store_is_keyed_by_the_documents(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.md").write_text("# A\n\nAlpha is first.\n")
-    settings = Settings(_env_file=None, cache_dir=tmp_path / "cache")
+    settings = Settings(_env_file=None, store={"cache_dir": tmp_path / "cache"})
     first = store_key(docs, settings)
     assert store_key(docs, settings) == first  # same files, same store
     (docs / "a.md").write_text("# A\n\nAlpha is second.\n")
     assert store_key(docs, settings) != first  # changed content, new store
     local = eval_settings(settings, docs)
-    assert local.store_dir.parent == tmp_path / "cache" / "eval-stores"
-    assert local.seeds_dir == docs and local.chroma_url is None
+    assert local.store.store_dir.parent == tmp_path / "cache" / "eval-stores"
+    assert local.store.seeds_dir == docs and local.store.chroma_url is None
 
 
 def test_report_shows_outcomes_curve_and_documents() -> None:

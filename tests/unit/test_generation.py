@@ -34,9 +34,10 @@ from rag.answering.generate import (
     user_message,
 )
 from rag.chain import build_chain
-from rag.config import REFUSAL, Settings
+from rag.config import REFUSAL, LlmSettings, Settings
 from rag.errors import ProviderError
-from rag.followup.rewrite import condense_with_model
+from rag.followup import as_turns
+from rag.followup.rewrite import condense_with_model, rewrite_problem
 from rag.llm.registry import available_specs, make_chat_model, parse_spec
 from tests.fakes import fake_answerer
 
@@ -64,7 +65,8 @@ def _paragraph(number: int, rank: int, source: str = "calais.txt") -> Passage:
 
 
 PLEDGE, VISIT = _paragraph(2, 1), _paragraph(3, 2)
-SETTINGS = Settings(_env_file=None, llm="openai:fake")
+SETTINGS = Settings(_env_file=None, llm={"provider": "openai:fake"})
+KEEP_SHARE = LlmSettings().condense_keep_share
 FALLBACK = fake_answerer(SETTINGS)  # the extractive answerer the generator falls back on
 
 
@@ -110,7 +112,7 @@ def test_context_is_cut_by_whole_passages_and_the_drop_is_counted() -> None:
     room = count(SYSTEM_PROMPT) + count(user_message("Q?", [])) + SAFETY_MARGIN + 100
     cost = count(format_passage(1, PLEDGE)) + 1
     # Room for the best passage and the answer, not for a second copy of it.
-    tight = Settings(_env_file=None, llm_context=room + cost + cost // 2, llm_max_tokens=100)
+    tight = Settings(_env_file=None, llm={"context": room + cost + cost // 2, "max_tokens": 100})
     fitted = fit_passages("Q?", [PLEDGE, PLEDGE], count, tight)
     assert fitted.passages == [PLEDGE] and fitted.dropped == 1
     roomy = fit_passages("Q?", [PLEDGE, VISIT], count, SETTINGS)
@@ -118,7 +120,7 @@ def test_context_is_cut_by_whole_passages_and_the_drop_is_counted() -> None:
 
 
 def test_dropped_passages_are_reported_in_the_answer(embeddings) -> None:
-    tight = Settings(_env_file=None, llm_context=512, llm_max_tokens=16)
+    tight = Settings(_env_file=None, llm={"context": 512, "max_tokens": 16})
     long = Passage(1, "long.txt", "Long", 0, 3000, 0.5, "word " * 600)
     answers = list(
         stream_answer(
@@ -136,7 +138,9 @@ def test_dropped_passages_are_reported_in_the_answer(embeddings) -> None:
 
 
 def test_markers_refer_to_prompt_numbers_when_a_passage_was_left_out(embeddings) -> None:
-    tight = Settings(_env_file=None, llm="openai:fake", llm_context=512, llm_max_tokens=16)
+    tight = Settings(
+        _env_file=None, llm={"provider": "openai:fake", "context": 512, "max_tokens": 16}
+    )
     long = Passage(1, "long.txt", "Long", 0, 3000, 0.5, "word " * 600)
     reply = "Theresa May will visit Calais on Thursday [2]."  # prompt: [1] PLEDGE, [2] VISIT
     pledge, visit = (
@@ -334,7 +338,7 @@ class ListRetriever:
 
 
 def _chain(model: Any, embeddings: Any, retriever: ListRetriever | None = None) -> Any:
-    settings = Settings(_env_file=None, llm="openai:fake")
+    settings = Settings(_env_file=None, llm={"provider": "openai:fake"})
     chosen = retriever or ListRetriever([PLEDGE, VISIT])
     answerer = make_answerer(settings, fake_answerer(settings), embeddings, model)
     return build_chain(chosen, settings, answerer)
@@ -365,7 +369,7 @@ HISTORY = [{"question": "Who will visit Calais?", "answer": "Theresa May will vi
 
 def test_a_good_model_rewrite_is_used() -> None:
     model = FakeListChatModel(responses=["Who is Theresa May meeting in Calais?"])
-    resolution, how = condense_with_model("Who is she meeting?", HISTORY, model)
+    resolution, how = condense_with_model("Who is she meeting?", HISTORY, model, KEEP_SHARE)
     assert how == "model" and resolution.query == "Who is Theresa May meeting in Calais?"
 
 
@@ -379,9 +383,15 @@ def test_a_good_model_rewrite_is_used() -> None:
 )
 def test_a_mangled_rewrite_falls_back_to_the_heuristic(mangled: str) -> None:
     model = FakeListChatModel(responses=[mangled])
-    resolution, how = condense_with_model("Who is she meeting?", HISTORY, model)
+    resolution, how = condense_with_model("Who is she meeting?", HISTORY, model, KEEP_SHARE)
     assert how.startswith("heuristic")
     assert resolution.question == "Who is Theresa May meeting?"
+
+
+def test_how_much_of_the_question_a_rewrite_keeps_is_a_setting() -> None:
+    rewrite, turns = "Who is Theresa May?", as_turns(HISTORY)  # "meeting" is dropped
+    assert rewrite_problem("Who is she meeting?", rewrite, turns, KEEP_SHARE) is not None
+    assert rewrite_problem("Who is she meeting?", rewrite, turns, 0.0) is None
 
 
 def test_the_model_is_not_asked_about_self_contained_questions(embeddings) -> None:
@@ -415,30 +425,38 @@ def test_a_missing_package_says_what_to_install(monkeypatch) -> None:
         lambda name, *a: None if name == "langchain_ollama" else real(name, *a),
     )
     with pytest.raises(ProviderError, match=r"pip install -r requirements-llm.txt"):
-        make_chat_model(Settings(_env_file=None, llm="ollama:llama3.2"))
+        make_chat_model(Settings(_env_file=None, llm={"provider": "ollama:llama3.2"}))
     assert "ollama" not in available_specs(SETTINGS)
 
 
 def test_openai_needs_a_key_or_a_base_url(monkeypatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ProviderError, match="API key"):
-        make_chat_model(Settings(_env_file=None, llm="openai:gpt-4o-mini"))
+        make_chat_model(Settings(_env_file=None, llm={"provider": "openai:gpt-4o-mini"}))
     local = make_chat_model(
-        Settings(_env_file=None, llm="openai:smol", openai_base_url="http://127.0.0.1:9/v1")
+        Settings(
+            _env_file=None,
+            llm={"provider": "openai:smol", "openai_base_url": "http://127.0.0.1:9/v1"},
+        )
     )
     assert local.model_name == "smol" and "127.0.0.1:9" in str(local.openai_api_base)
 
 
 def test_ollama_uses_the_configured_host() -> None:
     model = make_chat_model(
-        Settings(_env_file=None, llm="ollama:llama3.2", ollama_host="http://10.0.0.2:11434")
+        Settings(
+            _env_file=None,
+            llm={"provider": "ollama:llama3.2", "ollama_host": "http://10.0.0.2:11434"},
+        )
     )
     assert model.model == "llama3.2" and model.base_url == "http://10.0.0.2:11434"
 
 
 def test_a_missing_gguf_file_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(ProviderError, match="No GGUF model file"):
-        make_chat_model(Settings(_env_file=None, llm=f"llamacpp:{tmp_path / 'none.gguf'}"))
+        make_chat_model(
+            Settings(_env_file=None, llm={"provider": f"llamacpp:{tmp_path / 'none.gguf'}"})
+        )
 
 
 # ---- what people see: CLI stream and export ----------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from rag.config import Settings
+from rag.config import IngestSettings, Settings
 from rag.errors import StoreLockedError
 from rag.ingest import lease as lease_module
 from rag.ingest.lease import AdvisoryLock, Holder, ServerLease, shared_lock, waiting_message
@@ -48,21 +48,18 @@ class FakeClient:
         return self.collections.setdefault(name, FakeRecords())
 
 
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lease_module, "SETTLE", 0.0)
-    monkeypatch.setattr(lease_module, "POLL", 0.05)
+FAST = IngestSettings(lease_settle=0.0, lock_poll=0.05)
 
 
 def test_a_waiting_ingest_says_who_holds_the_lease_since_when_and_for_how_long(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = FakeClient()
-    killed = ServerLease(client, "rag", ttl=0.6)
+    killed = ServerLease(client, "rag", ttl=0.6, timing=FAST)
     killed.acquire()  # then killed: never renewed, never released
     since = killed.holder().since
     caplog.set_level(logging.WARNING, logger="rag.ingest.lease")
-    waiting = ServerLease(client, "rag")
+    waiting = ServerLease(client, "rag", timing=FAST)
     waiting.acquire(timeout=30)
     assert waiting.holder().owner == waiting.owner  # taken over once it expired
     notes = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -74,14 +71,14 @@ def test_a_waiting_ingest_says_who_holds_the_lease_since_when_and_for_how_long(
 
 def test_the_timeout_error_names_the_holder_and_since_when() -> None:
     client = FakeClient()
-    holder = ServerLease(client, "rag", ttl=60)
+    holder = ServerLease(client, "rag", ttl=60, timing=FAST)
     holder.acquire()
     with pytest.raises(StoreLockedError, match=f"{holder.owner}, since 20"):
-        ServerLease(client, "rag").acquire(timeout=0.1)
+        ServerLease(client, "rag", timing=FAST).acquire(timeout=0.1)
 
 
 def test_renewing_keeps_the_start_and_pushes_the_expiry() -> None:
-    lease = ServerLease(FakeClient(), "rag", ttl=60)
+    lease = ServerLease(FakeClient(), "rag", ttl=60, timing=FAST)
     lease.acquire()
     first = lease.holder()
     time.sleep(0.01)
@@ -96,7 +93,7 @@ def test_a_lease_written_before_the_start_was_recorded_still_reads() -> None:
         "owner": "old:1:ab",
         "expires": time.time() + 50,
     }
-    current = ServerLease(client, "rag").holder()
+    current = ServerLease(client, "rag", timing=FAST).holder()
     assert current == Holder("old:1:ab", current.expires, None)
     message = waiting_message(current, 600, time.time())
     assert "held by old:1:ab since an unknown time" in message
@@ -133,8 +130,25 @@ def test_owner_ids_fit_an_application_name_and_keep_the_pid(
 def test_machines_sharing_a_server_take_turns_in_postgresql_when_it_is_set(
     chroma_url: str | None, database_url: str | None, kind: type
 ) -> None:
-    settings = Settings(_env_file=None, chroma_url=chroma_url, database_url=database_url)
-    assert type(shared_lock(settings, FakeClient)) is kind
+    settings = Settings(
+        _env_file=None, store={"chroma_url": chroma_url, "database_url": database_url}
+    )
+    lease = shared_lock(settings, FakeClient)
+    assert type(lease) is kind
+    assert lease is None or lease.timing is settings.ingest  # RAG_LOCK_POLL... take effect
+
+
+def test_how_often_a_waiting_ingest_polls_and_speaks_are_settings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = FakeClient()
+    ServerLease(client, "rag", ttl=60, timing=FAST).acquire()
+    chatty = IngestSettings(lease_settle=0.0, lock_poll=0.01, lock_notice_every=0.02)
+    caplog.set_level(logging.WARNING, logger="rag.ingest.lease")
+    with pytest.raises(StoreLockedError):
+        ServerLease(client, "rag", timing=chatty).acquire(timeout=0.3)
+    notes = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(notes) >= 3  # every 0.02 s instead of once per 30 s
 
 
 def test_each_collection_prefix_has_its_own_advisory_lock() -> None:

@@ -130,8 +130,8 @@ def assistant(settings, embeddings) -> Assistant:
 
 
 def _upload(settings, name: str, text: str) -> Path:
-    settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.uploads_dir / name
+    settings.store.uploads_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.store.uploads_dir / name
     path.write_text(text)
     return path
 
@@ -176,7 +176,7 @@ def test_the_same_file_under_two_paths_is_one_document_with_two_names(assistant,
 
 @pytest.mark.integration
 def test_identical_new_files_in_one_ingest_are_embedded_once(assistant, settings):
-    copy = settings.seeds_dir / "copy-of-article.txt"
+    copy = settings.store.seeds_dir / "copy-of-article.txt"
     shutil.copy(ARTICLE, copy)
     report = assistant.ingest()
     assert (report.documents, report.added, report.names_added) == (1, 1, 1)
@@ -191,7 +191,7 @@ def test_identical_new_files_in_one_ingest_are_embedded_once(assistant, settings
 
 @pytest.mark.integration
 def test_a_store_written_before_names_loads_and_is_rewritten(assistant, settings):
-    shutil.copy(ARTICLE, settings.seeds_dir / "copy.txt")
+    shutil.copy(ARTICLE, settings.store.seeds_dir / "copy.txt")
     first = assistant.ingest()
     store = assistant.store
     [doc] = store.manifest().values()
@@ -223,8 +223,8 @@ def test_remove_by_file_name_deletes_the_upload_and_keeps_the_seed(assistant, se
     assert removed.chunks > 5 and removed.title.startswith("Fortress Calais")
     assert removed.upload_deleted == f"vectorstore/uploads/{ARTICLE_NAME}"
     assert removed.still_on_disk == (f"seeds/{ARTICLE_NAME}",)
-    assert not upload.exists() and (settings.seeds_dir / ARTICLE_NAME).exists()
-    assert (settings.uploads_dir / "quince.txt").exists()
+    assert not upload.exists() and (settings.store.seeds_dir / ARTICLE_NAME).exists()
+    assert (settings.store.uploads_dir / "quince.txt").exists()
     assert [d.display_name for d in assistant.documents()] == ["Quince report"]
     assert assistant.store.count_chunks() == 1
     assert assistant.store.generation() != before
@@ -297,8 +297,8 @@ def test_a_reset_keeps_the_old_store_aside_with_what_it_cannot_rebuild(
     report = Assistant(settings, embeddings=embeddings).ingest(reset=True)
     assert report.missing == ["extra/gone.txt"]
     old = Path(report.old_store)
-    assert old.parent == settings.store_dir and (old / "chroma.sqlite3").is_file()
-    kept = Assistant(settings.model_copy(update={"store_dir": old}), embeddings=embeddings)
+    assert old.parent == settings.store.store_dir and (old / "chroma.sqlite3").is_file()
+    kept = Assistant(settings.updated(store={"store_dir": old}), embeddings=embeddings)
     assert "ferry" in kept.document_text("extra/gone.txt")
 
 
@@ -307,8 +307,8 @@ def test_reset_keeps_other_files_rebuilds_path_ingests_and_reports_missing(
     settings, embeddings, tmp_path
 ):
     first = _store_with_a_gone_file(settings, embeddings, tmp_path)
-    (settings.store_dir / ".gitkeep").write_text("")
-    (settings.store_dir / "NOTES.md").write_text("kept")
+    (settings.store.store_dir / ".gitkeep").write_text("")
+    (settings.store.store_dir / "NOTES.md").write_text("kept")
     first.store.client.close()  # as a new process would: no client of this store left open
     assistant = Assistant(settings, embeddings=embeddings)
     report = assistant.ingest(reset=True)
@@ -318,5 +318,5 @@ def test_reset_keeps_other_files_rebuilds_path_ingests_and_reports_missing(
         "extra/kept.txt",
         f"seeds/{ARTICLE_NAME}",
     ]
-    assert (settings.store_dir / ".gitkeep").exists()
-    assert (settings.store_dir / "NOTES.md").read_text() == "kept"
+    assert (settings.store.store_dir / ".gitkeep").exists()
+    assert (settings.store.store_dir / "NOTES.md").read_text() == "kept"

@@ -14,6 +14,7 @@ import pytest
 from rag.answer import Answer
 from rag.answering.citecheck import claim_of
 from rag.answering.markers import MARKER, marker_numbers, strip_markers
+from rag.config import LlmSettings
 from rag.eval import metrics as m
 from rag.eval.judge import judge_messages
 from rag.followup import Turn
@@ -69,7 +70,8 @@ def test_every_user_sees_the_same_markers(marker, numbers):
     assert m.strip_markers(text) == "The keeper left in 1987 ."
     # Condensing: a rewrite carrying a marker is an answer, not a question.
     turns = [Turn("When did the keeper leave?", text)]
-    assert rewrite_problem("When did he leave?", text, turns) == "an answer, not a question"
+    keep = LlmSettings().condense_keep_share
+    assert rewrite_problem("When did he leave?", text, turns, keep) == "an answer, not a question"
     # Follow-up resolution reads no word or number of a marker.
     assert [t.text for t in tokens(text)] == ["The", "keeper", "left", "in", "1987", "."]
     # The judge grades the answer without its markers (they number other passages).

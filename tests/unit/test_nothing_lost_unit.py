@@ -104,7 +104,7 @@ def test_a_store_that_is_only_not_readable_or_writable_is_never_offered_a_reset(
     every document not in seeds/; the message now says to fix the permissions."""
     _failing_client(monkeypatch, exc)
     with pytest.raises(StoreCorruptError) as raised:
-        make_client(Settings(_env_file=None, store_dir=tmp_path / "store"))
+        make_client(Settings(_env_file=None, store={"store_dir": tmp_path / "store"}))
     message = str(raised.value)
     assert "--reset" not in message and "do not reset" in message
     assert "can be read and written" in message
@@ -115,7 +115,7 @@ def test_a_damaged_store_is_offered_a_reset_that_keeps_the_old_one(
 ) -> None:
     _failing_client(monkeypatch, sqlite3.DatabaseError("file is not a database"))
     with pytest.raises(StoreCorruptError) as raised:
-        make_client(Settings(_env_file=None, store_dir=tmp_path / "store"))
+        make_client(Settings(_env_file=None, store={"store_dir": tmp_path / "store"}))
     message = str(raised.value)
     assert "It is damaged: `python -m rag ingest --reset` rebuilds it" in message
     assert "keeps the old store in" in message

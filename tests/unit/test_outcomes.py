@@ -34,7 +34,7 @@ def _passage(dense: float = 0.6) -> Passage:
     return Passage(1, "club.md", "Riverside Chess Club", 0, len(TEXT), 1.0, TEXT, "sha", dense)
 
 
-def _ask(question: str, dense: float = 0.6, **settings: float) -> Answer:
+def _ask(question: str, dense: float = 0.6, **settings: dict[str, float]) -> Answer:
     config = Settings(_env_file=None, **settings)
     return answer_extractively(question, [_passage(dense)], OverlapReader(), GAP_DECISION, config)
 
@@ -66,7 +66,7 @@ def test_a_question_line_is_never_the_answer() -> None:
 
 
 def test_below_the_threshold_is_unsure_with_the_passages_and_no_quote() -> None:
-    answer = _ask("When was the Riverside Chess Club founded?", answer_threshold=0.999)
+    answer = _ask("When was the Riverside Chess Club founded?", answer={"threshold": 0.999})
     assert answer.outcome == "unsure" and answer.refused
     assert answer.answer == UNSURE and answer.citations == []
     assert answer.passages and answer.label == "Not sure"
@@ -81,13 +81,15 @@ def test_not_found_when_no_passage_is_close_in_meaning() -> None:
 
 
 def test_the_refusal_threshold_setting_overrides_the_decisions() -> None:
-    answer = _ask("What is the boiling point of mercury?", dense=0.3, refusal_threshold=0.5)
+    answer = _ask(
+        "What is the boiling point of mercury?", dense=0.3, answer={"refusal_threshold": 0.5}
+    )
     assert answer.outcome == "not_found"
     assert _ask("What is the boiling point of mercury?", dense=0.3).outcome == "unsure"
 
 
 def test_the_heading_is_never_the_answer() -> None:
-    answer = _ask("What is the Riverside Chess Club?", answer_threshold=0.0)
+    answer = _ask("What is the Riverside Chess Club?", answer={"threshold": 0.0})
     assert all(not c.quote.startswith("#") for c in answer.citations)
 
 

@@ -29,7 +29,11 @@ from tests.fakes import HashingEmbeddings, fake_answerer
 
 
 def _settings(tmp_path: Path, llm: str) -> Settings:
-    return Settings(_env_file=None, store_dir=tmp_path / "store", seeds_dir=tmp_path, llm=llm)
+    return Settings(
+        _env_file=None,
+        store={"store_dir": tmp_path / "store", "seeds_dir": tmp_path},
+        llm={"provider": llm},
+    )
 
 
 def _assistant(tmp_path: Path, llm: str) -> Assistant:
@@ -50,7 +54,7 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[LLMSpec]:
 
     def build(spec: LLMSpec, settings: Settings) -> FakeListChatModel:
         specs.append(spec)
-        return FakeListChatModel(responses=[f"written with {settings.llm_max_tokens} tokens"])
+        return FakeListChatModel(responses=[f"written with {settings.llm.max_tokens} tokens"])
 
     _with_entry(monkeypatch, "ollama", needs={}, build=build)
     return specs
@@ -61,7 +65,7 @@ def no_model_built(monkeypatch: pytest.MonkeyPatch) -> None:
     """Building a chat model fails the test (what is read must come from the registry)."""
 
     def fail(settings: Settings) -> None:
-        raise AssertionError(f"a chat model was built for {settings.llm}")
+        raise AssertionError(f"a chat model was built for {settings.llm.provider}")
 
     monkeypatch.setattr(rag.llm.registry, "make_chat_model", fail)
 
@@ -80,14 +84,16 @@ def test_a_provider_whose_builder_disagrees_with_its_answerer_is_refused() -> No
 
 
 def test_make_chat_model_builds_with_the_entry_of_the_named_provider(built) -> None:
-    model = make_chat_model(Settings(_env_file=None, llm="ollama:qwen2.5", llm_max_tokens=77))
+    model = make_chat_model(
+        Settings(_env_file=None, llm={"provider": "ollama:qwen2.5", "max_tokens": 77})
+    )
     assert isinstance(model, FakeListChatModel)
     assert model.responses == ["written with 77 tokens"]
     assert built == [LLMSpec("ollama", "qwen2.5")]
 
 
 def test_the_extractive_mode_builds_no_model(built) -> None:
-    assert make_chat_model(Settings(_env_file=None, llm="extractive")) is None
+    assert make_chat_model(Settings(_env_file=None, llm={"provider": "extractive"})) is None
     assert built == []
 
 

@@ -11,7 +11,8 @@ import pytest
 from rag.config import Settings
 from rag.documents import parse_bytes
 from rag.documents.chunking import chunk_text
-from rag.ingest.distributed import FileTask, FileWorker, indexed_texts
+from rag.ingest.distributed import FileTask, FileWorker, _tasks, indexed_texts
+from rag.ingest.pipeline import IngestReport
 from rag.interfaces.cli import main
 from tests.fakes import HashingEmbeddings
 
@@ -26,17 +27,17 @@ POOL_RULES = (
     "address", ["auto", "local", "127.0.0.1:6379", "ray-head.internal:6379", "ray://10.0.0.5:10001"]
 )
 def test_a_ray_address_is_kept_as_given(address: str) -> None:
-    assert Settings(_env_file=None, ray_address=address).ray_address == address
+    assert Settings(_env_file=None, ray={"address": address}).ray.address == address
 
 
 def test_an_empty_ray_address_means_one_machine() -> None:
-    assert Settings(_env_file=None, ray_address="  ").ray_address is None
+    assert Settings(_env_file=None, ray={"address": "  "}).ray.address is None
 
 
 @pytest.mark.parametrize("address", ["nonsense", "http://head:8265", "head:99999", ":6379"])
 def test_a_malformed_ray_address_is_refused_with_an_example(address: str) -> None:
     with pytest.raises(ValueError, match=r"host:port \(127\.0\.0\.1:6379\)"):
-        Settings(_env_file=None, ray_address=address)
+        Settings(_env_file=None, ray={"address": address})
 
 
 def test_ingest_with_ray_not_installed_says_so_in_one_line(
@@ -93,7 +94,7 @@ def worker(settings: Settings) -> tuple[FileWorker, CountingEmbeddings]:
 
 
 def test_a_worker_chunks_as_the_local_ingest_and_embeds_only_new_content() -> None:
-    settings = Settings(_env_file=None, chunk_size=120)
+    settings = Settings(_env_file=None, ingest={"chunk_size": 120})
     work, fake = worker(settings)
     pool = POOL_RULES.encode()
     stored_elsewhere = b"Lockers take a one pound coin, returned when you open them.\n"
@@ -111,9 +112,23 @@ def test_a_worker_chunks_as_the_local_ingest_and_embeds_only_new_content() -> No
     assert "unsupported file type '.docx'" in results[3].error
     new = results[0]
     assert new.doc is not None and new.doc.source == "docs/pool.md"
-    expected = chunk_text(new.doc.text, 120, settings.chunk_overlap, new.doc.headings)
+    expected = chunk_text(new.doc.text, 120, settings.ingest.chunk_overlap, new.doc.headings)
     assert [c.text for c in new.chunks] == [c.text for c in expected] and len(expected) > 1
     texts = indexed_texts(new.doc, new.chunks, settings.chunking_fingerprint())
     assert set(new.vectors) == set(texts)  # one vector per text the chunk index embeds
     assert all(text.startswith("Riverside pool rules") for text in texts)  # title first
     assert sorted(fake.texts) == sorted(set(texts))  # nothing else embedded, each once
+
+
+def test_how_much_one_ray_task_carries_is_a_setting(tmp_path: Path) -> None:
+    files = []
+    for n in range(5):
+        files.append(tmp_path / f"note{n}.txt")
+        files[-1].write_text(f"Note {n}.\n", encoding="utf-8")
+    default, report = Settings(_env_file=None), IngestReport()
+    assert [len(t) for t in _tasks(files, {}, default, report)] == [5]  # up to 8 files
+    one = default.updated(ray={"task_files": 2})
+    assert [len(t) for t in _tasks(files, {}, one, report)] == [2, 2, 1]
+    small = default.updated(ray={"task_bytes": 1})
+    assert [len(t) for t in _tasks(files, {}, small, report)] == [1] * 5
+    assert not report.errors

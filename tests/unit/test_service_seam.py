@@ -36,22 +36,23 @@ from tests.fakes import CannedAssistant, answered, doc_entry, not_found, unsure
 GUIDE = b"Pond guide\n\nThe heron visits the pond at dawn. Frogs sing in April.\n"
 
 
-def settings(tmp_path: Path, **overrides: object) -> Settings:
-    return Settings(_env_file=None, store_dir=tmp_path / "store", seeds_dir=tmp_path, **overrides)
+def settings(tmp_path: Path, **overrides: dict[str, object]) -> Settings:
+    store = {"store_dir": tmp_path / "store", "seeds_dir": tmp_path}
+    return Settings(_env_file=None, store=store).updated(**overrides)
 
 
 # ----- uploads ---------------------------------------------------------------------------
 def test_uploads_are_saved_refused_with_a_reason_or_kept_under_a_free_name(tmp_path) -> None:
     assistant = Assistant(settings(tmp_path))
     first = assistant.save_uploads([Upload("../pond.txt", GUIDE)])
-    assert first.paths == (assistant.settings.uploads_dir / "pond.txt",)
+    assert first.paths == (assistant.settings.store.uploads_dir / "pond.txt",)
     assert first.renamed == () and first.errors == ()
 
     other = GUIDE.replace(b"dawn", b"dusk")
     saved = assistant.save_uploads(
         [Upload("pond.txt", other), Upload("pond.exe", b"MZ"), Upload("pond.txt", GUIDE)]
     )
-    uploads = assistant.settings.uploads_dir
+    uploads = assistant.settings.store.uploads_dir
     assert saved.paths == (uploads / "pond-2.txt", uploads / "pond.txt")  # same content: reused
     assert [(r.asked, r.kept) for r in saved.renamed] == [("pond.txt", "pond-2.txt")]
     [error] = saved.errors
@@ -61,17 +62,17 @@ def test_uploads_are_saved_refused_with_a_reason_or_kept_under_a_free_name(tmp_p
 
 
 def test_an_oversized_upload_is_refused_and_leaves_nothing(tmp_path) -> None:
-    assistant = Assistant(settings(tmp_path, max_file_mb=0.00001))  # 10 bytes
+    assistant = Assistant(settings(tmp_path, limits={"file_mb": 0.00001}))  # 10 bytes
     saved = assistant.save_uploads([Upload("pond.txt", GUIDE)])
     assert saved.paths == () and "over the 0.0 MB limit" in saved.errors[0]
-    assert not assistant.settings.uploads_dir.exists() or not any(
-        assistant.settings.uploads_dir.iterdir()
+    assert not assistant.settings.store.uploads_dir.exists() or not any(
+        assistant.settings.store.uploads_dir.iterdir()
     )
 
 
 def test_is_upload_tells_an_uploaded_source_from_any_other(tmp_path) -> None:
     assistant = Assistant(settings(tmp_path))
-    assert assistant.is_upload(str(assistant.settings.uploads_dir / "gone.txt"))
+    assert assistant.is_upload(str(assistant.settings.store.uploads_dir / "gone.txt"))
     assert not assistant.is_upload(str(tmp_path / "pond.txt"))
 
 
@@ -140,7 +141,7 @@ def test_example_questions_are_the_ones_the_assistant_answers(monkeypatch) -> No
 # ----- providers -------------------------------------------------------------------------
 def test_the_menu_lists_usable_providers_with_the_registry_labels(monkeypatch) -> None:
     monkeypatch.setattr(rag.service.providers, "available_specs", lambda s: ["extractive"])
-    choices = provider_choices(Settings(_env_file=None, llm="ollama:qwen2.5"))
+    choices = provider_choices(Settings(_env_file=None, llm={"provider": "ollama:qwen2.5"}))
     assert choices.names == ["extractive", "ollama"]  # configured but unusable: listed last
     assert (choices.provider, choices.model, choices.problem) == ("ollama", "qwen2.5", None)
     assert choices.label("ollama") == "Ollama server"
@@ -150,7 +151,7 @@ def test_the_menu_lists_usable_providers_with_the_registry_labels(monkeypatch) -
 
 def test_a_bad_provider_setting_is_reported_and_extractive_offered(monkeypatch) -> None:
     monkeypatch.setattr(rag.service.providers, "available_specs", lambda s: ["extractive"])
-    choices = provider_choices(Settings(_env_file=None, llm="gpt4all:x"))
+    choices = provider_choices(Settings(_env_file=None, llm={"provider": "gpt4all:x"}))
     assert choices.names == ["extractive"] and choices.provider == "extractive"
     assert "Unknown answer provider 'gpt4all:x'" in str(choices.problem)
 
@@ -170,7 +171,7 @@ def test_every_form_the_registry_names_is_accepted_and_offered_in_the_cli_help()
 def test_k_bounds_are_the_settings_bounds() -> None:
     assert k_bounds() == (1, 50)
     with pytest.raises(ValueError):
-        Settings(_env_file=None, k=51)
+        Settings(_env_file=None, retrieval={"k": 51})
 
 
 # ----- exports ---------------------------------------------------------------------------
