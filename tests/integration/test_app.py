@@ -23,7 +23,7 @@ from tests.conftest import ROOT, make_settings
 pytestmark = pytest.mark.integration
 
 APP = str(ROOT / "app.py")
-DOCUMENT_HIGHLIGHT = "orange-background"  # the document dialog's highlight (app.py)
+DOCUMENT_HIGHLIGHT = "orange-background"  # the document dialog's highlight (ui/sources.py)
 TIMEOUT = 180  # seconds: the first run loads the model (about 5 s on 2 cores, more on CI)
 
 
@@ -324,9 +324,10 @@ def test_a_large_store_lists_a_bounded_sidebar_with_a_working_filter(
     from streamlit.testing.v1 import AppTest
 
     from rag.service import Assistant
+    from ui.sidebar import SIDEBAR_DOCS
 
-    # app.py runs the page when imported, so read its limit from the source.
-    limit = int(re.search(r"^SIDEBAR_DOCS = (\d+)", Path(APP).read_text(), re.M).group(1))
+    limit = SIDEBAR_DOCS
+
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     total = limit + 12

@@ -38,7 +38,7 @@ from tests.fakes import (
 )
 
 APP = str(ROOT / "app.py")
-DOCUMENT_HIGHLIGHT = "orange-background"  # the document dialog's highlight (app.py)
+DOCUMENT_HIGHLIGHT = "orange-background"  # the document dialog's highlight (ui/sources.py)
 TIMEOUT = 60  # seconds: the first run imports Streamlit and the rag package
 
 

@@ -29,7 +29,7 @@ def entries(listing: str) -> dict[str, str]:
     current = ""
     for line in listing.splitlines():
         head = line.split(" ", 1)[0]
-        if head.startswith(("rag/", "app.py")):
+        if head.startswith(("rag/", "ui/", "app.py")):
             current = head
             found[current] = line
         elif current and line.startswith(" "):
@@ -40,7 +40,8 @@ def entries(listing: str) -> dict[str, str]:
 
 
 def packages() -> list[Path]:
-    return sorted(p.parent for p in RAG.glob("*/__init__.py"))
+    """Every package of rag/, and the page's ui/."""
+    return [*sorted(p.parent for p in RAG.glob("*/__init__.py")), ROOT / "ui"]
 
 
 def test_every_top_level_module_has_its_line() -> None:
@@ -54,11 +55,12 @@ def test_every_top_level_module_has_its_line() -> None:
 @pytest.mark.parametrize("package", packages(), ids=lambda p: p.name)
 def test_every_package_and_its_modules_are_named(package: Path) -> None:
     listed = entries(architecture_listing())
-    entry = listed.get(f"rag/{package.name}/")
-    assert entry is not None, f"rag/{package.name}/ has no line in the README architecture"
+    path = f"{package.relative_to(ROOT)}/"
+    entry = listed.get(path)
+    assert entry is not None, f"{path} has no line in the README architecture"
     modules = sorted(p.stem for p in package.glob("*.py") if p.stem not in ("__init__", "__main__"))
     unnamed = [m for m in modules if not re.search(rf"\b{m}\b", entry)]
-    assert unnamed == [], f"rag/{package.name}/ modules missing from its README line"
+    assert unnamed == [], f"{path} modules missing from its README line"
 
 
 def test_no_line_names_a_module_that_is_gone() -> None:
