@@ -19,18 +19,25 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from rag.answering.decision import Signals
 from rag.eval import metrics as m
-from training.reader.calibrate import SETS, THRESHOLDS, _f_half, auc, curve
+from training.reader.calibrate import (
+    SETS,
+    THRESHOLDS,
+    Question,
+    _f_half,
+    auc,
+    best,
+    curve,
+    fit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +94,10 @@ def pairs(first: Path, second: Path, name: str) -> list[Pair]:
     return out
 
 
-def _fit(x: list[list[float]], y: list[bool], sets: list[str]) -> LogisticRegression:
-    sizes: dict[str, int] = defaultdict(int)
-    for s in sets:
-        sizes[s] += 1
-    weights = np.array([1.0 / sizes[s] for s in sets])
-    model = LogisticRegression(C=1.0, max_iter=4000)
-    model.fit(np.array(x), np.array(y), sample_weight=weights / weights.mean())
-    return model
+def _question(pair: Pair, both: bool) -> Question:
+    """*pair* as calibration sees a question, so the decision is fitted exactly as shipped."""
+    vector = pair.both if both else pair.alone
+    return Question(pair.dataset, pair.answerable, [vector], [pair.correct], 0.0)
 
 
 def out_of_fold(items: Sequence[Pair], both: bool) -> list[float]:
@@ -103,16 +106,10 @@ def out_of_fold(items: Sequence[Pair], both: bool) -> list[float]:
     fold = {a: i % FOLDS for i, a in enumerate(articles)}
     conf = [0.0] * len(items)
     for k in range(FOLDS):
-        train = [p for p in items if fold[(p.dataset, p.article)] != k]
-        model = _fit(
-            [p.both if both else p.alone for p in train],
-            [p.correct for p in train],
-            [p.dataset for p in train],
-        )
+        model = fit([_question(p, both) for p in items if fold[(p.dataset, p.article)] != k])
         for i, p in enumerate(items):
             if fold[(p.dataset, p.article)] == k:
-                row = np.array([p.both if both else p.alone])
-                conf[i] = float(model.predict_proba(row)[0, 1])
+                conf[i] = best(model, _question(p, both))[0]
     return conf
 
 
